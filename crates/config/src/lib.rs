@@ -1,0 +1,1 @@
+//! Settings layers, their merge, and the settings JSON Schema.

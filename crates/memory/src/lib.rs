@@ -1,0 +1,1 @@
+//! AGENTS.md memory, rules, skills, custom commands and subagent definitions.

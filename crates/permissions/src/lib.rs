@@ -1,0 +1,1 @@
+//! Permission rules, modes, shell-command analysis and the pure decide() function.

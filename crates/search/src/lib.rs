@@ -1,0 +1,1 @@
+//! In-process Grep and Glob engines with ripgrep semantics.

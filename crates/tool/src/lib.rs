@@ -1,0 +1,1 @@
+//! The Tool trait, its context, outputs and errors, and the tool registry.

@@ -1,0 +1,1 @@
+//! Built-in tools: Read, Write, Edit, MultiEdit, Glob, Grep, LS, NotebookEdit, TodoWrite.

@@ -1,0 +1,1 @@
+//! Small programs a downstream builder copies from; see the `[[example]]` targets.

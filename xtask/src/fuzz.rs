@@ -1,0 +1,66 @@
+//! `cargo xtask fuzz-smoke`: every target in `fuzz/` runs briefly.
+
+use anyhow::{Context, Result};
+
+use crate::cmd::{have, root, run, run_in};
+
+/// Runs each fuzz target for a few seconds (default 10) on its committed corpus.
+pub(crate) fn smoke(args: &[String]) -> Result<()> {
+    let seconds: u64 = match args.first() {
+        Some(s) => s
+            .parse()
+            .with_context(|| format!("seconds must be a number, got `{s}`"))?,
+        None => 10,
+    };
+    let fuzz_dir = root().join("fuzz");
+    let targets = targets(&fuzz_dir)?;
+    if targets.is_empty() {
+        eprintln!("xtask: no fuzz targets yet");
+        return Ok(());
+    }
+    if !have("cargo-fuzz") {
+        run("cargo", &["install", "--locked", "cargo-fuzz"])?;
+    }
+    let max_time = format!("-max_total_time={seconds}");
+    for target in &targets {
+        let corpus = format!("corpus/{target}");
+        std::fs::create_dir_all(fuzz_dir.join(&corpus))?;
+        // cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable
+        // toolchain accept them, so no second toolchain is required.
+        run_in(
+            &fuzz_dir,
+            "cargo",
+            &[
+                "fuzz",
+                "run",
+                "--sanitizer",
+                "none",
+                target,
+                &corpus,
+                "--",
+                &max_time,
+            ],
+            &[("RUSTC_BOOTSTRAP", "1")],
+        )?;
+    }
+    Ok(())
+}
+
+/// The `[[bin]]` targets in `fuzz/fuzz_targets/`, by file stem.
+fn targets(fuzz_dir: &std::path::Path) -> Result<Vec<String>> {
+    let dir = fuzz_dir.join("fuzz_targets");
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+                names.push(stem.to_string());
+            }
+        }
+    }
+    names.sort();
+    Ok(names)
+}

@@ -1,0 +1,25 @@
+//! `cargo xtask`: project automation in plain Rust (rust-analyzer's pattern).
+//!
+//! Subcommands:
+//! - `ci`: everything CI checks — installs missing tools, then fmt, clippy,
+//!   tests, cargo-deny, the schema check and the fuzz smoke run.
+//! - `fuzz-smoke [SECONDS]`: run every fuzz target briefly.
+
+mod ci;
+mod cmd;
+mod fuzz;
+
+use anyhow::{Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(task) = args.first() else {
+        bail!("usage: cargo xtask <ci|fuzz-smoke> [ARGS]");
+    };
+    let rest = &args[1..];
+    match task.as_str() {
+        "ci" => ci::run_ci(rest),
+        "fuzz-smoke" => fuzz::smoke(rest),
+        other => bail!("unknown xtask `{other}`; expected ci or fuzz-smoke"),
+    }
+}
