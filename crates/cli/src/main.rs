@@ -1,6 +1,9 @@
-//! `ferrule`: the command-line agent. A thin binary over the library crates.
+//! `ferrule`: the command-line agent. A thin binary over the library crates:
+//! each subcommand lives in its own module and only wires libraries together.
 
-use clap::Parser;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
 
 /// The ferrule command line.
 #[derive(Debug, Parser)]
@@ -9,9 +12,18 @@ use clap::Parser;
     version,
     about = "A composable agent core compatible with the Qoder CLI"
 )]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-fn main() -> anyhow::Result<()> {
-    let _cli = Cli::parse();
-    Ok(())
+/// Subcommands. Each variant's handler lives in a module of the same name.
+#[derive(Debug, Subcommand)]
+enum Command {}
+
+fn main() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
