@@ -1,0 +1,1 @@
+//! Integration tests of the `ferrule` binary: one module per subcommand under `suite/`.

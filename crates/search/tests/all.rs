@@ -1,0 +1,1 @@
+//! Integration tests of ferrule-search: one module per concern under `suite/`.
