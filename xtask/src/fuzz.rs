@@ -21,6 +21,25 @@ pub(crate) fn smoke(args: &[String]) -> Result<()> {
     if !have("cargo-fuzz") {
         run("cargo", &["install", "--locked", "cargo-fuzz"])?;
     }
+    // A build directory of its own (beside the main one when CI sets
+    // CARGO_TARGET_DIR), so fuzz flags never invalidate the main build.
+    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir).with_file_name("fuzz-target"),
+        None => fuzz_dir.join("target"),
+    };
+    let target_dir = target_dir.to_string_lossy().into_owned();
+    let env = [
+        ("RUSTC_BOOTSTRAP", "1"),
+        ("CARGO_TARGET_DIR", target_dir.as_str()),
+    ];
+    // cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable
+    // toolchain accept them, so no second toolchain is required.
+    run_in(
+        &fuzz_dir,
+        "cargo",
+        &["fuzz", "build", "--sanitizer", "none"],
+        &env,
+    )?;
     let max_time = format!("-max_total_time={seconds}");
     for target in &targets {
         let corpus = format!("corpus/{target}");
