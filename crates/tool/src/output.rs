@@ -1,0 +1,79 @@
+//! What a successful tool call returns.
+
+use ferrule_protocol::{
+    ImageBlock, TextBlock, ToolResultBlock, ToolResultContent, ToolResultContentBlock,
+};
+use serde_json::Value;
+
+use crate::ToolError;
+
+/// The result of a successful call: content for the model (text and/or
+/// images) and a structured result for hosts, hooks and SDK clients, shaped
+/// as the reference documents for the tool (`[ts-ref]` output types).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolOutput {
+    /// What the model reads, in order.
+    pub content: Vec<ToolResultContentBlock>,
+    /// The structured result, e.g. `{"success": true, "file_path": ...}`.
+    pub structured: Value,
+}
+
+impl ToolOutput {
+    /// A text result with its structured form.
+    pub fn text(text: impl Into<String>, structured: Value) -> Self {
+        Self {
+            content: vec![ToolResultContentBlock::Text(TextBlock {
+                text: text.into(),
+            })],
+            structured,
+        }
+    }
+
+    /// A result made of several blocks.
+    pub fn blocks(content: Vec<ToolResultContentBlock>, structured: Value) -> Self {
+        Self {
+            content,
+            structured,
+        }
+    }
+
+    /// An image result (`media_type` such as `image/png`, `data` in base64).
+    pub fn image(media_type: &str, data: String, structured: Value) -> Self {
+        Self {
+            content: vec![ToolResultContentBlock::Image(ImageBlock::base64(
+                media_type, data,
+            ))],
+            structured,
+        }
+    }
+
+    /// The text blocks joined by newlines; images left out.
+    pub fn text_content(&self) -> String {
+        self.result_content().joined_text()
+    }
+
+    /// The content as a tool-result `content` value: a plain string when the
+    /// result is a single text block, else the list of blocks.
+    pub fn result_content(&self) -> ToolResultContent {
+        match self.content.as_slice() {
+            [ToolResultContentBlock::Text(block)] => ToolResultContent::Text(block.text.clone()),
+            blocks => ToolResultContent::Blocks(blocks.to_vec()),
+        }
+    }
+
+    /// The `tool_result` block answering call `tool_use_id`.
+    pub fn into_result_block(self, tool_use_id: impl Into<String>) -> ToolResultBlock {
+        ToolResultBlock {
+            tool_use_id: tool_use_id.into(),
+            content: Some(self.result_content()),
+            is_error: Some(false),
+        }
+    }
+}
+
+impl ToolError {
+    /// The `tool_result` block (marked as an error) answering `tool_use_id`.
+    pub fn into_result_block(self, tool_use_id: impl Into<String>) -> ToolResultBlock {
+        ToolResultBlock::error(tool_use_id, self.message())
+    }
+}

@@ -1,0 +1,3 @@
+mod context;
+mod registry;
+mod typed;
