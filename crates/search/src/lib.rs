@@ -1,1 +1,3 @@
 //! In-process Grep and Glob engines with ripgrep semantics.
+
+pub mod glob;
