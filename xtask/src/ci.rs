@@ -21,6 +21,7 @@ pub(crate) fn run_ci(args: &[String]) -> Result<()> {
         ],
     )?;
     run("cargo", &["test", "--workspace"])?;
+    crate::schema::schema(&["--check".to_owned()])?;
     if !quick {
         // The advisory database lives on a git host this machine cannot reach,
         // so CI checks licenses, bans and sources; run `cargo deny check` with

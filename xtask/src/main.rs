@@ -4,22 +4,26 @@
 //! - `ci`: everything CI checks — installs missing tools, then fmt, clippy,
 //!   tests, cargo-deny, the schema check and the fuzz smoke run.
 //! - `fuzz-smoke [SECONDS]`: run every fuzz target briefly.
+//! - `schema [--check]`: write the generated JSON schemas, or check that
+//!   the checked-in copies are current.
 
 mod ci;
 mod cmd;
 mod fuzz;
+mod schema;
 
 use anyhow::{Result, bail};
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(task) = args.first() else {
-        bail!("usage: cargo xtask <ci|fuzz-smoke> [ARGS]");
+        bail!("usage: cargo xtask <ci|fuzz-smoke|schema> [ARGS]");
     };
     let rest = &args[1..];
     match task.as_str() {
         "ci" => ci::run_ci(rest),
         "fuzz-smoke" => fuzz::smoke(rest),
-        other => bail!("unknown xtask `{other}`; expected ci or fuzz-smoke"),
+        "schema" => schema::schema(rest),
+        other => bail!("unknown xtask `{other}`; expected ci, fuzz-smoke or schema"),
     }
 }

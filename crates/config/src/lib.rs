@@ -1,1 +1,63 @@
 //! Settings layers, their merge, and the settings JSON Schema.
+//!
+//! ferrule reads the same settings files as the Qoder CLI — user
+//! (`~/.qoder/settings.json`, or `$FERRULE_HOME/settings.json`), project
+//! (`<proj>/.qoder/settings.json`), project-local
+//! (`<proj>/.qoder/settings.local.json`) — plus `--settings`, command-line
+//! flags, session changes and an organisation policy file, and Claude Code's
+//! `.claude/settings(.local).json` just below Qoder's file of the same level.
+//! [`load`] never fails as a whole: every problem becomes a [`Diagnostic`]
+//! naming the file, line, column and JSON path, and a broken file only
+//! removes its own layer.
+//!
+//! ```
+//! use ferrule_config::{LoadOptions, load};
+//!
+//! let project = tempfile::tempdir()?;
+//! std::fs::create_dir(project.path().join(".qoder"))?;
+//! std::fs::write(
+//!     project.path().join(".qoder/settings.json"),
+//!     r#"{"permissions": {"allow": ["Bash(npm test:*)"]}}"#,
+//! )?;
+//! let mut opts = LoadOptions::new(project.path());
+//! opts.user_dir = Some(project.path().join("no-user-dir"));
+//! opts.home = Some(project.path().join("no-home"));
+//! let loaded = load(&opts);
+//! let allow = &loaded.merged.permissions.as_ref().map(|p| p.allow.clone());
+//! assert_eq!(allow.as_deref(), Some(&["Bash(npm test:*)".to_owned()][..]));
+//! assert!(loaded.diagnostics.is_empty());
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! Merge rules (cli-core.md §4): objects merge key by key, scalars and other
+//! arrays take the higher layer's value, `permissions.allow|deny|ask|
+//! additionalDirectories|trustDirectories` and hooks of the same event are
+//! concatenated without duplicates, `mcpServers` replace each other by name.
+
+mod diagnostic;
+mod expand;
+
+mod load;
+mod merge;
+mod parse;
+mod position;
+mod schema;
+mod scope;
+mod settings;
+
+pub use diagnostic::{Diagnostic, Severity};
+pub use expand::{ExpandError, expand_vars};
+
+pub use load::{
+    CliArgs, DEFAULT_POLICY_PATH, INLINE_FLAG_PATH, LayerStatus, LoadOptions, LoadedSettings,
+    SettingsLayer, Trust, load, split_rule_list,
+};
+pub use merge::Origins;
+pub use parse::{ParsedSettings, parse_settings};
+pub use schema::{settings_schema, settings_schema_json};
+pub use scope::{Scope, SettingSource, UnknownSettingSource, Vendor};
+pub use settings::{
+    AgentOverride, AgentsSettings, AutoModeSettings, ContextSettings, FileCheckpointingSettings,
+    GeneralSettings, HookGroup, OneOrMany, PermissionSettings, PlanSettings, RemoteSettings,
+    SecurityScanSettings, SecuritySettings, Settings, ToolsSettings,
+};
