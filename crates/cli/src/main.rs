@@ -1,6 +1,8 @@
 //! `ferrule`: the command-line agent. A thin binary over the library crates:
 //! each subcommand lives in its own module and only wires libraries together.
 
+mod config;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -19,11 +21,15 @@ struct Cli {
 
 /// Subcommands. Each variant's handler lives in a module of the same name.
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Inspect and convert settings (`show`, `import`).
+    Config(config::ConfigArgs),
+}
 
 fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         None => Ok(ExitCode::SUCCESS),
+        Some(Command::Config(args)) => config::run(args),
     }
 }

@@ -36,7 +36,7 @@
 
 mod diagnostic;
 mod expand;
-
+mod import;
 mod load;
 mod merge;
 mod parse;
@@ -47,7 +47,9 @@ mod settings;
 
 pub use diagnostic::{Diagnostic, Severity};
 pub use expand::{ExpandError, expand_vars};
-
+pub use import::{
+    ImportAction, ImportError, ImportKind, ImportMode, ImportOptions, ImportScope, import,
+};
 pub use load::{
     CliArgs, DEFAULT_POLICY_PATH, INLINE_FLAG_PATH, LayerStatus, LoadOptions, LoadedSettings,
     SettingsLayer, Trust, load, split_rule_list,
