@@ -72,6 +72,7 @@ pub fn parse_settings(text: &str, path: &Path) -> ParsedSettings {
                 }
                 diagnostics.push(d);
             }
+            diagnostics.sort_by_key(|d| (d.line, d.column));
             ParsedSettings {
                 settings: Some(settings),
                 diagnostics,
@@ -172,7 +173,7 @@ fn wrap(path: &[Segment], leaf: Value) -> Value {
     })
 }
 
-/// Paths of every key kept in an `extra` map, in document order.
+/// Paths of every key kept in an `extra` map.
 pub(crate) fn unknown_keys(s: &Settings) -> Vec<Vec<Segment>> {
     let mut out = Vec::new();
     let root: Vec<Segment> = Vec::new();

@@ -1,0 +1,5 @@
+mod fixture;
+mod import;
+mod layers;
+mod merge;
+mod problems;
