@@ -1,1 +1,7 @@
 //! Integration tests of the `ferrule` binary: one module per subcommand under `suite/`.
+
+mod suite {
+    mod config_fixture;
+    mod config_import;
+    mod config_show;
+}
