@@ -1,0 +1,3 @@
+//! Integration tests of ferrule-memory over fixture trees in temp folders.
+
+mod suite;
