@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_path_to_error::Segment;
 
 use crate::{ToolContext, ToolError, ToolOutput, ToolTarget};
 
@@ -163,7 +164,31 @@ pub fn schema_for<T: JsonSchema>() -> Value {
     if let Some(object) = schema.as_object_mut() {
         object.remove("title");
     }
+    unwrap_descriptions(&mut schema);
     schema
+}
+
+/// Joins the lines of wrapped doc comments (`"from\nthe"` → `"from the"`);
+/// blank-line paragraph breaks stay.
+fn unwrap_descriptions(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            for (key, child) in object.iter_mut() {
+                match child {
+                    Value::String(text) if key == "description" => {
+                        *text = text
+                            .split("\n\n")
+                            .map(|paragraph| paragraph.replace('\n', " "))
+                            .collect::<Vec<_>>()
+                            .join("\n\n");
+                    }
+                    _ => unwrap_descriptions(child),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(unwrap_descriptions),
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {}
+    }
 }
 
 /// Parses a tool's JSON input into `T`. The error names the tool and the
@@ -177,9 +202,15 @@ pub fn parse_input<T: DeserializeOwned>(tool_name: &str, input: Value) -> Result
         )));
     }
     serde_path_to_error::deserialize(input).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if path == "." {
+        let mut segments: Vec<&Segment> = error.path().iter().collect();
+        let inner = error.inner().to_string();
+        // For an unknown field the path ends at that field, which the
+        // message names already; point at the object holding it instead.
+        if inner.starts_with("unknown field") {
+            segments.pop();
+        }
+        let path = field_path(&segments);
+        if path.is_empty() {
             ToolError::respond(format!("Invalid input for {tool_name}: {inner}"))
         } else {
             ToolError::respond(format!(
@@ -187,6 +218,30 @@ pub fn parse_input<T: DeserializeOwned>(tool_name: &str, input: Value) -> Result
             ))
         }
     })
+}
+
+/// A field path written the way a JSON reader expects: `edits[0].old_string`.
+fn field_path(segments: &[&Segment]) -> String {
+    let mut out = String::new();
+    for segment in segments {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Enum { variant } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(variant);
+            }
+            Segment::Unknown => out.push_str(".?"),
+        }
+    }
+    out
 }
 
 fn json_kind(value: &Value) -> &'static str {

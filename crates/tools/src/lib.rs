@@ -1,1 +1,63 @@
-//! Built-in tools: Read, Write, Edit, MultiEdit, Glob, Grep, LS, NotebookEdit, TodoWrite.
+//! The built-in tools: `Read`, `Write`, `Edit`, `NotebookEdit`, `TodoWrite`,
+//! and the ferrule extensions `MultiEdit` and `LS` (`cli-core.md` §2, A-13).
+//!
+//! Tool names and input field names are exactly the reference's: the model
+//! sees these schemas. Every tool implements [`ferrule_tool::TypedTool`];
+//! [`builtin_tools`] returns the set a session registers.
+//!
+//! ```
+//! use ferrule_tool::{ToolContext, ToolRegistry};
+//! use ferrule_tools::{BuiltinOptions, builtin_tools};
+//! use serde_json::json;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let mut registry = ToolRegistry::new();
+//! for tool in builtin_tools(&BuiltinOptions::default()) {
+//!     registry.register_arc(tool)?;
+//! }
+//! let ctx = ToolContext::builder(dir.path()).build()?;
+//! registry
+//!     .call("Write", json!({"file_path": "notes.txt", "content": "hello\n"}), &ctx)
+//!     .await?;
+//! let out = registry.call("Read", json!({"file_path": "notes.txt"}), &ctx).await?;
+//! assert_eq!(out.text_content(), "     1\thello\n");
+//! # Ok(())
+//! # }
+//! ```
+
+mod builtin;
+mod diff;
+mod edit;
+mod file_io;
+mod ls;
+mod multi_edit;
+mod notebook;
+mod notebook_edit;
+mod read;
+mod replace;
+mod text;
+mod todo_write;
+mod write;
+
+pub use builtin::{BuiltinOptions, Extensions, builtin_tools};
+pub use diff::unified_diff;
+pub use edit::{EditInput, EditTool};
+pub use file_io::MAX_FILE_BYTES;
+pub use ls::{LsInput, LsTool, MAX_LS_ENTRIES};
+pub use multi_edit::{MultiEditInput, MultiEditItem, MultiEditTool};
+pub use notebook::{CellKind, Notebook, NotebookCell};
+pub use notebook_edit::{NotebookCellType, NotebookEditInput, NotebookEditMode, NotebookEditTool};
+pub use read::{
+    DEFAULT_READ_LIMIT, MAX_IMAGE_BYTES, MAX_LINE_CHARS, MAX_WHOLE_READ_BYTES, ReadInput, ReadTool,
+};
+pub use replace::{ReplaceError, ReplaceMode, Replaced, replace};
+pub use text::{
+    DecodeError, DecodedText, LineEnding, TextEncoding, decode, detect_line_ending, encode,
+    lf_to_crlf, with_line_ending,
+};
+pub use todo_write::{
+    TodoInputItem, TodoItem, TodoList, TodoPriority, TodoStatus, TodoWriteInput, TodoWriteTool,
+};
+pub use write::{WriteInput, WriteTool};

@@ -1,0 +1,64 @@
+//! The built-in tool set a session registers.
+
+use std::sync::Arc;
+
+use ferrule_tool::Tool;
+
+use crate::{
+    EditTool, LsTool, MultiEditTool, NotebookEditTool, ReadTool, TodoList, TodoWriteTool, WriteTool,
+};
+
+/// Whether the ferrule extensions `LS` and `MultiEdit` are offered.
+///
+/// Decision A-13 of `cli-core.md`: ferrule ships both (governed by the Read
+/// and Edit rules), and a session can drop them like any tool
+/// (`--tools`, `tools.exclude`). `QoderOnly` gives exactly the Qoder CLI's
+/// names, for hosts that want nothing the Qoder CLI lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Extensions {
+    /// Offer `LS` and `MultiEdit` too.
+    #[default]
+    Include,
+    /// Only the tools the Qoder CLI has.
+    QoderOnly,
+}
+
+/// What [`builtin_tools`] builds.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct BuiltinOptions {
+    /// Whether `LS` and `MultiEdit` are included.
+    pub extensions: Extensions,
+    /// The task list `TodoWrite` writes (share it with a UI).
+    pub todos: TodoList,
+}
+
+impl BuiltinOptions {
+    /// Sets whether the extensions are included.
+    pub fn extensions(mut self, extensions: Extensions) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// Sets the task list `TodoWrite` writes.
+    pub fn todos(mut self, todos: TodoList) -> Self {
+        self.todos = todos;
+        self
+    }
+}
+
+/// The built-in tools, in the order the model sees them.
+pub fn builtin_tools(options: &BuiltinOptions) -> Vec<Arc<dyn Tool>> {
+    let mut tools: Vec<Arc<dyn Tool>> =
+        vec![Arc::new(ReadTool), Arc::new(WriteTool), Arc::new(EditTool)];
+    match options.extensions {
+        Extensions::Include => {
+            tools.push(Arc::new(MultiEditTool));
+            tools.push(Arc::new(LsTool));
+        }
+        Extensions::QoderOnly => {}
+    }
+    tools.push(Arc::new(NotebookEditTool));
+    tools.push(Arc::new(TodoWriteTool::new(options.todos.clone())));
+    tools
+}

@@ -1,0 +1,11 @@
+mod common;
+mod edit;
+mod edit_fixtures;
+mod ls;
+mod multi_edit;
+mod notebook;
+mod paths;
+mod read;
+mod schemas;
+mod todo;
+mod write;
