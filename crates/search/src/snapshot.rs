@@ -1,0 +1,131 @@
+//! A remembered walk: the files a walk found, plus the stamps of every
+//! directory and ignore file whose change could change that list.
+//!
+//! A file added to or removed from a walked directory changes that
+//! directory's modification time; an edited `.gitignore`, `.ignore`,
+//! `.rgignore` or `.git/info/exclude` changes its own stamp; a new ignore
+//! file or `.git` in a parent of the root changes that parent; and the
+//! global git excludes are watched through the git config files that name
+//! them. If any watched stamp differs (or is racy) the walk is redone.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::stamp::Stamp;
+use crate::walk::WalkEntry;
+
+/// Per-directory ignore files (rg reads `.rgignore` too).
+const IGNORE_FILES: [&str; 3] = [".gitignore", ".ignore", ".rgignore"];
+
+/// One watched path and what it was.
+#[derive(Debug, Clone)]
+pub(crate) struct Watched {
+    path: PathBuf,
+    stamp: Option<Stamp>,
+}
+
+impl Watched {
+    fn now(path: PathBuf) -> Self {
+        let stamp = Stamp::read(&path);
+        Self { path, stamp }
+    }
+
+    fn unchanged(&self) -> bool {
+        Stamp::read(&self.path) == self.stamp
+    }
+}
+
+/// Records a directory and the ignore-related files in it.
+pub(crate) fn watch_dir(dir: &Path, out: &mut Vec<Watched>) {
+    out.push(Watched::now(dir.to_path_buf()));
+    for name in IGNORE_FILES {
+        let watched = Watched::now(dir.join(name));
+        // A missing ignore file that appears changes the directory's
+        // stamp, so only existing ones need their own entry.
+        if watched.stamp.is_some() {
+            out.push(watched);
+        }
+    }
+    let git = dir.join(".git");
+    if std::fs::symlink_metadata(&git).is_ok() {
+        out.push(Watched::now(git.join("info")));
+        out.push(Watched::now(git.join("info").join("exclude")));
+    }
+}
+
+/// Records the parents of `root` (their ignore files apply too) and the
+/// global git configuration.
+pub(crate) fn watch_outside(root: &Path, out: &mut Vec<Watched>) {
+    let absolute = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    for parent in absolute.ancestors().skip(1) {
+        watch_dir(parent, out);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
+        .or_else(|| home.as_ref().map(|h| h.join(".config")));
+    if let Some(global) = std::env::var_os("GIT_CONFIG_GLOBAL") {
+        out.push(Watched::now(PathBuf::from(global)));
+    }
+    if let Some(home) = &home {
+        out.push(Watched::now(home.join(".gitconfig")));
+    }
+    if let Some(xdg) = &xdg {
+        out.push(Watched::now(xdg.join("git").join("config")));
+        out.push(Watched::now(xdg.join("git").join("ignore")));
+    }
+    if let Some(excludes) = ignore::gitignore::gitconfig_excludes_path() {
+        out.push(Watched::now(excludes));
+    }
+}
+
+/// A walk that can be reused while nothing it depends on changed.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    pub(crate) files: Arc<[WalkEntry]>,
+    watched: Vec<Watched>,
+}
+
+impl Snapshot {
+    /// A snapshot of `files`, or `None` when a watched stamp is racy
+    /// (changed so recently, relative to `taken_at`, that a change in the
+    /// same clock tick could go unseen).
+    pub(crate) fn new(
+        files: Arc<[WalkEntry]>,
+        watched: Vec<Watched>,
+        taken_at: SystemTime,
+        racy_window: Duration,
+    ) -> Option<Self> {
+        let racy = watched.iter().any(|w| {
+            w.stamp
+                .is_some_and(|stamp| stamp.is_racy(taken_at, racy_window))
+        });
+        if racy {
+            return None;
+        }
+        Some(Self { files, watched })
+    }
+
+    /// Whether every watched path still has its recorded stamp.
+    pub(crate) fn is_current(&self, threads: usize) -> bool {
+        const PARALLEL_FROM: usize = 256;
+        if self.watched.len() < PARALLEL_FROM || threads < 2 {
+            return self.watched.iter().all(Watched::unchanged);
+        }
+        let chunk = self.watched.len().div_ceil(threads);
+        #[expect(
+            clippy::needless_collect,
+            reason = "every thread must be spawned before the first join"
+        )]
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .watched
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().all(Watched::unchanged)))
+                .collect();
+            handles.into_iter().all(|h| h.join().unwrap_or(false))
+        })
+    }
+}

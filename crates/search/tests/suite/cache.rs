@@ -1,0 +1,1 @@
+//! The warm engine never misses a change.

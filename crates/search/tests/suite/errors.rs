@@ -1,0 +1,1 @@
+//! Bad input gives clear errors, never a panic.

@@ -1,0 +1,1 @@
+//! Deadlines, budgets and cancellation.
