@@ -1,0 +1,1 @@
+mod custom_tool;
