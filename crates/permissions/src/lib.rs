@@ -26,6 +26,7 @@
 
 mod bash_check;
 mod bash_rule;
+mod check;
 mod checkers;
 mod commands;
 mod compile;
@@ -42,6 +43,7 @@ mod web;
 mod wrappers;
 
 pub use bash_rule::{BashRuleKind, bash_rule_kind};
+pub use check::{CheckAnswer, CheckError, CheckRequest, RuleLists, check};
 pub use decide::decide;
 pub use decision::{AskKind, Behavior, Decision, HookVerdict, MatchedRule, Request};
 pub use mode::{Mode, ModeError};

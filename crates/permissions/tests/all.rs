@@ -1,0 +1,3 @@
+//! Integration tests of ferrule-permissions: one binary, modules under `suite/`.
+
+mod suite;
