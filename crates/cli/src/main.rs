@@ -2,6 +2,7 @@
 //! each subcommand lives in its own module and only wires libraries together.
 
 mod config;
+mod memory;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Inspect and convert settings (`show`, `import`).
     Config(config::ConfigArgs),
+    /// Show loaded memory, rules, skills, commands and subagents (`show`).
+    Memory(memory::MemoryArgs),
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -31,5 +34,6 @@ fn main() -> anyhow::Result<ExitCode> {
     match cli.command {
         None => Ok(ExitCode::SUCCESS),
         Some(Command::Config(args)) => config::run(args),
+        Some(Command::Memory(args)) => memory::run(args),
     }
 }

@@ -4,4 +4,5 @@ mod suite {
     mod config_fixture;
     mod config_import;
     mod config_show;
+    mod memory_show;
 }
