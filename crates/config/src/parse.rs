@@ -316,6 +316,17 @@ mod tests {
     }
 
     #[test]
+    fn unknown_numbers_survive_print_and_reparse() {
+        // Found by fuzz_settings: without serde_json's float_roundtrip a long
+        // mantissa parses to a neighbour of the value that prints back.
+        let text = format!(r#"{{"n": 3333{}3333333233333333333e3}}"#, "9".repeat(90));
+        let first = parse_settings(&text, Path::new(P)).settings.unwrap();
+        let printed = serde_json::to_string(&first).unwrap();
+        let second = parse_settings(&printed, Path::new(P)).settings.unwrap();
+        assert_eq!(first, second);
+    }
+
+    #[test]
     fn empty_file_is_empty_settings() {
         assert_eq!(
             parse_settings(" \n", Path::new(P)),
