@@ -164,7 +164,11 @@ pub struct ModelUsage {
     #[serde(default)]
     pub web_search_requests: u64,
     /// Cost in US dollars; `0` when unknown.
-    #[serde(default, rename = "costUSD")]
+    #[serde(
+        default,
+        rename = "costUSD",
+        serialize_with = "crate::wire::js_number::serialize"
+    )]
     pub cost_usd: f64,
     /// Context window of the model in tokens; `0` when unknown.
     #[serde(default)]

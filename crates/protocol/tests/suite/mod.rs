@@ -1,0 +1,4 @@
+mod fixtures;
+mod malformed;
+mod round_trip;
+mod typed_payloads;
