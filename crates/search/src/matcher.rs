@@ -35,8 +35,20 @@ pub(crate) fn build_matcher(query: &GrepQuery) -> Result<RegexMatcher, SearchErr
         .build(&query.pattern)
         .map_err(|err| SearchError::Regex {
             pattern: query.pattern.clone(),
-            message: err.to_string(),
+            message: syntax_error(&query.pattern).unwrap_or_else(|| err.to_string()),
         })
+}
+
+/// The parser's report of a syntax error in `pattern` as written.
+///
+/// grep-regex parses the pattern wrapped in a group, so its report quotes
+/// and points into the wrapped text; parsing the pattern alone gives the
+/// same error with the caret under the user's own text.
+fn syntax_error(pattern: &str) -> Option<String> {
+    regex::Regex::new(pattern).err().and_then(|err| match err {
+        regex::Error::Syntax(message) => Some(message),
+        _ => None,
+    })
 }
 
 /// How a file came to be searched, which decides how binary data is

@@ -3,8 +3,8 @@
 //!
 //! A file added to or removed from a walked directory changes that
 //! directory's modification time; an edited `.gitignore`, `.ignore`,
-//! `.rgignore` or `.git/info/exclude` changes its own stamp; a new ignore
-//! file or `.git` in a parent of the root changes that parent; and the
+//! `.rgignore` or `.git/info/exclude` changes its own stamp; in the
+//! parents of the root those names are watched one by one; and the
 //! global git excludes are watched through the git config files that name
 //! them. If any watched stamp differs (or is racy) the walk is redone.
 
@@ -58,8 +58,19 @@ pub(crate) fn watch_dir(dir: &Path, out: &mut Vec<Watched>) {
 /// global git configuration.
 pub(crate) fn watch_outside(root: &Path, out: &mut Vec<Watched>) {
     let absolute = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+    // A parent's own stamp changes whenever a sibling of the root comes or
+    // goes (think of `/tmp`), so watch only the names that matter there,
+    // present or absent.
     for parent in absolute.ancestors().skip(1) {
-        watch_dir(parent, out);
+        for name in IGNORE_FILES {
+            out.push(Watched::now(parent.join(name)));
+        }
+        let git = parent.join(".git");
+        out.push(Watched::now(git.clone()));
+        if std::fs::symlink_metadata(&git).is_ok() {
+            out.push(Watched::now(git.join("info")));
+            out.push(Watched::now(git.join("info").join("exclude")));
+        }
     }
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let xdg = std::env::var_os("XDG_CONFIG_HOME")
