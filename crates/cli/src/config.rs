@@ -173,10 +173,16 @@ fn show_json(loaded: &LoadedSettings) -> Value {
             (key.clone(), Value::Array(refs))
         })
         .collect();
+    let key_origins: serde_json::Map<String, Value> = loaded
+        .key_origins()
+        .into_iter()
+        .map(|(key, idxs)| (key, json!(idxs)))
+        .collect();
     json!({
         "layers": layers,
         "merged": loaded.merged,
         "origins": origins,
+        "key_origins": key_origins,
         "diagnostics": loaded.diagnostics,
     })
 }
@@ -216,6 +222,18 @@ fn show_text(loaded: &LoadedSettings) -> String {
             .filter_map(|&i| loaded.layers.get(i).map(|l| describe(i, l)))
             .collect();
         let _ = writeln!(out, "  {key}: {}", sources.join(", "));
+    }
+    let nested: Vec<(String, Vec<usize>)> = loaded
+        .key_origins()
+        .into_iter()
+        .filter(|(path, _)| !loaded.top_level_origins.contains_key(path))
+        .collect();
+    if !nested.is_empty() {
+        out.push_str("\nWhere each nested value comes from (layer numbers):\n");
+        for (path, idxs) in nested {
+            let idxs: Vec<String> = idxs.iter().map(|i| format!("[{i}]")).collect();
+            let _ = writeln!(out, "  {path}: {}", idxs.join(", "));
+        }
     }
     out
 }

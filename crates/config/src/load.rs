@@ -220,6 +220,21 @@ pub struct LoadedSettings {
 }
 
 impl LoadedSettings {
+    /// Every merged key path rendered as `a.b.c` (odd keys quoted, as in
+    /// diagnostics) with the indexes of the layers behind it, sorted by path.
+    pub fn key_origins(&self) -> Vec<(String, Vec<usize>)> {
+        self.origins
+            .iter()
+            .map(|(path, layers)| {
+                let segments: Vec<crate::position::Segment> = path
+                    .iter()
+                    .map(|k| crate::position::Segment::Key(k.clone()))
+                    .collect();
+                (crate::position::render(&segments), layers.clone())
+            })
+            .collect()
+    }
+
     /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.diagnostics

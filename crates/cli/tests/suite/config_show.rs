@@ -73,6 +73,7 @@ fn show_json_lists_every_layer_the_merge_and_key_origins() {
             ],
             "merged": {"model": "local", "permissions": {"allow": ["Read", "Grep"]}},
             "origins": {"model": [origin(5)], "permissions": [origin(1), origin(2)]},
+            "key_origins": {"model": [5], "permissions.allow": [1, 2]},
             "diagnostics": [],
         })
     );
@@ -100,6 +101,36 @@ fn show_text_names_the_broken_file_position_and_exits_1() {
     let user = env.p("home/.qoder/settings.json");
     assert!(
         text.contains(&format!("  model: [1] user (qoder) {user}")),
+        "{text}"
+    );
+}
+
+#[test]
+fn show_text_lists_nested_origins_by_layer_number() {
+    let env = Env::new(&[
+        (
+            "home/.qoder/settings.json",
+            r#"{"general": {"enableAutoUpdate": false}}"#,
+        ),
+        (
+            "proj/.qoder/settings.json",
+            r#"{"general": {"plan": {"enabled": false}}, "permissions": {"deny": ["Bash"]}}"#,
+        ),
+        (
+            "proj/.qoder/settings.local.json",
+            r#"{"permissions": {"deny": ["WebFetch"]}}"#,
+        ),
+    ]);
+    let out = env.run(&["config", "show"], None);
+    let text = stdout(&out);
+    let tail = text
+        .split("Where each nested value comes from (layer numbers):\n")
+        .nth(1);
+    assert_eq!(
+        tail,
+        Some(
+            "  general.enableAutoUpdate: [1]\n  general.plan.enabled: [3]\n  permissions.deny: [3], [5]\n"
+        ),
         "{text}"
     );
 }
