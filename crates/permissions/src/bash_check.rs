@@ -36,7 +36,7 @@ pub(crate) fn check_bash(policy: &Policy, input: &Value) -> Verdict {
             format!("deny rule `{}` matches the command", policy.rule_text(rule)),
         );
     }
-    if let Some(verdict) = path_denials(policy, &analysis) {
+    if let Some(verdict) = path_checks(policy, &analysis, Behavior::Deny) {
         return verdict;
     }
 
@@ -57,6 +57,9 @@ pub(crate) fn check_bash(policy: &Policy, input: &Value) -> Verdict {
             Some(rule),
             format!("ask rule `{}` matches the command", policy.rule_text(rule)),
         );
+    }
+    if let Some(verdict) = path_checks(policy, &analysis, Behavior::Ask) {
+        return verdict;
     }
 
     // 4. Allow: the exact command, or every segment on its own.
@@ -131,13 +134,17 @@ fn read_paths(command: &SimpleCommand) -> Option<Vec<&str>> {
     read_only(&argv)
 }
 
-/// Deny path rules on redirect targets and on the files read-only commands
-/// (at any depth) read.
-fn path_denials(policy: &Policy, analysis: &Analysis) -> Option<Verdict> {
+/// Deny (or ask) path rules on redirect targets and on the files read-only
+/// commands (at any depth) read: the first check that yields `wanted`.
+/// Write targets only take part in the deny pass; their asks come later.
+fn path_checks(policy: &Policy, analysis: &Analysis, wanted: Behavior) -> Option<Verdict> {
     let mut checks: Vec<(PathBuf, bool)> = Vec::new();
     for redirect in &analysis.redirects {
         match redirect {
-            Redirect::Write(word) => checks.extend(static_path(policy, word).map(|p| (p, true))),
+            Redirect::Write(word) if wanted == Behavior::Deny => {
+                checks.extend(static_path(policy, word).map(|p| (p, true)));
+            }
+            Redirect::Write(_) => {}
             Redirect::Read(word) => checks.extend(static_path(policy, word).map(|p| (p, false))),
         }
     }
@@ -152,7 +159,11 @@ fn path_denials(policy: &Policy, analysis: &Analysis) -> Option<Verdict> {
         } else {
             read_check(policy, "Read", &path, false)
         };
-        (verdict.behavior == Behavior::Deny).then_some(verdict)
+        let hit = match wanted {
+            Behavior::Ask => verdict.kind == Some(AskKind::Rule),
+            Behavior::Allow | Behavior::Deny => verdict.behavior == wanted,
+        };
+        hit.then_some(verdict)
     })
 }
 

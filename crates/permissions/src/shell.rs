@@ -152,7 +152,7 @@ const RESERVED: &[&str] = &[
 ];
 
 /// The fast path: a line made only of characters with no meaning to the
-/// shell grammar (letters, digits, spaces and `_-./:=@,+%`) is one simple
+/// shell grammar (letters, digits, spaces and `_-./:=,+`) is one simple
 /// command whose words are its space-separated parts — exactly what the
 /// grammar yields for it (a property test compares the two).
 pub(crate) fn plain_words(line: &str) -> Option<Vec<(usize, &str)>> {
@@ -160,7 +160,7 @@ pub(crate) fn plain_words(line: &str) -> Option<Vec<(usize, &str)>> {
         b.is_ascii_alphanumeric()
             || matches!(
                 b,
-                b' ' | b'_' | b'-' | b'.' | b'/' | b':' | b'=' | b'@' | b',' | b'+' | b'%'
+                b' ' | b'_' | b'-' | b'.' | b'/' | b':' | b'=' | b',' | b'+'
             )
     });
     if !plain || line.is_empty() {
@@ -182,7 +182,21 @@ pub(crate) fn plain_words(line: &str) -> Option<Vec<(usize, &str)>> {
         words.push((s, &line[s..]));
     }
     let first = words.first()?.1;
-    if first.contains('=') || RESERVED.contains(&first) {
+    // The grammar reads a leading `-` or digit differently (as an error or
+    // a descriptor); leave such lines to it.
+    let starts_plainly = first
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'/'));
+    if !starts_plainly || first.contains('=') || RESERVED.contains(&first) {
+        return None;
+    }
+    let words_start_plainly = words.iter().all(|(_, word)| {
+        word.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-'))
+    });
+    if !words_start_plainly {
         return None;
     }
     Some(words)

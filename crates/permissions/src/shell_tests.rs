@@ -90,3 +90,17 @@ fn plain_fast_path_agrees_with_the_grammar() {
         assert_eq!(fast, walker.finish(), "{line}");
     }
 }
+
+proptest::proptest! {
+    #[test]
+    fn fast_path_equals_grammar_on_plain_lines(line in "[a-z0-9 _./:=@,+%-]{1,40}") {
+        let line = line.trim().to_string();
+        if plain_words(&line).is_some() {
+            let fast = analyze(&line);
+            let mut walker = Walker { analysis: Analysis::default(), depth: 0 };
+            walker.analysis.occurrences.push(line.clone());
+            walker.parse_program(&line, true);
+            assert_eq!(fast, walker.finish(), "{line:?}");
+        }
+    }
+}
