@@ -27,10 +27,12 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 //!
-//! Modules: [`content`](ContentBlock) blocks, [`Message`]s, [`Usage`],
-//! [`StopReason`], [`sdk`] (every stream-json line and control request).
+//! Contents: [`ContentBlock`]s, [`Message`]s, [`Usage`],
+//! [`StopReason`], [`sdk`] (every stream-json line and control request),
+//! [`AgentEvent`] (what an agent loop emits, for every host to render).
 
 mod content;
+mod event;
 mod message;
 pub mod sdk;
 mod stop_reason;
@@ -41,6 +43,7 @@ pub use content::{
     ContentBlock, ImageBlock, ImageSource, RedactedThinkingBlock, TextBlock, ThinkingBlock,
     ToolResultBlock, ToolResultContent, ToolResultContentBlock, ToolUseBlock,
 };
+pub use event::{AgentError, AgentErrorKind, AgentEvent, TurnOutcome, TurnSummary};
 pub use message::{AssistantMessage, Message, MessageContent, Role};
 pub use stop_reason::StopReason;
 pub use usage::{CacheCreation, ModelUsage, ServerToolUse, Usage};

@@ -1,0 +1,340 @@
+//! The event stream an agent loop emits while it runs a turn.
+//!
+//! Events are host-neutral: print mode turns them into text, stream-json
+//! into `assistant`/`user`/`stream_event`/`result` lines, the SDK host into
+//! the same lines plus control traffic, and the cloud server into its own
+//! session events. Nothing here knows about any of those outputs.
+//!
+//! Order within one turn:
+//!
+//! ```text
+//! TurnStarted
+//!   ( MessageStarted
+//!       ( TextDelta* | ThinkingDelta* SignatureDelta?
+//!       | ToolCallStarted ToolCallInputDelta* ToolCallFinished ) BlockFinished   (per block)
+//!     Usage?  MessageComplete
+//!     ( ToolResult | PermissionDenied ToolResult )*                            (per tool call)
+//!   )*                                                                         (per model request)
+//!   with Retry, Compaction*, Error anywhere in between
+//! TurnFinished                                                                  (exactly once)
+//! ```
+//!
+//! `index` is the position of a content block within its model response,
+//! as in the Anthropic stream events (`sdk-protocol.md` §3.6).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::content::{ToolResultBlock, ToolUseBlock};
+use crate::message::AssistantMessage;
+use crate::sdk::{CompactTrigger, PermissionDenial, ResultSubtype};
+use crate::stop_reason::StopReason;
+use crate::usage::{ModelUsage, Usage};
+
+/// One thing that happened during a turn, tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AgentEvent {
+    /// A turn began: a user message was taken from the queue.
+    TurnStarted {
+        /// Id of the turn, unique within the session.
+        turn_id: String,
+        /// Uuid of the user message that started it, when it had one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_message_id: Option<String>,
+    },
+    /// A model request began streaming its response.
+    MessageStarted {
+        /// Provider id of the response.
+        message_id: String,
+        /// Model that answers.
+        model: String,
+    },
+    /// More text of a text block.
+    TextDelta {
+        /// Block position in the response.
+        index: usize,
+        /// The new text; the deltas of a block concatenate to its text.
+        text: String,
+    },
+    /// More reasoning of a thinking block.
+    ThinkingDelta {
+        /// Block position in the response.
+        index: usize,
+        /// The new reasoning text.
+        thinking: String,
+    },
+    /// The provider's signature of a thinking block.
+    SignatureDelta {
+        /// Block position in the response.
+        index: usize,
+        /// The signature (or the next part of it).
+        signature: String,
+    },
+    /// The model began a tool call.
+    ToolCallStarted {
+        /// Block position in the response.
+        index: usize,
+        /// Call id; the result will name it.
+        id: String,
+        /// Tool name.
+        name: String,
+    },
+    /// More of a tool call's JSON input, as raw text.
+    ToolCallInputDelta {
+        /// Block position in the response.
+        index: usize,
+        /// The next piece of the input JSON; pieces concatenate to it.
+        partial_json: String,
+    },
+    /// A tool call's input is complete and parsed.
+    ToolCallFinished {
+        /// Block position in the response.
+        index: usize,
+        /// The complete call.
+        call: ToolUseBlock,
+    },
+    /// A content block of the response is complete.
+    BlockFinished {
+        /// Block position in the response.
+        index: usize,
+    },
+    /// Tokens one model request used, as soon as the provider reports them.
+    Usage {
+        /// Usage of that request.
+        usage: Usage,
+    },
+    /// A model response is complete; it holds every block seen in the deltas.
+    MessageComplete {
+        /// The whole response, with stop reason and usage.
+        message: AssistantMessage,
+    },
+    /// A tool call was refused (by a rule, the mode, a hook or the host).
+    /// A [`AgentEvent::ToolResult`] with the refusal follows.
+    PermissionDenied {
+        /// The refused call and why.
+        denial: PermissionDenial,
+    },
+    /// A tool call finished, ran or not; this result goes back to the model.
+    ToolResult {
+        /// The result block, `is_error` set on failure or refusal.
+        result: ToolResultBlock,
+        /// Structured output of the tool, free-form, for hosts that show it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        structured: Option<Value>,
+        /// How long the tool ran, in milliseconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<u64>,
+    },
+    /// A failed model request will be tried again.
+    Retry {
+        /// Number of this retry, from 1.
+        attempt: u32,
+        /// Retries allowed in all.
+        max_retries: u32,
+        /// Wait before it, in milliseconds.
+        delay_ms: u64,
+        /// What failed.
+        error: AgentError,
+    },
+    /// Compaction of the conversation began.
+    CompactionStarted {
+        /// What started it.
+        trigger: CompactTrigger,
+    },
+    /// The conversation was compacted.
+    Compacted {
+        /// What started it.
+        trigger: CompactTrigger,
+        /// Context tokens before.
+        pre_tokens: u64,
+        /// Context tokens after, when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        post_tokens: Option<u64>,
+    },
+    /// Something failed. The turn may go on (a tool error the model can
+    /// read is a [`AgentEvent::ToolResult`], not this) or end with
+    /// [`TurnOutcome::Failed`].
+    Error {
+        /// What failed.
+        error: AgentError,
+    },
+    /// The turn ended; exactly one per [`AgentEvent::TurnStarted`].
+    TurnFinished {
+        /// How it ended.
+        outcome: TurnOutcome,
+        /// Totals of the turn.
+        summary: TurnSummary,
+    },
+}
+
+/// A failure, classified so each host can map it (the SDK host to an
+/// `assistant.error` value, the server to an HTTP status).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AgentError {
+    /// Category.
+    pub kind: AgentErrorKind,
+    /// Readable message naming the cause, e.g. `HTTP 500: upstream down`.
+    pub message: String,
+    /// HTTP status of a provider failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+}
+
+/// Category of an [`AgentError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AgentErrorKind {
+    /// The provider refused the credentials.
+    Authentication,
+    /// The account cannot be billed.
+    Billing,
+    /// The provider rate-limited us.
+    RateLimit,
+    /// The provider rejected the request as malformed.
+    InvalidRequest,
+    /// The provider failed or could not be reached.
+    Server,
+    /// The response hit the output token limit.
+    MaxOutputTokens,
+    /// A tool failed in a way that ends the turn.
+    Tool,
+    /// A hook failed in a way that ends the turn.
+    Hook,
+    /// The turn was interrupted.
+    Interrupted,
+    /// Anything else.
+    Other,
+}
+
+/// How a turn ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum TurnOutcome {
+    /// The model finished its answer.
+    Completed,
+    /// The turn limit was reached.
+    MaxTurns,
+    /// The cost budget was used up.
+    MaxBudget,
+    /// An interrupt aborted it.
+    Interrupted,
+    /// An error ended it.
+    Failed,
+}
+
+impl TurnOutcome {
+    /// The `result` subtype a stream-json host reports for this outcome
+    /// (`sdk-protocol.md` §3.5: interrupts are `error_during_execution`).
+    pub fn result_subtype(self) -> ResultSubtype {
+        match self {
+            Self::Completed => ResultSubtype::Success,
+            Self::MaxTurns => ResultSubtype::ErrorMaxTurns,
+            Self::MaxBudget => ResultSubtype::ErrorMaxBudgetUsd,
+            Self::Interrupted | Self::Failed => ResultSubtype::ErrorDuringExecution,
+        }
+    }
+
+    /// Whether the turn ended in an error.
+    pub fn is_error(self) -> bool {
+        match self {
+            Self::Completed => false,
+            Self::MaxTurns | Self::MaxBudget | Self::Interrupted | Self::Failed => true,
+        }
+    }
+}
+
+/// Totals of a finished turn: what a `result` line reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TurnSummary {
+    /// Model round trips in the turn.
+    pub num_turns: u64,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+    /// Time in model requests, in milliseconds.
+    pub duration_api_ms: u64,
+    /// Final assistant text (success) or a readable error message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// One message per error, for failed turns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+    /// Stop reason of the last model response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<StopReason>,
+    /// Tokens over the turn.
+    #[serde(default)]
+    pub usage: Usage,
+    /// Tokens per model.
+    #[serde(default)]
+    pub model_usage: BTreeMap<String, ModelUsage>,
+    /// Cost in US dollars; `0` when unknown.
+    #[serde(default, serialize_with = "crate::wire::js_number::serialize")]
+    pub total_cost_usd: f64,
+    /// Tool calls refused during the turn.
+    #[serde(default)]
+    pub permission_denials: Vec<PermissionDenial>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+    use serde_json::json;
+
+    #[test]
+    fn events_are_tagged_by_type_in_snake_case() {
+        let event = AgentEvent::ToolCallInputDelta {
+            index: 1,
+            partial_json: "{\"a\":".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&event).unwrap(),
+            json!({"type": "tool_call_input_delta", "index": 1, "partial_json": "{\"a\":"})
+        );
+    }
+
+    #[test]
+    fn turn_finished_round_trips() {
+        let event = AgentEvent::TurnFinished {
+            outcome: TurnOutcome::Interrupted,
+            summary: TurnSummary {
+                num_turns: 1,
+                errors: vec!["Operation aborted".into()],
+                ..TurnSummary::default()
+            },
+        };
+        let text = serde_json::to_string(&event).unwrap();
+        assert_eq!(serde_json::from_str::<AgentEvent>(&text).unwrap(), event);
+    }
+
+    #[test]
+    fn outcomes_map_to_result_subtypes() {
+        let mapped: Vec<(ResultSubtype, bool)> = [
+            TurnOutcome::Completed,
+            TurnOutcome::MaxTurns,
+            TurnOutcome::MaxBudget,
+            TurnOutcome::Interrupted,
+            TurnOutcome::Failed,
+        ]
+        .into_iter()
+        .map(|outcome| (outcome.result_subtype(), outcome.is_error()))
+        .collect();
+        assert_eq!(
+            mapped,
+            [
+                (ResultSubtype::Success, false),
+                (ResultSubtype::ErrorMaxTurns, true),
+                (ResultSubtype::ErrorMaxBudgetUsd, true),
+                (ResultSubtype::ErrorDuringExecution, true),
+                (ResultSubtype::ErrorDuringExecution, true),
+            ]
+        );
+    }
+}
