@@ -9,15 +9,17 @@
 //!   git repository, `.ignore`, `.git/info/exclude`, the global git
 //!   excludes; hidden entries skipped); symlinks are not followed and only
 //!   regular files are listed, like `fd --type f`;
-//! - results sorted by modification time, newest first, ties by path; at
+//! - results sorted by modification time, newest first, ties by path (byte order); at
 //!   most `limit` (default 100) with the total count and a `truncated` flag;
-//! - an optional deadline and match budget return the files found so far,
-//!   marked partial.
+//! - [`SearchLimits`](crate::SearchLimits) (deadline, match budget,
+//!   cancellation) return the files found so far, marked partial, as Grep
+//!   does.
 //!
 //! ```no_run
+//! use ferrule_search::SearchLimits;
 //! use ferrule_search::glob::{GlobQuery, glob};
 //!
-//! let out = glob(&GlobQuery::new("**/*.rs").path("/work/project"))?;
+//! let out = glob(&GlobQuery::new("**/*.rs").path("/work/project"), &SearchLimits::none())?;
 //! for file in &out.files {
 //!     println!("{}", file.display());
 //! }
@@ -28,8 +30,8 @@ mod pattern;
 mod query;
 mod search;
 
-pub use pattern::{CaseMode, GlobPattern, MatchTarget};
-pub use query::{DEFAULT_LIMIT, GlobOutput, GlobQuery, Partial};
+pub use pattern::{GlobPattern, MatchTarget};
+pub use query::{DEFAULT_LIMIT, GlobOutput, GlobQuery};
 pub use search::glob;
 
 use std::path::PathBuf;

@@ -15,8 +15,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use globset::{GlobBuilder, GlobMatcher};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
+use crate::CaseMode;
 use crate::glob::GlobError;
 
 /// The characters that make a path component a glob rather than a literal
@@ -33,16 +34,6 @@ pub enum MatchTarget {
     FileName,
 }
 
-/// Whether letters must match in case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CaseMode {
-    /// `A` matches only `A` (globset's and rg's default).
-    #[default]
-    Sensitive,
-    /// `A` matches `a` too (like `rg --iglob`).
-    Insensitive,
-}
-
 /// A compiled Glob tool pattern.
 #[derive(Debug, Clone)]
 pub struct GlobPattern {
@@ -51,7 +42,10 @@ pub struct GlobPattern {
     absolute: bool,
     glob: String,
     target: MatchTarget,
-    matcher: GlobMatcher,
+    /// A set of one glob: globset then picks a cheap strategy (an
+    /// extension lookup for `**/*.rs`, a literal compare for a name) before
+    /// falling back to a regex.
+    matcher: GlobSet,
 }
 
 impl GlobPattern {
@@ -95,14 +89,17 @@ impl GlobPattern {
         let literal = components
             .iter()
             .take(components.len().saturating_sub(1))
-            .take_while(|c| !c.contains(GLOB_SYNTAX))
+            // An empty component (`a//b`) ends the base too, so the glob
+            // keeps the `//` and matches exactly what globset would.
+            .take_while(|c| !c.is_empty() && !c.contains(GLOB_SYNTAX))
             .count();
         let mut base = if absolute {
             PathBuf::from("/")
         } else {
             PathBuf::new()
         };
-        for component in &components[..literal] {
+        // `a/./b` names `a/b`; a walk never yields a `.` component.
+        for component in components[..literal].iter().filter(|c| **c != ".") {
             base.push(component);
         }
         let glob = components[literal..].join("/");
@@ -117,13 +114,17 @@ impl GlobPattern {
             .case_insensitive(case == CaseMode::Insensitive)
             .build()
             .map_err(|e| invalid(e.kind().to_string()))?;
+        let matcher = GlobSetBuilder::new()
+            .add(compiled)
+            .build()
+            .map_err(|e| invalid(e.kind().to_string()))?;
         Ok(Self {
             original: pattern.to_string(),
             base,
             absolute,
             glob,
             target,
-            matcher: compiled.compile_matcher(),
+            matcher,
         })
     }
 
@@ -147,6 +148,22 @@ impl GlobPattern {
     /// The glob left after the base, as matched below the search root.
     pub fn glob(&self) -> &str {
         &self.glob
+    }
+
+    /// The whole glob this pattern matches paths with, base included
+    /// (`src/**/*.rs` for `./src/**/*.rs`): for a path pattern,
+    /// [`GlobPattern::is_match`] agrees with globset compiling this string
+    /// with `literal_separator`; for a file-name pattern, with `**/`
+    /// prepended.
+    pub fn full_glob(&self) -> String {
+        let base = self.base.to_string_lossy();
+        if base.is_empty() {
+            self.glob.clone()
+        } else if base.ends_with('/') {
+            format!("{base}{}", self.glob)
+        } else {
+            format!("{base}/{}", self.glob)
+        }
     }
 
     /// What the glob is compared with.
@@ -189,9 +206,11 @@ impl GlobPattern {
         // `strip_prefix` compares components, so `src/../x` stays `..`-
         // laden; a path naming `.` or `..` below the base is not one the
         // walker yields, and is not matched.
-        if relative
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_)))
+        // The base itself is the search root, never a match.
+        if relative.as_os_str().is_empty()
+            || relative
+                .components()
+                .any(|c| !matches!(c, Component::Normal(_)))
         {
             return false;
         }

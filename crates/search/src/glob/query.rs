@@ -1,9 +1,8 @@
 //! What a Glob call asks for and what it returns.
 
 use std::path::PathBuf;
-use std::time::Instant;
 
-use crate::glob::CaseMode;
+use crate::{CaseMode, PartialReason};
 
 /// The number of paths a Glob call returns unless told otherwise
 /// (`reference/cli-core.md` §2.5: ferrule returns at most 100).
@@ -22,25 +21,17 @@ pub struct GlobQuery {
     /// At most this many paths are returned (newest first); `None` returns
     /// all of them.
     pub limit: Option<usize>,
-    /// Stop walking at this instant and return what was found, marked
-    /// [`Partial::Deadline`].
-    pub deadline: Option<Instant>,
-    /// Stop walking once this many files matched, marked
-    /// [`Partial::Budget`].
-    pub budget: Option<usize>,
 }
 
 impl GlobQuery {
     /// A query for `pattern` with the defaults: the working directory,
-    /// case-sensitive, 100 results, no deadline, no budget.
+    /// case-sensitive, 100 results.
     pub fn new(pattern: impl Into<String>) -> Self {
         Self {
             pattern: pattern.into(),
             path: None,
             case: CaseMode::Sensitive,
             limit: Some(DEFAULT_LIMIT),
-            deadline: None,
-            budget: None,
         }
     }
 
@@ -64,37 +55,13 @@ impl GlobQuery {
         self.limit = limit;
         self
     }
-
-    /// Sets a deadline.
-    #[must_use]
-    pub fn deadline(mut self, deadline: Instant) -> Self {
-        self.deadline = Some(deadline);
-        self
-    }
-
-    /// Sets a match budget.
-    #[must_use]
-    pub fn budget(mut self, budget: usize) -> Self {
-        self.budget = Some(budget);
-        self
-    }
-}
-
-/// Why a Glob result is incomplete.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Partial {
-    /// The deadline passed before the walk finished.
-    Deadline,
-    /// The match budget was used up before the walk finished.
-    Budget,
 }
 
 /// The answer to a [`GlobQuery`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct GlobOutput {
-    /// Matching files, newest modification time first, ties by path. Each
-    /// is the search root joined with the path below it.
+    /// Matching files, newest modification time first, ties by path bytes.
+    /// Each is the search root joined with the path below it.
     pub files: Vec<PathBuf>,
     /// How many files matched in all (at least `files.len()`).
     pub total_matches: usize,
@@ -102,5 +69,5 @@ pub struct GlobOutput {
     pub truncated: bool,
     /// Set when the walk stopped early; `files` and `total_matches` then
     /// cover only what was seen.
-    pub partial: Option<Partial>,
+    pub partial: Option<PartialReason>,
 }

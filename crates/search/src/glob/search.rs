@@ -2,26 +2,29 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
-use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkBuilder, WalkState};
+use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
 
-use crate::glob::{GlobError, GlobOutput, GlobPattern, GlobQuery, Partial};
+use crate::glob::{GlobError, GlobOutput, GlobPattern, GlobQuery};
+use crate::limits::{Control, PartialReason, SearchLimits};
+use crate::walk::{WalkFilter, WalkPlan, default_threads};
 
 /// One matching file and its modification time.
 pub(crate) type Found = (SystemTime, PathBuf);
 
-/// Runs `query` with a fresh walk of the file system.
+/// Runs `query` with a fresh walk of the file system (what one
+/// `fd --type f` process does, plus the sort by modification time).
 ///
 /// # Errors
 /// [`GlobError::InvalidPattern`] for a pattern that does not compile,
 /// [`GlobError::Root`] when the search root is missing or not a directory.
-pub fn glob(query: &GlobQuery) -> Result<GlobOutput, GlobError> {
+pub fn glob(query: &GlobQuery, limits: &SearchLimits) -> Result<GlobOutput, GlobError> {
     let pattern = GlobPattern::with_case(&query.pattern, query.case)?;
     let root = resolve_root(&pattern, query.path.as_deref())?;
-    let (found, partial) = walk(&root, &pattern, query);
-    Ok(finish(found, query.limit, partial))
+    let control = Control::new(limits);
+    let found = walk(&root, &pattern, &control)?;
+    Ok(finish(found, query.limit, &control, limits))
 }
 
 /// The directory to walk: the query path (or the working directory)
@@ -52,16 +55,32 @@ pub(crate) fn resolve_root(
     }
 }
 
-/// Sorts newest first (ties by path, so equal times give a stable order)
-/// and applies the limit.
+/// Sorts newest first (ties by path bytes, so equal times give a stable
+/// order) and applies the limit. A budget that stopped the walk caps the
+/// files at the budget (threads racing past it may find a few more).
 pub(crate) fn finish(
     mut found: Vec<Found>,
     limit: Option<usize>,
-    partial: Option<Partial>,
+    control: &Control,
+    limits: &SearchLimits,
 ) -> GlobOutput {
+    let partial = control.partial();
+    if partial == Some(PartialReason::Budget) {
+        if let Some(max) = limits.max_results {
+            found.truncate(max);
+        }
+    }
     let total_matches = found.len();
     let keep = limit.unwrap_or(usize::MAX).min(total_matches);
-    let newest_first = |a: &Found, b: &Found| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1));
+    // Ties compare the paths' bytes: a stable order, and several times
+    // cheaper than `Path`'s component-wise comparison on large results.
+    let newest_first = |a: &Found, b: &Found| {
+        b.0.cmp(&a.0).then_with(|| {
+            a.1.as_os_str()
+                .as_encoded_bytes()
+                .cmp(b.1.as_os_str().as_encoded_bytes())
+        })
+    };
     if keep < total_matches {
         // Only the first `keep` need to be in order.
         if keep > 0 {
@@ -78,64 +97,25 @@ pub(crate) fn finish(
     }
 }
 
-/// A walk builder with rg's and fd's filters: hidden entries skipped,
-/// `.gitignore` (inside a git repository), `.ignore`, git's exclude files,
-/// parents' ignore files, symlinks not followed.
-pub(crate) fn walk_builder(root: &Path) -> WalkBuilder {
-    let mut builder = WalkBuilder::new(root);
-    builder
-        .standard_filters(true)
-        .follow_links(false)
-        .threads(threads());
-    builder
-}
-
-fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-}
-
 /// What every walker thread shares.
 struct Shared<'a> {
     root: &'a Path,
     pattern: &'a GlobPattern,
-    deadline: Option<Instant>,
-    budget: Option<usize>,
-    matched: AtomicUsize,
-    stop: AtomicBool,
-    partial: Mutex<Option<Partial>>,
+    control: &'a Control,
     found: Mutex<Vec<Found>>,
 }
 
-impl Shared<'_> {
-    fn stop_with(&self, why: Partial) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Ok(mut partial) = self.partial.lock() {
-            partial.get_or_insert(why);
-        }
-    }
-}
-
 /// One walker thread: collects locally, hands its files over when dropped.
-struct Visitor<'a, 's> {
+struct Visitor<'s, 'a> {
     shared: &'s Shared<'a>,
     found: Vec<Found>,
-    seen: u32,
 }
 
 impl ParallelVisitor for Visitor<'_, '_> {
     fn visit(&mut self, entry: Result<DirEntry, ignore::Error>) -> WalkState {
         let shared = self.shared;
-        if shared.stop.load(Ordering::Relaxed) {
+        if shared.control.should_stop() {
             return WalkState::Quit;
-        }
-        self.seen = self.seen.wrapping_add(1);
-        if let Some(deadline) = shared.deadline {
-            // Reading the clock costs ~20 ns; the first entry and every 32nd
-            // after it are checked.
-            if self.seen % 32 == 1 && Instant::now() >= deadline {
-                shared.stop_with(Partial::Deadline);
-                return WalkState::Quit;
-            }
         }
         let entry = match entry {
             Ok(entry) => entry,
@@ -157,58 +137,59 @@ impl ParallelVisitor for Visitor<'_, '_> {
         let Some(modified) = entry.metadata().ok().and_then(|m| m.modified().ok()) else {
             return WalkState::Continue;
         };
-        if let Some(budget) = shared.budget {
-            if shared.matched.fetch_add(1, Ordering::Relaxed) >= budget {
-                shared.stop_with(Partial::Budget);
-                return WalkState::Quit;
-            }
-        }
         self.found.push((modified, entry.into_path()));
+        if shared.control.has_budget() && !shared.control.add_results(1) {
+            return WalkState::Quit;
+        }
         WalkState::Continue
     }
 }
 
 impl Drop for Visitor<'_, '_> {
     fn drop(&mut self) {
-        if let Ok(mut all) = self.shared.found.lock() {
-            all.append(&mut self.found);
-        }
+        let mut all = self
+            .shared
+            .found
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        all.append(&mut self.found);
     }
 }
 
-struct Builder<'a, 's> {
+struct Builder<'s, 'a> {
     shared: &'s Shared<'a>,
 }
 
-impl<'s> ParallelVisitorBuilder<'s> for Builder<'_, 's> {
+impl<'s> ParallelVisitorBuilder<'s> for Builder<'s, '_> {
     fn build(&mut self) -> Box<dyn ParallelVisitor + 's> {
         Box::new(Visitor {
             shared: self.shared,
             found: Vec::new(),
-            seen: 0,
         })
     }
 }
 
-/// Walks `root` in parallel and returns the matching files, unsorted.
-fn walk(root: &Path, pattern: &GlobPattern, query: &GlobQuery) -> (Vec<Found>, Option<Partial>) {
+/// Walks `root` in parallel with the Grep engine's rules (rg's defaults)
+/// and returns the matching files, unsorted.
+fn walk(root: &Path, pattern: &GlobPattern, control: &Control) -> Result<Vec<Found>, GlobError> {
+    let plan = WalkPlan::new(root, &WalkFilter::new()).map_err(|e| GlobError::Root {
+        root: root.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     let shared = Shared {
         root,
         pattern,
-        deadline: query.deadline,
-        budget: query.budget,
-        matched: AtomicUsize::new(0),
-        stop: AtomicBool::new(false),
-        partial: Mutex::new(None),
+        control,
         found: Mutex::new(Vec::new()),
     };
-    if query.budget == Some(0) {
-        return (Vec::new(), Some(Partial::Budget));
+    if control.has_budget() && !control.add_results(0) {
+        return Ok(Vec::new());
     }
-    walk_builder(root)
+    plan.builder(default_threads())
         .build_parallel()
         .visit(&mut Builder { shared: &shared });
-    let partial = shared.partial.into_inner().ok().flatten();
-    let found = shared.found.into_inner().unwrap_or_default();
-    (found, partial)
+    Ok(shared
+        .found
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner))
 }

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, ensure};
-use ferrule_search::glob::{CaseMode, GlobQuery, glob};
+use ferrule_search::CaseMode;
+use ferrule_search::SearchLimits;
+use ferrule_search::glob::{GlobQuery, glob};
 use pretty_assertions::assert_eq;
 
 use crate::suite::glob_fixture;
@@ -44,7 +46,10 @@ fn fd(root: &Path, args: &[&str]) -> Result<BTreeSet<String>> {
 
 /// The files Glob returns for `pattern` below `root`, relative to `root`.
 fn ferrule(root: &Path, pattern: &str, case: CaseMode) -> Result<BTreeSet<String>> {
-    let out = glob(&GlobQuery::new(pattern).path(root).case(case).limit(None))?;
+    let out = glob(
+        &GlobQuery::new(pattern).path(root).case(case).limit(None),
+        &SearchLimits::none(),
+    )?;
     ensure!(out.files.len() == out.total_matches && !out.truncated && out.partial.is_none());
     out.files
         .iter()
@@ -105,7 +110,10 @@ fn absolute_pattern_lists_the_same_files_as_fd_full_path_glob() -> Result<()> {
     let pattern = format!("{}/src/**/*.rs", root.display());
     let expected = fd(root, &["--type", "f", "-s", "-p", "-g", &pattern])?;
     // The query path is somewhere else: the pattern's prefix wins.
-    let out = glob(&GlobQuery::new(&pattern).path("/").limit(None))?;
+    let out = glob(
+        &GlobQuery::new(&pattern).path("/").limit(None),
+        &SearchLimits::none(),
+    )?;
     let got: BTreeSet<String> = out
         .files
         .iter()
