@@ -35,6 +35,7 @@
 //! concatenated without duplicates, `mcpServers` replace each other by name.
 
 mod diagnostic;
+mod edit;
 mod expand;
 mod import;
 mod load;
@@ -46,6 +47,7 @@ mod scope;
 mod settings;
 
 pub use diagnostic::{Diagnostic, Severity};
+pub use edit::{EditError, RuleList, SettingsEdit, edit_settings_file};
 pub use expand::{ExpandError, expand_vars};
 pub use import::{
     ImportAction, ImportError, ImportKind, ImportMode, ImportOptions, ImportScope, import,

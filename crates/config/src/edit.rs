@@ -1,0 +1,281 @@
+//! Writing changes back to one settings file, keeping everything else in it.
+//!
+//! Used for `/allow` and `/deny` (persisted to `settings.local.json`,
+//! cli-core.md §3.9) and for SDK permission updates whose destination is
+//! `localSettings`, `projectSettings` or `userSettings`. A file that does
+//! not parse is never overwritten: the edit fails with its diagnostic.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::parse::parse_settings;
+
+/// Which permission list an edit targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleList {
+    /// `permissions.allow`.
+    Allow,
+    /// `permissions.deny`.
+    Deny,
+    /// `permissions.ask`.
+    Ask,
+}
+
+impl RuleList {
+    fn key(self) -> &'static str {
+        match self {
+            RuleList::Allow => "allow",
+            RuleList::Deny => "deny",
+            RuleList::Ask => "ask",
+        }
+    }
+}
+
+/// One change to a settings file (the `PermissionUpdate` kinds of the SDK).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SettingsEdit {
+    /// Append rules not already in the list.
+    AddRules(RuleList, Vec<String>),
+    /// Replace the whole list.
+    ReplaceRules(RuleList, Vec<String>),
+    /// Remove these rules from the list.
+    RemoveRules(RuleList, Vec<String>),
+    /// Set `general.defaultPermissionMode`.
+    SetMode(String),
+    /// Append to `permissions.additionalDirectories`.
+    AddDirectories(Vec<String>),
+    /// Remove from `permissions.additionalDirectories`.
+    RemoveDirectories(Vec<String>),
+}
+
+/// Why a settings file could not be edited.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EditError {
+    /// The file exists but is not usable settings; it was left unchanged.
+    #[error("not editing a broken settings file: {0}")]
+    Invalid(Diagnostic),
+    /// Reading or writing failed.
+    #[error("{action} {}: {source}", path.display())]
+    Io {
+        /// `reading`, `writing` or `creating`.
+        action: &'static str,
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Applies `edits` to the settings file at `path` (created, with its
+/// directory, when missing) and writes it back pretty-printed. Keys the
+/// edits do not touch, unknown ones included, are kept in their order.
+/// Returns whether the file changed; an unchanged file is not rewritten.
+///
+/// # Errors
+/// [`EditError::Invalid`] when the existing file (or the `permissions` /
+/// `general` value in it) is not usable; [`EditError::Io`] on I/O failure.
+pub fn edit_settings_file(path: &Path, edits: &[SettingsEdit]) -> Result<bool, EditError> {
+    let io = |action: &'static str, p: &Path| {
+        let path = p.to_path_buf();
+        move |source| EditError::Io {
+            action,
+            path,
+            source,
+        }
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(io("reading", path)(e)),
+    };
+    if let Some(d) = parse_settings(&text, path)
+        .diagnostics
+        .into_iter()
+        .find(|d| d.severity == Severity::Error)
+    {
+        return Err(EditError::Invalid(d));
+    }
+    let mut root = match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) | Err(_) => Map::new(),
+    };
+    let before = root.clone();
+    for edit in edits {
+        apply(&mut root, edit);
+    }
+    if root == before && !text.trim().is_empty() {
+        return Ok(false);
+    }
+    let mut out = serde_json::to_string_pretty(&Value::Object(root)).unwrap_or_default();
+    out.push('\n');
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(io("creating", parent))?;
+    }
+    // Write beside the file and rename, so a crash never leaves half a file.
+    let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, out).map_err(io("writing", &tmp))?;
+    std::fs::rename(&tmp, path).map_err(io("writing", path))?;
+    Ok(true)
+}
+
+/// The object under `key`, created when absent. The file was validated
+/// against [`crate::Settings`], so an existing value is an object.
+fn section<'a>(root: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    let slot = root
+        .entry(key.to_owned())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    match slot {
+        Value::Object(m) => m,
+        _ => unreachable!("just made an object"),
+    }
+}
+
+fn list<'a>(permissions: &'a mut Map<String, Value>, key: &str) -> &'a mut Vec<Value> {
+    let slot = permissions
+        .entry(key.to_owned())
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if !slot.is_array() {
+        *slot = Value::Array(Vec::new());
+    }
+    match slot {
+        Value::Array(v) => v,
+        _ => unreachable!("just made an array"),
+    }
+}
+
+fn add(items: &mut Vec<Value>, new: &[String]) {
+    for s in new {
+        let v = Value::String(s.clone());
+        if !items.contains(&v) {
+            items.push(v);
+        }
+    }
+}
+
+fn remove(items: &mut Vec<Value>, gone: &[String]) {
+    items.retain(|v| !v.as_str().is_some_and(|s| gone.iter().any(|g| g == s)));
+}
+
+fn apply(root: &mut Map<String, Value>, edit: &SettingsEdit) {
+    match edit {
+        SettingsEdit::AddRules(l, rules) => add(list(section(root, "permissions"), l.key()), rules),
+        SettingsEdit::ReplaceRules(l, rules) => {
+            let items = list(section(root, "permissions"), l.key());
+            items.clear();
+            add(items, rules);
+        }
+        SettingsEdit::RemoveRules(l, rules) => {
+            remove(list(section(root, "permissions"), l.key()), rules);
+        }
+        SettingsEdit::SetMode(mode) => {
+            section(root, "general").insert(
+                "defaultPermissionMode".to_owned(),
+                Value::String(mode.clone()),
+            );
+        }
+        SettingsEdit::AddDirectories(dirs) => {
+            add(
+                list(section(root, "permissions"), "additionalDirectories"),
+                dirs,
+            );
+        }
+        SettingsEdit::RemoveDirectories(dirs) => {
+            remove(
+                list(section(root, "permissions"), "additionalDirectories"),
+                dirs,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+    use serde_json::json;
+
+    fn read(path: &Path) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn adding_a_rule_creates_the_file_and_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".qoder/settings.local.json");
+        let edits = [SettingsEdit::AddRules(
+            RuleList::Allow,
+            vec!["Bash(npm test)".to_owned()],
+        )];
+        assert!(edit_settings_file(&path, &edits).unwrap());
+        assert_eq!(
+            read(&path),
+            json!({"permissions": {"allow": ["Bash(npm test)"]}})
+        );
+    }
+
+    #[test]
+    fn edits_keep_other_keys_and_skip_duplicates() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        std::fs::write(
+            &path,
+            r#"{"x": {"y": 1}, "permissions": {"allow": ["Read"], "deny": ["A", "B"]}}"#,
+        )
+        .unwrap();
+        let edits = [
+            SettingsEdit::AddRules(RuleList::Allow, vec!["Read".to_owned(), "Grep".to_owned()]),
+            SettingsEdit::RemoveRules(RuleList::Deny, vec!["A".to_owned()]),
+            SettingsEdit::ReplaceRules(RuleList::Ask, vec!["WebFetch".to_owned()]),
+            SettingsEdit::SetMode("plan".to_owned()),
+            SettingsEdit::AddDirectories(vec!["../lib".to_owned()]),
+        ];
+        assert!(edit_settings_file(&path, &edits).unwrap());
+        assert_eq!(
+            read(&path),
+            json!({
+                "x": {"y": 1},
+                "permissions": {"allow": ["Read", "Grep"], "deny": ["B"], "ask": ["WebFetch"], "additionalDirectories": ["../lib"]},
+                "general": {"defaultPermissionMode": "plan"}
+            })
+        );
+        let again = [SettingsEdit::AddRules(
+            RuleList::Allow,
+            vec!["Grep".to_owned()],
+        )];
+        assert!(
+            !edit_settings_file(&path, &again).unwrap(),
+            "nothing new to add"
+        );
+    }
+
+    #[test]
+    fn a_broken_file_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, "{\"permissions\": {\"allow\": 1}}").unwrap();
+        let edits = [SettingsEdit::AddRules(
+            RuleList::Deny,
+            vec!["Bash".to_owned()],
+        )];
+        let err = edit_settings_file(&path, &edits).unwrap_err();
+        let EditError::Invalid(d) = err else {
+            panic!("expected Invalid, got {err:?}");
+        };
+        assert_eq!(
+            (d.json_path.as_deref(), d.line, d.column),
+            (Some("permissions.allow"), Some(1), Some(27))
+        );
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"permissions\": {\"allow\": 1}}"
+        );
+    }
+}
