@@ -3,7 +3,7 @@
 //! same event are concatenated without duplicates, MCP servers replace each
 //! other by name. Every merged value remembers which layers produced it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -64,14 +64,7 @@ fn merge_object(
         path.push(key.clone());
         match (rule_for(path), acc.get_mut(key), value) {
             (Rule::Combine, Some(Value::Array(have)), Value::Array(add)) => {
-                let mut contributed = false;
-                for item in add {
-                    if !have.contains(item) {
-                        have.push(item.clone());
-                        contributed = true;
-                    }
-                }
-                if contributed {
+                if append_new(have, add) {
                     let layers = origins.entry(path.clone()).or_default();
                     if layers.last() != Some(&index) {
                         layers.push(index);
@@ -105,13 +98,31 @@ fn merge_object(
 }
 
 fn dedup(items: &[Value]) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::with_capacity(items.len());
-    for item in items {
-        if !out.contains(item) {
-            out.push(item.clone());
+    let mut out = Vec::with_capacity(items.len());
+    append_new(&mut out, items);
+    out
+}
+
+/// Appends the items of `add` that `have` lacks; returns whether any was
+/// added. Rule lists can hold thousands of strings, so strings are checked
+/// through a set; other items (hook groups) by comparison.
+fn append_new(have: &mut Vec<Value>, add: &[Value]) -> bool {
+    let mut seen: HashSet<String> = have
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    let mut added = false;
+    for item in add {
+        let new = match item.as_str() {
+            Some(s) => seen.insert(s.to_owned()),
+            None => !have.contains(item),
+        };
+        if new {
+            have.push(item.clone());
+            added = true;
         }
     }
-    out
+    added
 }
 
 /// Drops the origins of `path` and everything under it: a higher layer has

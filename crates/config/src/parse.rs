@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use serde::Deserialize as _;
 use serde_json::{Map, Value};
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -56,7 +57,7 @@ pub fn parse_settings(text: &str, path: &Path) -> ParsedSettings {
         let d = position_of(text, &[]).map_or(d.clone(), |(l, c)| d.at(l, c));
         return failed(d);
     };
-    match serde_json::from_value::<Settings>(value.clone()) {
+    match Settings::deserialize(&value) {
         Ok(settings) => {
             let mut diagnostics = Vec::new();
             for key_path in unknown_keys(&settings) {
