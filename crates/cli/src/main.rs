@@ -3,6 +3,7 @@
 
 mod config;
 mod memory;
+mod permissions;
 
 use std::process::ExitCode;
 
@@ -27,6 +28,8 @@ enum Command {
     Config(config::ConfigArgs),
     /// Show loaded memory, rules, skills, commands and subagents (`show`).
     Memory(memory::MemoryArgs),
+    /// Explain permission decisions (`check`).
+    Permissions(permissions::PermissionsArgs),
 }
 
 fn main() -> anyhow::Result<ExitCode> {
@@ -35,5 +38,6 @@ fn main() -> anyhow::Result<ExitCode> {
         None => Ok(ExitCode::SUCCESS),
         Some(Command::Config(args)) => config::run(args),
         Some(Command::Memory(args)) => memory::run(args),
+        Some(Command::Permissions(args)) => permissions::run(args),
     }
 }

@@ -5,4 +5,5 @@ mod suite {
     mod config_import;
     mod config_show;
     mod memory_show;
+    mod permissions_check;
 }
