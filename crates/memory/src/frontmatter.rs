@@ -102,7 +102,36 @@ fn is_blank_yaml(yaml: &str) -> bool {
     })
 }
 
-fn convert(error: &serde_saphyr::Error, yaml_line: usize) -> FrontmatterError {
+/// Maps a YAML position (where a lone `\r` also ends a line) to the byte
+/// offset in `yaml`.
+fn yaml_offset(yaml: &str, line: usize, column: usize) -> usize {
+    let mut current = 1;
+    let mut chars = yaml.char_indices().peekable();
+    while current < line {
+        match chars.next() {
+            Some((_, '\n')) => current += 1,
+            Some((_, '\r')) => {
+                if let Some((_, '\n')) = chars.peek() {
+                    chars.next();
+                }
+                current += 1;
+            }
+            Some(_) => {}
+            None => return yaml.len(),
+        }
+    }
+    for _ in 1..column {
+        match chars.peek() {
+            Some((_, '\n' | '\r')) | None => break,
+            Some(_) => {
+                chars.next();
+            }
+        }
+    }
+    chars.peek().map_or(yaml.len(), |(i, _)| *i)
+}
+
+fn convert(error: &serde_saphyr::Error, yaml: &str, yaml_line: usize) -> FrontmatterError {
     let plain = error.without_snippet().to_string();
     // The library appends " at line L, column C"; we report our own,
     // file-relative position instead.
@@ -110,14 +139,22 @@ fn convert(error: &serde_saphyr::Error, yaml_line: usize) -> FrontmatterError {
         Some(i) => plain[..i].to_string(),
         None => plain,
     };
-    let (line, column) = error.location().map_or((yaml_line, 0), |l| {
-        let line = usize::try_from(l.line()).unwrap_or(usize::MAX);
-        let column = usize::try_from(l.column()).unwrap_or(0);
-        (yaml_line.saturating_add(line.saturating_sub(1)), column)
-    });
+    let Some(location) = error.location().filter(|l| l.line() > 0) else {
+        return FrontmatterError {
+            line: yaml_line,
+            column: 0,
+            message,
+        };
+    };
+    let line = usize::try_from(location.line()).unwrap_or(usize::MAX);
+    let column = usize::try_from(location.column()).unwrap_or(0);
+    // Lines are counted as the file's viewers count them: by `\n` only.
+    let offset = yaml_offset(yaml, line, column);
+    let before = &yaml[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     FrontmatterError {
-        line,
-        column,
+        line: yaml_line + before.matches('\n').count(),
+        column: before[line_start..].chars().count() + 1,
         message,
     }
 }
@@ -134,7 +171,7 @@ pub fn parse_yaml<T: DeserializeOwned + Default>(
     if is_blank_yaml(yaml) {
         return Ok(T::default());
     }
-    serde_saphyr::from_str::<T>(yaml).map_err(|e| convert(&e, yaml_line))
+    serde_saphyr::from_str::<T>(yaml).map_err(|e| convert(&e, yaml, yaml_line))
 }
 
 /// Parses a whole Markdown file with optional frontmatter into typed fields
@@ -266,6 +303,14 @@ mod tests {
     #[test]
     fn type_error_reports_the_file_line() {
         let err = parse::<Fields>("---\nname: ok\ncount: -4\n---\n").expect_err("broken");
+        assert_eq!(err.line, 3);
+    }
+
+    #[test]
+    fn lone_carriage_returns_do_not_shift_the_line() {
+        let err = parse::<Fields>("---\nname: a\r\r\rb: c: d\n---\n").expect_err("broken");
+        assert_eq!((err.line, err.column), (2, 15));
+        let err = parse::<Fields>("---\r\nname: ok\r\nbad: [1,\r\n---\r\n").expect_err("broken");
         assert_eq!(err.line, 3);
     }
 
