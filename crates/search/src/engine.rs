@@ -9,6 +9,7 @@
 //! the directory reads, the ignore-rule matching and the file reads.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -125,7 +126,9 @@ struct RememberedWalk {
 pub struct SearchEngine {
     config: EngineConfig,
     walks: Mutex<HashMap<WalkKey, RememberedWalk>>,
-    contents: RwLock<HashMap<PathBuf, Arc<CachedFile>>>,
+    /// Keyed by the path's bytes: hashing an `OsString` is one pass over
+    /// its bytes, hashing a `Path` walks its components.
+    contents: RwLock<HashMap<OsString, Arc<CachedFile>>>,
     used: AtomicUsize,
     clock: AtomicU64,
 }
@@ -251,6 +254,7 @@ impl SearchEngine {
             return Ok(WalkOutput {
                 files: Arc::clone(&snapshot.files),
                 partial: None,
+                reused: true,
                 errors: 0,
             });
         }
@@ -269,15 +273,21 @@ impl SearchEngine {
             Record::Files,
         );
         let errors = results.iter().map(|r| r.stats.files_skipped as usize).sum();
-        let mut files: Vec<WalkEntry> = results.into_iter().flat_map(|r| r.files).collect();
+        let mut files = Vec::new();
+        let mut watched = Vec::new();
+        for mut result in results {
+            files.append(&mut result.files);
+            watched.append(&mut result.local);
+        }
         files.sort_unstable();
         let files: Arc<[WalkEntry]> = files.into();
         if control.partial().is_none() {
-            self.store_walk(key, Arc::clone(&files), Vec::new(), taken_at);
+            self.store_walk(key, Arc::clone(&files), watched, taken_at);
         }
         Ok(WalkOutput {
             files,
             partial: control.partial(),
+            reused: false,
             errors,
         })
     }
@@ -392,13 +402,13 @@ impl SearchEngine {
     /// Drops cached contents of files under `root` that the new walk no
     /// longer lists (deleted, or now ignored).
     fn prune(&self, root: &Path, files: &[WalkEntry]) {
-        let listed: HashSet<&Path> = files.iter().map(|f| f.path.as_path()).collect();
+        let listed: HashSet<&OsStr> = files.iter().map(|f| f.path.as_os_str()).collect();
         let mut contents = self
             .contents
             .write()
             .unwrap_or_else(PoisonError::into_inner);
         contents.retain(|path, file| {
-            let keep = !path.starts_with(root) || listed.contains(path.as_path());
+            let keep = !Path::new(path).starts_with(root) || listed.contains(path.as_os_str());
             if !keep {
                 self.used.fetch_sub(file.bytes.len(), Ordering::Relaxed);
             }
@@ -448,8 +458,8 @@ impl SearchEngine {
 /// Cache changes one thread made, applied after the search.
 #[derive(Debug, Default)]
 struct Changes {
-    inserts: Vec<(PathBuf, Arc<CachedFile>)>,
-    removals: Vec<PathBuf>,
+    inserts: Vec<(OsString, Arc<CachedFile>)>,
+    removals: Vec<OsString>,
     dirs: Vec<Watched>,
 }
 
@@ -468,7 +478,7 @@ impl<'e> CacheAccess<'e> {
             .contents
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(path)
+            .get(path.as_os_str())
             .cloned()
     }
 }
@@ -487,7 +497,7 @@ impl FileAccess for CacheAccess<'_> {
             }
         }
         if cached.is_some() {
-            local.removals.push(entry.path.clone());
+            local.removals.push(entry.path.as_os_str().to_owned());
         }
         let Some(now) = now else {
             // Vanished since the walk (or unreadable): counted as skipped.
@@ -510,7 +520,7 @@ impl FileAccess for CacheAccess<'_> {
             !stamp.is_racy(read_at, config.racy_window) && stamp.size() == bytes.len() as u64;
         if stable && self.engine.reserve(bytes.len()) {
             local.inserts.push((
-                entry.path.clone(),
+                entry.path.as_os_str().to_owned(),
                 Arc::new(CachedFile {
                     stamp,
                     bytes: bytes.into_boxed_slice(),
@@ -534,11 +544,18 @@ fn read_whole(path: &Path) -> std::io::Result<(Stamp, Vec<u8>)> {
     Ok((stamp, bytes))
 }
 
-/// Walks without searching anything (for [`SearchEngine::walk`]).
+/// Walks without searching anything (for [`SearchEngine::walk`]), noting
+/// every directory entered: one with no listed file below it (empty, or
+/// holding only ignored files) must be watched too, or a file created in
+/// it would be missed.
 struct ListOnly;
 
 impl FileAccess for ListOnly {
-    type Local = ();
+    type Local = Vec<Watched>;
 
-    fn search(&self, _worker: &mut Worker<'_>, _entry: &WalkEntry, _local: &mut ()) {}
+    fn search(&self, _worker: &mut Worker<'_>, _entry: &WalkEntry, _local: &mut Vec<Watched>) {}
+
+    fn saw_dir(&self, dir: &Path, local: &mut Vec<Watched>) {
+        watch_dir(dir, local);
+    }
 }

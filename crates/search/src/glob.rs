@@ -15,6 +15,11 @@
 //!   cancellation) return the files found so far, marked partial, as Grep
 //!   does.
 //!
+//! [`glob`] walks the tree afresh, like one `fd` process;
+//! [`SearchEngine::glob`](crate::SearchEngine::glob) answers from the
+//! engine's remembered walk while it is current, so repeated calls in a
+//! session skip the directory reads.
+//!
 //! ```no_run
 //! use ferrule_search::SearchLimits;
 //! use ferrule_search::glob::{GlobQuery, glob};
@@ -26,6 +31,7 @@
 //! # Ok::<(), ferrule_search::glob::GlobError>(())
 //! ```
 
+mod engine;
 mod pattern;
 mod query;
 mod search;

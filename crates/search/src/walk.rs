@@ -69,6 +69,9 @@ pub struct WalkOutput {
     pub files: Arc<[WalkEntry]>,
     /// Set when a limit stopped the walk early.
     pub partial: Option<PartialReason>,
+    /// True when the list is a remembered walk, still current, rather
+    /// than a fresh one ([`crate::SearchEngine::walk`] only).
+    pub reused: bool,
     /// Directory entries that could not be read (permission denied,
     /// vanished during the walk, ...); they are skipped, as rg skips them.
     pub errors: usize,
@@ -189,6 +192,7 @@ pub fn walk_files(
                 path: root.to_path_buf(),
             }]),
             partial: None,
+            reused: false,
             errors: 0,
         });
     }
@@ -239,6 +243,7 @@ pub fn walk_files(
     Ok(WalkOutput {
         files: files.into(),
         partial: control.partial(),
+        reused: false,
         errors: errors.into_inner(),
     })
 }

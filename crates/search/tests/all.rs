@@ -5,6 +5,7 @@ mod suite {
     mod equivalence;
     mod errors;
     pub(crate) mod fixture;
+    mod glob_cache;
     mod glob_engine;
     mod glob_fd;
     pub(crate) mod glob_fixture;

@@ -70,4 +70,7 @@ pub struct GlobOutput {
     /// Set when the walk stopped early; `files` and `total_matches` then
     /// cover only what was seen.
     pub partial: Option<PartialReason>,
+    /// True when [`crate::SearchEngine::glob`] served the file list from
+    /// its remembered walk (no directory was read).
+    pub walk_reused: bool,
 }

@@ -94,6 +94,7 @@ pub(crate) fn finish(
         total_matches,
         truncated: keep < total_matches,
         partial,
+        walk_reused: false,
     }
 }
 

@@ -48,6 +48,7 @@ fn results_are_newest_first_with_ties_broken_by_path() -> Result<()> {
         total_matches: 4,
         truncated: false,
         partial: None,
+        walk_reused: false,
     };
     assert_eq!(out, want);
     Ok(())
@@ -73,6 +74,7 @@ fn limit_keeps_the_newest_and_reports_the_total() -> Result<()> {
         total_matches: 250,
         truncated: true,
         partial: None,
+        walk_reused: false,
     };
     assert_eq!(out, want);
     let all = glob(
