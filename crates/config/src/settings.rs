@@ -22,6 +22,11 @@ use serde_json::{Map, Value};
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "Qoder / ferrule settings")]
 pub struct Settings {
+    /// The JSON Schema an editor should validate this file with (for
+    /// example the path or URL of `schema/settings.schema.json`). Ignored
+    /// by the loader.
+    #[serde(default, rename = "$schema", skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
     /// Permission rules, working directories and the default mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionSettings>,
@@ -370,6 +375,14 @@ mod tests {
         let s: Settings = serde_json::from_value(v.clone()).unwrap();
         assert_eq!(s.extra.get("somethingNew"), Some(&json!({"a": [1, 2]})));
         assert_eq!(serde_json::to_value(&s).unwrap(), v);
+    }
+
+    #[test]
+    fn schema_key_is_known() {
+        let s: Settings =
+            serde_json::from_value(json!({"$schema": "./settings.schema.json"})).unwrap();
+        assert_eq!(s.schema.as_deref(), Some("./settings.schema.json"));
+        assert!(s.extra.is_empty());
     }
 
     #[test]
