@@ -33,6 +33,34 @@
 //! arrays take the higher layer's value, `permissions.allow|deny|ask|
 //! additionalDirectories|trustDirectories` and hooks of the same event are
 //! concatenated without duplicates, `mcpServers` replace each other by name.
+//! [`LoadedSettings::origins`] records which layers produced each merged
+//! value; `ferrule config show` prints it.
+//!
+//! Choices where the reference is silent, so they can be checked:
+//!
+//! - **Policy layer.** The docs name `policySettings` but no file. The
+//!   binary reads `/etc/ferrule/managed-settings.json` (Claude Code keeps
+//!   its managed file at the matching place), or `$FERRULE_POLICY_SETTINGS`.
+//!   It ranks above every other layer. With `allowManagedPermissionRulesOnly`
+//!   it also removes the allow/deny/ask rules of every other layer.
+//! - **`autoMode`** is dropped, with a warning, from the shared project
+//!   files (Qoder's and Claude's): the docs read it from user and local
+//!   settings only, so that a cloned repository cannot steer the classifier.
+//!   Flag, session and policy settings are chosen by the caller and keep it.
+//! - **Hook groups** equal in every field are kept once, so the same hook in
+//!   two files does not run twice.
+//! - **`null`** for a known key means "not set"; for a list of rules it is a
+//!   type error, like any other wrong type.
+//! - **A type error** anywhere in a file drops the whole layer, as invalid
+//!   JSON does: applying half a file would hide the mistake.
+//! - **An empty file** is an empty settings object. Comments and trailing
+//!   commas are errors: the files are plain JSON.
+//! - **`${VAR}`** expansion applies only to the fields the MCP section of
+//!   the reference names; a server whose variable is unset without default is
+//!   left out with an error naming it.
+//! - **Hooks and MCP servers** are typed only loosely here (a hook group's
+//!   `matcher`/`async`/`sequential` are typed, its hook entries and each MCP
+//!   server are raw JSON) until the hooks and MCP crates validate them.
 
 mod diagnostic;
 mod edit;
