@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use ferrule_config::{
-    DEFAULT_POLICY_PATH, ImportKind, ImportMode, ImportOptions, ImportScope, LayerStatus,
-    LoadOptions, LoadedSettings, SettingSource, SettingsLayer, load,
+    CliArgs, DEFAULT_POLICY_PATH, ImportKind, ImportMode, ImportOptions, ImportScope, LayerStatus,
+    LoadOptions, LoadedSettings, SettingSource, SettingsLayer, load, split_rule_list,
 };
 use serde_json::{Value, json};
 
@@ -50,6 +50,21 @@ struct ShowArgs {
     /// The user configuration directory (default: $FERRULE_HOME or ~/.qoder).
     #[arg(long, value_name = "DIR")]
     config_dir: Option<PathBuf>,
+    /// Show the effect of `--permission-mode` (the command-line layer).
+    #[arg(long, value_name = "MODE")]
+    permission_mode: Option<String>,
+    /// Show the effect of `--allowed-tools` rules (comma-separated, repeatable).
+    #[arg(long, value_name = "RULES")]
+    allowed_tools: Vec<String>,
+    /// Show the effect of `--disallowed-tools` rules (comma-separated, repeatable).
+    #[arg(long, value_name = "RULES")]
+    disallowed_tools: Vec<String>,
+    /// Show the effect of `--add-dir` (repeatable).
+    #[arg(long, value_name = "DIR")]
+    add_dir: Vec<String>,
+    /// Show the effect of `--model`.
+    #[arg(long, value_name = "MODEL")]
+    model: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -104,6 +119,16 @@ fn show(args: ShowArgs) -> Result<ExitCode> {
     if let Some(list) = &args.setting_sources {
         opts.setting_sources = Some(SettingSource::parse_list(list).context("--setting-sources")?);
     }
+    let rules = |lists: &[String]| -> Vec<String> {
+        lists.iter().flat_map(|l| split_rule_list(l)).collect()
+    };
+    opts.cli_args = CliArgs {
+        permission_mode: args.permission_mode,
+        allowed_tools: rules(&args.allowed_tools),
+        disallowed_tools: rules(&args.disallowed_tools),
+        add_dirs: args.add_dir,
+        model: args.model,
+    };
     opts.policy_path = Some(
         std::env::var_os("FERRULE_POLICY_SETTINGS")
             .map_or_else(|| PathBuf::from(DEFAULT_POLICY_PATH), PathBuf::from),

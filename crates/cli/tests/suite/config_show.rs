@@ -208,3 +208,48 @@ fn unknown_keys_are_warnings_and_do_not_fail() {
     );
     assert!(stdout(&out).contains(&want), "{}", stdout(&out));
 }
+
+#[test]
+fn command_line_flags_show_as_their_own_layer() {
+    let env = Env::new(&[(
+        "proj/.qoder/settings.json",
+        r#"{"permissions": {"allow": ["Read"]}}"#,
+    )]);
+    let out = env.run(
+        &[
+            "config",
+            "show",
+            "--json",
+            "--allowed-tools",
+            "Grep,Bash(git log --format=%h,%s)",
+            "--allowed-tools",
+            "Glob",
+            "--disallowed-tools",
+            "WebFetch",
+            "--permission-mode",
+            "acceptEdits",
+            "--add-dir",
+            "../shared",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let got: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let cli = &got["layers"][6];
+    assert_eq!(
+        (&cli["scope"], &cli["path"]),
+        (&json!("cli_arg"), &Value::Null)
+    );
+    assert_eq!(
+        got["merged"],
+        json!({
+            "permissions": {
+                "allow": ["Read", "Grep", "Bash(git log --format=%h,%s)", "Glob"],
+                "deny": ["WebFetch"],
+                "additionalDirectories": ["../shared"]
+            },
+            "general": {"defaultPermissionMode": "acceptEdits"}
+        })
+    );
+    assert_eq!(got["key_origins"]["permissions.allow"], json!([3, 6]));
+}
