@@ -24,7 +24,7 @@
 //! };
 //! assert_eq!(envelope.request.kind(), "interrupt");
 //! assert_eq!(StreamMessage::ControlRequest(envelope).to_line()?, line);
-//! # Ok::<(), serde_json::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Contents: [`ContentBlock`]s, [`Message`]s, [`Usage`],

@@ -171,7 +171,7 @@ macro_rules! open_union {
                     <::serde_json::Map<String, ::serde_json::Value>>::deserialize(deserializer)?;
                 let (tag, kind) =
                     $crate::wire::find_tag::<D::Error>(&fields, &[$write_tag $(, $tag)*], $what)?;
-                fields.remove(tag);
+                fields.shift_remove(tag);
                 match kind.as_str() {
                     $($wire => $crate::wire::parse_payload(fields, $what, $wire).map(Self::$variant),)*
                     _ => Ok(Self::Other($crate::wire::UnknownKind { kind, fields })),

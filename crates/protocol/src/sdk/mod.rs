@@ -17,6 +17,7 @@ mod auth;
 mod chat;
 mod control;
 mod goal;
+mod line;
 mod mcp;
 mod other;
 mod permission;
@@ -29,6 +30,7 @@ pub use chat::{
 };
 pub use control::*;
 pub use goal::{GoalSnapshot, GoalStatus};
+pub use line::LineError;
 pub use mcp::{
     McpConfig, McpConnectionStatus, McpRemoteServer, McpSdkServer, McpServerConfig, McpServerInfo,
     McpServerStatus, McpStdioServer, McpToolAnnotations, McpToolInfo, TypedMcpServerConfig,
@@ -96,18 +98,5 @@ open_union! {
         PromptSuggestion(PromptSuggestionMessage) = "prompt_suggestion",
         /// CLI → SDK: a forwarded Cloud session event.
         CloudAgentEvent(CloudAgentEventMessage) = "cloud_agent_event",
-    }
-}
-
-impl StreamMessage {
-    /// Parses one line; surrounding whitespace is ignored.
-    pub fn from_line(line: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(line.trim())
-    }
-
-    /// Writes the message as one compact JSON line without the newline,
-    /// as the protocol wants it on the wire (§2).
-    pub fn to_line(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(self)
     }
 }

@@ -130,3 +130,19 @@ fn messages_are_written_as_compact_single_lines() {
         assert_eq!(back, expected_output(example.value), "{}", example.origin);
     }
 }
+
+#[test]
+fn unknown_kinds_are_written_back_byte_for_byte() {
+    let unknown: Vec<_> = examples("stream")
+        .into_iter()
+        .filter(|example| EXPECTED_UNKNOWN.contains(&example.origin.as_str()))
+        .collect();
+    assert_eq!(unknown.len(), EXPECTED_UNKNOWN.len());
+    for example in unknown {
+        let written = StreamMessage::from_line(&example.line)
+            .unwrap()
+            .to_line()
+            .unwrap();
+        assert_eq!(written, example.line, "{}", example.origin);
+    }
+}
