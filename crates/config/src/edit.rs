@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::diagnostic::{Diagnostic, Severity};
-use crate::parse::parse_settings;
+use crate::diagnostic::Diagnostic;
+use crate::parse::parse_object;
 
 /// Which permission list an edit targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,17 +93,7 @@ pub fn edit_settings_file(path: &Path, edits: &[SettingsEdit]) -> Result<bool, E
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(io("reading", path)(e)),
     };
-    if let Some(d) = parse_settings(&text, path)
-        .diagnostics
-        .into_iter()
-        .find(|d| d.severity == Severity::Error)
-    {
-        return Err(EditError::Invalid(d));
-    }
-    let mut root = match serde_json::from_str::<Value>(&text) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) | Err(_) => Map::new(),
-    };
+    let mut root = parse_object(&text, path).map_err(EditError::Invalid)?;
     let before = root.clone();
     for edit in edits {
         apply(&mut root, edit);

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::parse::parse_settings;
+use crate::parse::parse_object;
 
 /// Which files to import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -308,17 +308,7 @@ fn merge_settings_file(
 fn settings_object(path: &Path, bytes: &[u8]) -> Result<Map<String, Value>, String> {
     let text =
         std::str::from_utf8(bytes).map_err(|_| format!("{} is not valid UTF-8", path.display()))?;
-    if let Some(d) = parse_settings(text, path)
-        .diagnostics
-        .into_iter()
-        .find(|d| d.severity == crate::Severity::Error)
-    {
-        return Err(format!("cannot merge: {d}"));
-    }
-    match serde_json::from_str(text) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) | Err(_) => Ok(Map::new()),
-    }
+    parse_object(text, path).map_err(|d| format!("cannot merge: {d}"))
 }
 
 /// Adds what `from` has and `into` lacks. Objects recurse; permission lists
@@ -356,5 +346,27 @@ fn merge_missing(
             (Some(have), _) if have == value => {}
             (Some(_), _) => kept.push(path),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn settings_with_a_byte_order_mark_keep_their_keys_when_merged() {
+        let dir = tempfile::tempdir().unwrap();
+        let from = dir.path().join("claude.json");
+        let to = dir.path().join("qoder.json");
+        std::fs::write(&from, r#"{"model": "c", "env": {"A": "1"}}"#).unwrap();
+        std::fs::write(&to, "\u{feff}{\"model\": \"q\", \"theme\": \"dark\"}").unwrap();
+        let mut actions = Vec::new();
+        merge_settings_file(&from, &to, ImportMode::Write, &mut actions).unwrap();
+        let written: Value = serde_json::from_str(&std::fs::read_to_string(&to).unwrap()).unwrap();
+        assert_eq!(
+            written,
+            serde_json::json!({"model": "q", "theme": "dark", "env": {"A": "1"}})
+        );
     }
 }

@@ -111,8 +111,8 @@ pub struct LoadOptions {
     pub user_dir: Option<PathBuf>,
     /// The home directory (for `~/.qoder` and `~/.claude`). `None`: `$HOME`.
     pub home: Option<PathBuf>,
-    /// `--settings`: a file path (relative to `cwd`) or inline JSON (starts
-    /// with `{`).
+    /// `--settings`: a file path (relative to `cwd`; `~/` is the home
+    /// directory) or inline JSON (starts with `{`).
     pub settings_flag: Option<String>,
     /// `--setting-sources`: which files load. `None`: all of them.
     pub setting_sources: Option<Vec<SettingSource>>,
@@ -317,7 +317,10 @@ pub fn load(opts: &LoadOptions) -> LoadedSettings {
             let path = PathBuf::from(INLINE_FLAG_PATH);
             layers.push(text_layer(Scope::Flag, Vendor::Qoder, path, flag, opts));
         } else {
-            let path = cwd.join(flag);
+            let path = match (flag.strip_prefix("~/"), &home) {
+                (Some(rest), Some(home)) => home.join(rest),
+                _ => cwd.join(flag),
+            };
             layers.push(read_file_layer(
                 Scope::Flag,
                 Vendor::Qoder,

@@ -25,8 +25,12 @@ pub struct ParsedSettings {
 /// the wrong type under a known key is reported with its JSON path and the
 /// position of the value; unknown keys are kept in the settings' `extra`
 /// maps and reported as warnings with their path and position. An empty (or
-/// all-whitespace) file is an empty settings object.
+/// all-whitespace) file is an empty settings object; a leading byte-order
+/// mark is ignored.
 pub fn parse_settings(text: &str, path: &Path) -> ParsedSettings {
+    // Some Windows editors start UTF-8 files with a byte-order mark; it is
+    // invisible to the user, so positions are counted without it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return ParsedSettings {
             settings: Some(Settings::default()),
@@ -88,6 +92,34 @@ pub fn parse_settings(text: &str, path: &Path) -> ParsedSettings {
             }
             failed(d)
         }
+    }
+}
+
+/// The raw JSON object of a settings file that must be rewritten without
+/// losing anything (import, edits): validated like [`parse_settings`], an
+/// empty file is an empty object.
+///
+/// # Errors
+/// The first error diagnostic of the file.
+pub(crate) fn parse_object(text: &str, path: &Path) -> Result<Map<String, Value>, Diagnostic> {
+    if let Some(d) = parse_settings(text, path)
+        .diagnostics
+        .into_iter()
+        .find(|d| d.severity == Severity::Error)
+    {
+        return Err(d);
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    match serde_json::from_str(text) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) | Err(_) => Err(Diagnostic::new(
+            path,
+            Severity::Error,
+            "expected a JSON object at the top level",
+        )),
     }
 }
 
@@ -325,6 +357,14 @@ mod tests {
         let printed = serde_json::to_string(&first).unwrap();
         let second = parse_settings(&printed, Path::new(P)).settings.unwrap();
         assert_eq!(first, second);
+    }
+
+    #[test]
+    fn byte_order_mark_is_ignored_and_not_counted() {
+        let parsed = parse_settings("\u{feff}{\"model\": 1}", Path::new(P));
+        assert_eq!(parsed.diagnostics[0].column, Some(11));
+        let ok = parse_settings("\u{feff}{\"model\": \"m\"}", Path::new(P));
+        assert_eq!(ok.settings.unwrap().model.as_deref(), Some("m"));
     }
 
     #[test]

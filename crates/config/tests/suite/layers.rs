@@ -271,3 +271,13 @@ fn layers_carry_their_rule_anchor() {
     let p = Some(proj.as_path());
     assert_eq!(roots, vec![None, None, p, p, p, p]);
 }
+
+#[test]
+fn settings_flag_file_may_start_at_home() {
+    let tree = Tree::new(&[("home/extra.json", r#"{"model": "from-home"}"#)]);
+    let mut opts = tree.options();
+    opts.settings_flag = Some("~/extra.json".to_owned());
+    let loaded = load(&opts);
+    assert_eq!(loaded.merged.model.as_deref(), Some("from-home"));
+    assert_eq!(loaded.layers[6].path, Some(tree.path("home/extra.json")));
+}
