@@ -389,6 +389,7 @@ fn render_touched(
             InjectReason::AlwaysOnRule => "always_on rule of the folder",
             InjectReason::PathGlobMatch => "path_glob_match",
             InjectReason::Mentioned => "mentioned",
+            InjectReason::Updated => "updated",
         };
         let _ = writeln!(out, "  + {}  [{why}]", inj.path.display());
     }

@@ -51,11 +51,12 @@ pub use plugin::{PathList, Plugin, PluginManifest};
 pub use rule::{Rule, Trigger};
 pub use session::{InjectReason, Injection, SessionMemory};
 pub use skill::{
-    MAX_DESCRIPTION_LEN, MAX_NAME_LEN, OpenError, Skill, SkillContent, SkillVars, check_name,
+    MAX_DESCRIPTION_LEN, MAX_NAME_LEN, OpenError, RenderError, Skill, SkillContent, SkillVars,
+    check_name,
 };
 pub use source::{Kind, Origin, Scope, Shadowed, Skipped, Warning};
 pub use subagent::{
     AgentKind, Color, Effort, EffortLevel, MemoryScope, PermissionMode, Positive, Subagent,
     SubagentMeta,
 };
-pub use workspace::{StartupItem, Workspace};
+pub use workspace::{Slash, StartupItem, Workspace};

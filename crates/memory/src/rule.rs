@@ -53,6 +53,8 @@ pub struct Rule {
     pub body: String,
     #[serde(skip)]
     matcher: Option<Gitignore>,
+    #[serde(skip)]
+    rules_dir: PathBuf,
 }
 
 impl PartialEq for Rule {
@@ -92,6 +94,32 @@ impl Rule {
             .matched_path_or_any_parents(relative, false)
             .is_ignore()
     }
+}
+
+/// Reads `rule`'s file again: `Ok(None)` when it is unchanged,
+/// `Ok(Some(rule))` with the new version when it changed.
+///
+/// # Errors
+/// When the file can no longer be read or parsed; the reason is a
+/// [`Skipped`] entry.
+pub(crate) fn reload(rule: &Rule, warnings: &mut Vec<Warning>) -> Result<Option<Rule>, Skipped> {
+    let text = std::fs::read_to_string(&rule.path)
+        .map_err(|e| Skipped::new(Kind::Rule, &rule.path, format!("cannot read: {e}")))?;
+    let dir = RulesDir {
+        dir: rule.rules_dir.clone(),
+        base: rule.base.clone(),
+        scope: rule.scope,
+        origin: rule.origin,
+    };
+    let new = parse(&text, &rule.path, &dir, warnings).map_err(|e| {
+        Skipped::at_line(
+            Kind::Rule,
+            &rule.path,
+            e.line,
+            format!("invalid frontmatter: {}", e.message),
+        )
+    })?;
+    Ok((new != *rule).then_some(new))
 }
 
 /// One pattern or a list of patterns.
@@ -325,6 +353,7 @@ fn parse(
         base: rules.base.clone(),
         body: doc.body,
         matcher,
+        rules_dir: rules.dir.clone(),
     })
 }
 

@@ -2,7 +2,7 @@
 //! and the memory of subfolders loaded when the agent first touches a file
 //! there (cli-core §6.3).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -27,6 +27,9 @@ pub enum InjectReason {
     PathGlobMatch,
     /// A rule the user named with `@name`.
     Mentioned,
+    /// A rule injected earlier whose file changed (see
+    /// [`SessionMemory::refresh`]).
+    Updated,
 }
 
 /// A piece of context for the model.
@@ -50,7 +53,8 @@ pub struct SessionMemory {
     loader: MemoryLoader,
     visited: HashSet<PathBuf>,
     nested_rules: Vec<Rule>,
-    injected_rules: HashSet<PathBuf>,
+    /// Injected rules with the characters they count against the cap.
+    injected_rules: HashMap<PathBuf, (Rule, usize)>,
     rule_chars: usize,
     /// Problems met while loading subfolder memory.
     pub skipped: Vec<Skipped>,
@@ -89,7 +93,7 @@ impl SessionMemory {
             loader,
             visited,
             nested_rules: Vec::new(),
-            injected_rules: HashSet::new(),
+            injected_rules: HashMap::new(),
             rule_chars: 0,
             skipped,
             warnings: Vec::new(),
@@ -194,10 +198,45 @@ impl SessionMemory {
             .collect()
     }
 
+    /// Call once per turn: re-reads every injected rule and returns the new
+    /// version of each one whose file changed, so edits apply from the
+    /// next turn `[mem]`. A rule that no longer reads or parses is listed
+    /// in [`SessionMemory::skipped`] and its old version stays in effect.
+    pub fn refresh(&mut self) -> Vec<Injection> {
+        let mut paths: Vec<PathBuf> = self.injected_rules.keys().cloned().collect();
+        paths.sort();
+        let mut out = Vec::new();
+        for path in paths {
+            let Some((old, counted)) = self.injected_rules.get(&path).cloned() else {
+                continue;
+            };
+            match rule::reload(&old, &mut self.warnings) {
+                Ok(None) => {}
+                Ok(Some(new)) => {
+                    self.rule_chars = self.rule_chars.saturating_sub(counted);
+                    let (injection, counted) = self.capped(&new, InjectReason::Updated);
+                    self.injected_rules.insert(path, (new, counted));
+                    out.push(injection);
+                }
+                Err(skip) => self.skipped.push(skip),
+            }
+        }
+        out
+    }
+
     fn inject_rule(&mut self, rule: &Rule, reason: InjectReason) -> Option<Injection> {
-        if !self.injected_rules.insert(rule.path.clone()) {
+        if self.injected_rules.contains_key(&rule.path) {
             return None;
         }
+        let (injection, counted) = self.capped(rule, reason);
+        self.injected_rules
+            .insert(rule.path.clone(), (rule.clone(), counted));
+        Some(injection)
+    }
+
+    /// The injection of `rule` within the character cap, and the characters
+    /// it uses.
+    fn capped(&mut self, rule: &Rule, reason: InjectReason) -> (Injection, usize) {
         let cap = self.workspace.options().rules_char_cap;
         let remaining = cap.saturating_sub(self.rule_chars);
         let len = rule.body.chars().count();
@@ -210,13 +249,17 @@ impl SessionMemory {
             ));
             (cut, true)
         };
-        self.rule_chars += len.min(remaining);
-        Some(Injection {
-            path: rule.path.clone(),
-            reason,
-            text,
-            truncated,
-        })
+        let counted = len.min(remaining);
+        self.rule_chars += counted;
+        (
+            Injection {
+                path: rule.path.clone(),
+                reason,
+                text,
+                truncated,
+            },
+            counted,
+        )
     }
 }
 

@@ -82,6 +82,18 @@ pub enum OpenError {
     },
 }
 
+/// Why a skill prompt could not be produced.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// The skill file could not be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// The arguments do not fit.
+    #[error(transparent)]
+    Arguments(#[from] crate::arguments::ArgumentError),
+}
+
 /// The most resource files listed for one skill.
 const MAX_RESOURCES: usize = 1000;
 
@@ -125,6 +137,24 @@ impl Skill {
         resources.retain(|p| p != Path::new("SKILL.md"));
         resources.sort();
         Ok(SkillContent { body, resources })
+    }
+}
+
+impl Skill {
+    /// The prompt for using the skill with `args` (`/name args`, or the
+    /// model's invocation): the body from [`Skill::open`] with arguments
+    /// substituted as for commands (cli-core §7.1: skills share argument
+    /// substitution).
+    ///
+    /// # Errors
+    /// When the file cannot be opened or the arguments do not fit.
+    pub fn render(&self, args: &str, vars: &SkillVars) -> Result<String, RenderError> {
+        let content = self.open(vars)?;
+        Ok(crate::arguments::substitute(
+            &content.body,
+            args,
+            &self.meta.arguments,
+        )?)
     }
 }
 

@@ -25,6 +25,15 @@ pub enum StartupItem {
     Rule(usize),
 }
 
+/// What a slash name refers to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Slash<'a> {
+    /// A custom command.
+    Command(&'a Command),
+    /// A skill.
+    Skill(&'a Skill),
+}
+
 /// Everything that applies to a session in one folder, loaded once.
 /// Queries take `&self` and do no I/O except [`Skill::open`]; the type is
 /// `Send + Sync`, so one snapshot can be shared behind an `Arc`.
@@ -305,6 +314,19 @@ impl Workspace {
     pub fn command(&self, name: &str) -> Option<&Command> {
         let name = name.strip_prefix('/').unwrap_or(name);
         self.commands.iter().find(|c| c.name == name)
+    }
+
+    /// What `/name` runs: a custom command, else a skill the user may
+    /// invoke (skills are a kind of command `[skills]`; a command file of
+    /// the same name wins).
+    pub fn slash(&self, name: &str) -> Option<Slash<'_>> {
+        let name = name.strip_prefix('/').unwrap_or(name);
+        if let Some(c) = self.command(name) {
+            return Some(Slash::Command(c));
+        }
+        self.skill(name)
+            .filter(|s| s.meta.user_invocable != Some(false))
+            .map(Slash::Skill)
     }
 
     /// The subagent called `name`.

@@ -198,3 +198,33 @@ fn active_rules_are_capped_with_a_notice() {
     assert_eq!(got, vec![(70, false), (30, true)]);
     assert!(startup[1].text.contains("limited to 100 characters"));
 }
+
+#[test]
+fn an_edited_rule_is_injected_again_on_refresh() {
+    let f = Fixture::new(&[("repo/.qoder/rules/style.md", "version one\n")]);
+    let (mut session, startup) = SessionMemory::start(Arc::new(f.load("repo")));
+    assert_eq!(startup.len(), 1);
+    assert_eq!(session.refresh(), vec![]);
+    f.write(&[("repo/.qoder/rules/style.md", "version two\n")]);
+    let updated: Vec<(InjectReason, String)> = session
+        .refresh()
+        .into_iter()
+        .map(|i| (i.reason, i.text))
+        .collect();
+    assert_eq!(
+        updated,
+        vec![(InjectReason::Updated, "version two\n".to_string())]
+    );
+    assert_eq!(session.refresh(), vec![]);
+    f.write(&[("repo/.qoder/rules/style.md", "---\nbad: [\n---\n")]);
+    assert_eq!(session.refresh(), vec![]);
+    let skipped: Vec<(String, Option<usize>)> = session
+        .skipped
+        .iter()
+        .map(|s| (f.rel(&s.path), s.line))
+        .collect();
+    assert_eq!(
+        skipped,
+        vec![("repo/.qoder/rules/style.md".into(), Some(2))]
+    );
+}

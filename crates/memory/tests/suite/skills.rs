@@ -159,3 +159,30 @@ fn opening_a_skill_reads_its_body_and_lists_its_files() {
         }
     );
 }
+
+#[test]
+fn a_skill_renders_with_arguments_and_is_reachable_as_a_slash_command() {
+    let f = Fixture::new(&[
+        (
+            "repo/.qoder/skills/greet/SKILL.md",
+            "---\nname: greet\ndescription: Greet someone.\narguments: [who]\n---\nSay hello to $who.\n",
+        ),
+        (
+            "repo/.qoder/skills/internal/SKILL.md",
+            "---\nname: internal\ndescription: Model only.\nuser-invocable: false\n---\nx\n",
+        ),
+        ("repo/.qoder/commands/greet.md", "The command wins.\n"),
+    ]);
+    let ws = f.load("repo");
+    let greet = ws.skill("greet").expect("skill");
+    assert_eq!(
+        greet.render("Ada", &SkillVars::default()).expect("renders"),
+        "Say hello to Ada.\n"
+    );
+    assert!(matches!(
+        ws.slash("/greet"),
+        Some(ferrule_memory::Slash::Command(_))
+    ));
+    assert_eq!(ws.slash("internal"), None);
+    assert!(ws.skill("internal").is_some());
+}
