@@ -32,6 +32,7 @@
 //! ```
 
 mod engine;
+mod mtime;
 mod pattern;
 mod query;
 mod search;

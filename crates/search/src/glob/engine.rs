@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::glob::mtime::MtimeReader;
 use crate::glob::search::{Found, finish, resolve_root};
 use crate::glob::{GlobError, GlobOutput, GlobPattern, GlobQuery};
 use crate::limits::{Control, SearchLimits};
@@ -61,6 +62,7 @@ fn match_and_stat(
     let all: Mutex<Vec<Found>> = Mutex::new(Vec::new());
     let work = || {
         let mut local: Vec<Found> = Vec::new();
+        let mut mtimes = MtimeReader::default();
         loop {
             let start = next.fetch_add(CHUNK, std::sync::atomic::Ordering::Relaxed);
             if start >= files.len() || control.should_stop() {
@@ -72,11 +74,7 @@ fn match_and_stat(
                     continue;
                 }
                 // Deleted since the walk was validated: skipped.
-                let Some(modified) = std::fs::symlink_metadata(&entry.path)
-                    .ok()
-                    .filter(std::fs::Metadata::is_file)
-                    .and_then(|m| m.modified().ok())
-                else {
+                let Some(modified) = mtimes.regular_file_mtime(&entry.path) else {
                     continue;
                 };
                 local.push((modified, PathBuf::from(&entry.path)));

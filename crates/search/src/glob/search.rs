@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
 
+use crate::glob::mtime::MtimeReader;
 use crate::glob::{GlobError, GlobOutput, GlobPattern, GlobQuery};
 use crate::limits::{Control, PartialReason, SearchLimits};
 use crate::walk::{WalkFilter, WalkPlan, default_threads};
@@ -110,6 +111,7 @@ struct Shared<'a> {
 struct Visitor<'s, 'a> {
     shared: &'s Shared<'a>,
     found: Vec<Found>,
+    mtimes: MtimeReader,
 }
 
 impl ParallelVisitor for Visitor<'_, '_> {
@@ -135,7 +137,7 @@ impl ParallelVisitor for Visitor<'_, '_> {
             return WalkState::Continue;
         }
         // A file that vanished between readdir and stat is skipped.
-        let Some(modified) = entry.metadata().ok().and_then(|m| m.modified().ok()) else {
+        let Some(modified) = self.mtimes.regular_file_mtime(entry.path()) else {
             return WalkState::Continue;
         };
         self.found.push((modified, entry.into_path()));
@@ -166,6 +168,7 @@ impl<'s> ParallelVisitorBuilder<'s> for Builder<'s, '_> {
         Box::new(Visitor {
             shared: self.shared,
             found: Vec::new(),
+            mtimes: MtimeReader::default(),
         })
     }
 }
