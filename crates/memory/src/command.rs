@@ -70,7 +70,14 @@ pub(crate) struct CommandsDir {
 /// Loads every command under `source.dir`, sorted by name.
 pub(crate) fn load_dir(source: &CommandsDir, out: &mut Vec<Command>, skipped: &mut Vec<Skipped>) {
     let mut found = Vec::new();
-    walk(&source.dir, &mut Vec::new(), &mut found);
+    let mut visited = std::collections::HashSet::new();
+    walk(
+        &source.dir,
+        &mut Vec::new(),
+        &mut found,
+        &mut visited,
+        skipped,
+    );
     found.sort();
     for (name, path, form) in found {
         load_one(source, name, path, form, out, skipped);
@@ -117,7 +124,22 @@ pub(crate) fn load_one(
     }
 }
 
-fn walk(dir: &Path, segments: &mut Vec<String>, out: &mut Vec<(String, PathBuf, CommandForm)>) {
+fn walk(
+    dir: &Path,
+    segments: &mut Vec<String>,
+    out: &mut Vec<(String, PathBuf, CommandForm)>,
+    visited: &mut std::collections::HashSet<PathBuf>,
+    skipped: &mut Vec<Skipped>,
+) {
+    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    if !visited.insert(key) {
+        skipped.push(Skipped::new(
+            Kind::Command,
+            dir,
+            "folder already listed through another path (symbolic link loop); not read again",
+        ));
+        return;
+    }
     let skill = dir.join("SKILL.md");
     if !segments.is_empty() && skill.is_file() {
         out.push((segments.join(":"), skill, CommandForm::SkillFolder));
@@ -131,7 +153,7 @@ fn walk(dir: &Path, segments: &mut Vec<String>, out: &mut Vec<(String, PathBuf, 
         let file_name = entry.file_name().to_string_lossy().into_owned();
         if path.is_dir() {
             segments.push(file_name);
-            walk(&path, segments, out);
+            walk(&path, segments, out, visited, skipped);
             segments.pop();
         } else if let Some(stem) = file_name.strip_suffix(".md") {
             if stem.is_empty() {

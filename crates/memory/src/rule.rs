@@ -221,6 +221,26 @@ pub(crate) fn load_dir(
 
 /// Collects `*.md` files below `dir`, recursively.
 pub(crate) fn collect_md(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Vec<Skipped>) {
+    collect_md_in(dir, out, skipped, &mut std::collections::HashSet::new());
+}
+
+/// `collect_md` that remembers the folders it has listed, so a symbolic
+/// link back up the tree is reported instead of followed forever.
+fn collect_md_in(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    skipped: &mut Vec<Skipped>,
+    visited: &mut std::collections::HashSet<PathBuf>,
+) {
+    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    if !visited.insert(key) {
+        skipped.push(Skipped::new(
+            Kind::Rule,
+            dir,
+            "folder already listed through another path (symbolic link loop); not read again",
+        ));
+        return;
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
@@ -240,7 +260,7 @@ pub(crate) fn collect_md(dir: &Path, out: &mut Vec<PathBuf>, skipped: &mut Vec<S
         };
         let is_dir = kind.is_dir() || (kind.is_symlink() && path.is_dir());
         if is_dir {
-            collect_md(&path, out, skipped);
+            collect_md_in(&path, out, skipped, visited);
         } else if path.extension().is_some_and(|e| e == "md") {
             out.push(path);
         }

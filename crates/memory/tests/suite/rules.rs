@@ -228,3 +228,36 @@ fn an_edited_rule_is_injected_again_on_refresh() {
         vec![("repo/.qoder/rules/style.md".into(), Some(2))]
     );
 }
+
+#[test]
+fn a_symlink_loop_in_rules_and_commands_is_reported_not_followed() {
+    let f = Fixture::new(&[
+        ("repo/.qoder/rules/a/r.md", "rule\n"),
+        ("repo/.qoder/commands/c/x.md", "command\n"),
+    ]);
+    std::os::unix::fs::symlink(
+        f.path("repo/.qoder/rules"),
+        f.path("repo/.qoder/rules/a/loop"),
+    )
+    .expect("symlink");
+    std::os::unix::fs::symlink(
+        f.path("repo/.qoder/commands"),
+        f.path("repo/.qoder/commands/c/loop"),
+    )
+    .expect("symlink");
+    let ws = f.load("repo");
+    assert_eq!(ws.rules.len(), 1);
+    assert_eq!(ws.commands.len(), 1);
+    let skipped: Vec<(Kind, String)> = ws
+        .skipped
+        .iter()
+        .map(|s| (s.kind, f.rel(&s.path)))
+        .collect();
+    assert_eq!(
+        skipped,
+        vec![
+            (Kind::Rule, "repo/.qoder/rules/a/loop".into()),
+            (Kind::Command, "repo/.qoder/commands/c/loop".into()),
+        ]
+    );
+}
