@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
+use ferrule_search::SearchEngine;
 use ferrule_tool::Tool;
 
 use crate::{
-    EditTool, LsTool, MultiEditTool, NotebookEditTool, ReadTool, TodoList, TodoWriteTool, WriteTool,
+    EditTool, GlobTool, GrepTool, LsTool, MultiEditTool, NotebookEditTool, ReadTool, TodoList,
+    TodoWriteTool, WriteTool,
 };
 
 /// Whether the ferrule extensions `LS` and `MultiEdit` are offered.
@@ -31,6 +33,9 @@ pub struct BuiltinOptions {
     pub extensions: Extensions,
     /// The task list `TodoWrite` writes (share it with a UI).
     pub todos: TodoList,
+    /// The warm search engine `Glob` and `Grep` use (share it across sessions of one
+    /// process so the cache serves them all).
+    pub search: Arc<SearchEngine>,
 }
 
 impl BuiltinOptions {
@@ -45,6 +50,12 @@ impl BuiltinOptions {
         self.todos = todos;
         self
     }
+
+    /// Sets the search engine `Glob` and `Grep` use.
+    pub fn search(mut self, search: Arc<SearchEngine>) -> Self {
+        self.search = search;
+        self
+    }
 }
 
 /// The built-in tools, in the order the model sees them.
@@ -52,10 +63,13 @@ pub fn builtin_tools(options: &BuiltinOptions) -> Vec<Arc<dyn Tool>> {
     let mut tools: Vec<Arc<dyn Tool>> =
         vec![Arc::new(ReadTool), Arc::new(WriteTool), Arc::new(EditTool)];
     match options.extensions {
-        Extensions::Include => {
-            tools.push(Arc::new(MultiEditTool));
-            tools.push(Arc::new(LsTool));
-        }
+        Extensions::Include => tools.push(Arc::new(MultiEditTool)),
+        Extensions::QoderOnly => {}
+    }
+    tools.push(Arc::new(GlobTool::new(Arc::clone(&options.search))));
+    tools.push(Arc::new(GrepTool::new(Arc::clone(&options.search))));
+    match options.extensions {
+        Extensions::Include => tools.push(Arc::new(LsTool)),
         Extensions::QoderOnly => {}
     }
     tools.push(Arc::new(NotebookEditTool));

@@ -1,5 +1,5 @@
-//! The built-in tools: `Read`, `Write`, `Edit`, `NotebookEdit`, `TodoWrite`,
-//! and the ferrule extensions `MultiEdit` and `LS` (`cli-core.md` §2, A-13).
+//! The built-in tools: `Read`, `Write`, `Edit`, `Glob`, `Grep`,
+//! `NotebookEdit`, `TodoWrite`, and the ferrule extensions `MultiEdit` and `LS` (`cli-core.md` §2, A-13).
 //!
 //! Tool names and input field names are exactly the reference's: the model
 //! sees these schemas. Every tool implements [`ferrule_tool::TypedTool`];
@@ -31,6 +31,8 @@ mod builtin;
 mod diff;
 mod edit;
 mod file_io;
+mod glob;
+mod grep;
 mod ls;
 mod multi_edit;
 mod notebook;
@@ -45,6 +47,8 @@ pub use builtin::{BuiltinOptions, Extensions, builtin_tools};
 pub use diff::unified_diff;
 pub use edit::{EditInput, EditTool};
 pub use file_io::MAX_FILE_BYTES;
+pub use glob::{GLOB_LIMIT, GlobInput, GlobTool};
+pub use grep::{DEFAULT_HEAD_LIMIT, GrepInput, GrepOutputMode, GrepTool};
 pub use ls::{LsInput, LsTool, MAX_LS_ENTRIES};
 pub use multi_edit::{MultiEditInput, MultiEditItem, MultiEditTool};
 pub use notebook::{CellKind, Notebook, NotebookCell};

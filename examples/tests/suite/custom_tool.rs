@@ -29,13 +29,15 @@ fn custom_tool_example_lists_schemas_and_dispatches_calls() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
-        lines[..9],
+        lines[..11],
         [
             "tools offered to the model:",
             "- Read",
             "- Write",
             "- Edit",
             "- MultiEdit",
+            "- Glob",
+            "- Grep",
             "- LS",
             "- NotebookEdit",
             "- TodoWrite",
@@ -43,25 +45,25 @@ fn custom_tool_example_lists_schemas_and_dispatches_calls() {
         ]
     );
     assert!(
-        lines[9].starts_with("WordCount input schema: {")
-            && lines[9].contains("\"file_path\"")
-            && lines[9].contains("\"word\""),
-        "{}",
-        lines[9]
-    );
-    assert!(lines[10].ends_with("poem.txt has 5 words"), "{}", lines[10]);
-    assert!(
-        lines[11].starts_with("`the` occurs 2 times in ") && lines[11].ends_with("\"count\":2}"),
+        lines[11].starts_with("WordCount input schema: {")
+            && lines[11].contains("\"file_path\"")
+            && lines[11].contains("\"word\""),
         "{}",
         lines[11]
     );
+    assert!(lines[12].ends_with("poem.txt has 5 words"), "{}", lines[12]);
+    assert!(
+        lines[13].starts_with("`the` occurs 2 times in ") && lines[13].ends_with("\"count\":2}"),
+        "{}",
+        lines[13]
+    );
     assert_eq!(
-        lines[12],
+        lines[14],
         "error for the model: Invalid input for WordCount: unknown field `file`, expected `file_path` or `word`"
     );
     assert!(
-        lines[13].contains("which is outside the allowed directories"),
+        lines[15].contains("which is outside the allowed directories"),
         "{}",
-        lines[13]
+        lines[15]
     );
 }

@@ -1,6 +1,8 @@
 mod common;
 mod edit;
 mod edit_fixtures;
+mod glob;
+mod grep;
 mod ls;
 mod multi_edit;
 mod notebook;

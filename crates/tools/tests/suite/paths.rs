@@ -87,6 +87,16 @@ fn targets_tell_what_each_call_touches() {
             json!({"path": "."}),
             vec![ToolTarget::read(session.root())],
         ),
+        (
+            "Grep",
+            json!({"pattern": "x"}),
+            vec![ToolTarget::read(session.root())],
+        ),
+        (
+            "Glob",
+            json!({"pattern": "src/**/*.rs"}),
+            vec![ToolTarget::read(session.path("src"))],
+        ),
         ("TodoWrite", json!({"todos": []}), vec![]),
     ];
     for (tool, input, expected) in cases {
@@ -116,6 +126,8 @@ fn only_reading_tools_declare_themselves_read_only() {
             ("Write", false),
             ("Edit", false),
             ("MultiEdit", false),
+            ("Glob", true),
+            ("Grep", true),
             ("LS", true),
             ("NotebookEdit", false),
             ("TodoWrite", false),

@@ -49,6 +49,28 @@ fn schemas_use_the_reference_field_names() {
             vec!["file_path", "edits"],
             vec!["file_path", "edits"],
         ),
+        ("Glob", vec!["pattern", "path"], vec!["pattern"]),
+        (
+            "Grep",
+            vec![
+                "pattern",
+                "path",
+                "glob",
+                "type",
+                "output_mode",
+                "-A",
+                "-B",
+                "-C",
+                "context",
+                "-n",
+                "-i",
+                "-o",
+                "multiline",
+                "head_limit",
+                "offset",
+            ],
+            vec!["pattern"],
+        ),
         ("LS", vec!["path", "ignore"], vec!["path"]),
         (
             "NotebookEdit",
@@ -102,6 +124,14 @@ fn qoder_only_set_leaves_out_the_extensions() {
         Session::with_options(&BuiltinOptions::default().extensions(Extensions::QoderOnly));
     assert_eq!(
         session.registry.names(),
-        vec!["Read", "Write", "Edit", "NotebookEdit", "TodoWrite"]
+        vec![
+            "Read",
+            "Write",
+            "Edit",
+            "Glob",
+            "Grep",
+            "NotebookEdit",
+            "TodoWrite"
+        ]
     );
 }
