@@ -22,6 +22,7 @@ mod mcp;
 mod other;
 mod permission;
 mod result;
+mod stream_event;
 mod system;
 
 pub use auth::AuthPayload;
@@ -45,6 +46,11 @@ pub use permission::{
     PermissionUpdate,
 };
 pub use result::{ResultMessage, ResultSubtype};
+pub use stream_event::{
+    ContentBlockDeltaEvent, ContentBlockStartEvent, ContentBlockStopEvent, ContentDelta,
+    DeltaUsage, EmptyEvent, InputJsonDelta, MessageDelta, MessageDeltaEvent, MessageStartEvent,
+    SignatureDelta, StreamErrorEvent, StreamEvent, TextDelta, ThinkingDelta,
+};
 pub use system::{
     ApiKeySource, ApiRetryMessage, BackgroundTask, BackgroundTasksChangedMessage,
     BridgeStateMessage, CompactBoundaryMessage, CompactMetadata, CompactTrigger,

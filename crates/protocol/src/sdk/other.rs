@@ -5,14 +5,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::sdk::mcp::{McpConnectionStatus, McpServerInfo};
+use crate::sdk::stream_event::StreamEvent;
 
 /// A `stream_event` line: one raw model stream event, for partial messages
 /// (`--include-partial-messages`, §3.6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StreamEventMessage {
     /// The Anthropic-style stream event (`message_start`,
-    /// `content_block_delta`, …), kept as JSON.
-    pub event: Value,
+    /// `content_block_delta`, …).
+    pub event: StreamEvent,
     /// Id of the parent `Agent` tool call; `null` on the main thread.
     #[serde(default)]
     pub parent_tool_use_id: Option<String>,

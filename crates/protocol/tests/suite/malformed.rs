@@ -176,3 +176,14 @@ fn unknown_content_block_type_names_it() {
         &["`user`"],
     );
 }
+
+#[test]
+fn stream_event_delta_without_index_names_the_event_and_field() {
+    assert_mentions(
+        r#"{"type":"stream_event","uuid":"u","session_id":"s","event":{"type":"content_block_delta","delta":{"type":"text_delta","text":"x"}}}"#,
+        &[
+            "stream event `content_block_delta`",
+            "missing field `index`",
+        ],
+    );
+}

@@ -35,7 +35,10 @@ fn undocumented(value: &Value, path: &str, out: &mut Vec<String>) {
 fn assert_documented(schema: &Value) {
     let mut missing = Vec::new();
     undocumented(schema, "#", &mut missing);
-    assert!(missing.is_empty(), "properties without a description: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "properties without a description: {missing:#?}"
+    );
 }
 
 #[test]
@@ -43,7 +46,10 @@ fn stream_message_schema_documents_every_property() {
     let schema = serde_json::to_value(schema_for!(StreamMessage)).unwrap();
     assert_documented(&schema);
     let text = schema.to_string();
-    assert!(text.contains("Why the response ended"), "field docs missing");
+    assert!(
+        text.contains("Why the response ended"),
+        "field docs missing"
+    );
 }
 
 #[test]

@@ -235,3 +235,49 @@ fn unknown_control_request_kind_is_kept_for_an_error_answer() {
         line
     );
 }
+
+#[test]
+fn partial_message_events_parse_into_typed_stream_events() {
+    use ferrule_protocol::sdk::{ContentDelta, StreamEvent};
+    let events: Vec<StreamEvent> = examples("stream")
+        .into_iter()
+        .filter(|example| example.origin.starts_with("s03_6_stream_events.jsonl"))
+        .map(
+            |example| match StreamMessage::from_line(&example.line).unwrap() {
+                StreamMessage::StreamEvent(line) => line.event,
+                other => panic!("{}: {other:?}", example.origin),
+            },
+        )
+        .collect();
+    let kinds: Vec<&str> = events.iter().map(StreamEvent::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_stop",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_start",
+            "content_block_delta",
+            "message_delta",
+            "message_stop"
+        ]
+    );
+    let deltas: Vec<&str> = events
+        .iter()
+        .filter_map(|event| match event {
+            StreamEvent::ContentBlockDelta(delta) => Some(delta.delta.kind()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(deltas, ["text_delta", "input_json_delta", "thinking_delta"]);
+    let StreamEvent::ContentBlockDelta(first) = &events[2] else {
+        panic!("a delta");
+    };
+    assert_eq!(
+        first.delta,
+        ContentDelta::TextDelta(ferrule_protocol::sdk::TextDelta { text: "Hel".into() })
+    );
+}
