@@ -2,6 +2,7 @@
 //! (cli-core §6.2, `[mem]`).
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use serde::{Deserialize, Serialize};
@@ -51,8 +52,10 @@ pub struct Rule {
     pub base: PathBuf,
     /// The body (after the frontmatter).
     pub body: String,
+    /// Compiled on first use: compiling globs is most of the cost of
+    /// loading, and most glob rules are never asked about.
     #[serde(skip)]
-    matcher: Option<Gitignore>,
+    matcher: OnceLock<Option<Gitignore>>,
     #[serde(skip)]
     rules_dir: PathBuf,
 }
@@ -76,7 +79,13 @@ impl Rule {
     /// the rule's base). Always false for rules of other triggers and for
     /// paths outside the base.
     pub fn matches(&self, path: &Path) -> bool {
-        let Some(matcher) = &self.matcher else {
+        if self.trigger != Trigger::Glob {
+            return false;
+        }
+        let Some(matcher) = self
+            .matcher
+            .get_or_init(|| build_matcher(&self.base, &self.globs))
+        else {
             return false;
         };
         let relative = if path.is_absolute() {
@@ -93,6 +102,22 @@ impl Rule {
         matcher
             .matched_path_or_any_parents(relative, false)
             .is_ignore()
+    }
+}
+
+/// Compiles the gitignore-style matcher of a glob rule; `None` (matching
+/// nothing) if the patterns cannot be compiled.
+fn build_matcher(base: &Path, globs: &[String]) -> Option<Gitignore> {
+    let mut builder = GitignoreBuilder::new(base);
+    for glob in globs {
+        builder.add_line(None, glob).ok()?;
+    }
+    match builder.build() {
+        Ok(matcher) => Some(matcher),
+        Err(e) => {
+            tracing::warn!(base = %base.display(), error = %e, "glob rule patterns cannot be compiled");
+            None
+        }
     }
 }
 
@@ -328,30 +353,25 @@ fn parse(
             (None, _) => (Trigger::AlwaysOn, Vec::new()),
         },
     };
-    let mut matcher = None;
     if trigger == Trigger::Glob {
+        // Parse every pattern now so a bad one is reported at load; the
+        // matcher itself is compiled on first use.
         let mut builder = GitignoreBuilder::new(&rules.base);
-        let mut bad = Vec::new();
-        for glob in &globs {
-            if let Err(e) = builder.add_line(None, glob) {
-                bad.push(format!("`{glob}`: {e}"));
-            }
-        }
-        match builder.build() {
-            Ok(built) if bad.is_empty() => matcher = Some(built),
-            Ok(_) => {
-                warn(format!(
-                    "invalid glob {}; the rule is not applied automatically",
-                    bad.join(", ")
-                ));
-                trigger = Trigger::Manual;
-            }
-            Err(e) => {
-                warn(format!(
-                    "invalid glob: {e}; the rule is not applied automatically"
-                ));
-                trigger = Trigger::Manual;
-            }
+        let bad: Vec<String> = globs
+            .iter()
+            .filter_map(|glob| {
+                builder
+                    .add_line(None, glob)
+                    .err()
+                    .map(|e| format!("`{glob}`: {e}"))
+            })
+            .collect();
+        if !bad.is_empty() {
+            warn(format!(
+                "invalid glob {}; the rule is not applied automatically",
+                bad.join(", ")
+            ));
+            trigger = Trigger::Manual;
         }
     }
     let name = path
@@ -372,7 +392,7 @@ fn parse(
         globs,
         base: rules.base.clone(),
         body: doc.body,
-        matcher,
+        matcher: OnceLock::new(),
         rules_dir: rules.dir.clone(),
     })
 }
