@@ -131,6 +131,8 @@ pub struct SearchEngine {
     contents: RwLock<HashMap<OsString, Arc<CachedFile>>>,
     used: AtomicUsize,
     clock: AtomicU64,
+    /// Modification times for Glob, kept fresh by inotify (`glob/`).
+    pub(crate) glob_mtimes: crate::glob::MtimeCache,
 }
 
 impl Default for SearchEngine {
@@ -148,6 +150,7 @@ impl SearchEngine {
             contents: RwLock::new(HashMap::new()),
             used: AtomicUsize::new(0),
             clock: AtomicU64::new(0),
+            glob_mtimes: crate::glob::MtimeCache::default(),
         }
     }
 

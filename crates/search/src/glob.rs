@@ -33,6 +33,7 @@
 
 mod engine;
 mod mtime;
+mod mtime_cache;
 mod pattern;
 mod query;
 mod search;
@@ -40,6 +41,8 @@ mod search;
 pub use pattern::{GlobPattern, MatchTarget};
 pub use query::{DEFAULT_LIMIT, GlobOutput, GlobQuery};
 pub use search::glob;
+
+pub(crate) use mtime_cache::MtimeCache;
 
 use std::path::PathBuf;
 

@@ -3,28 +3,31 @@
 //!
 //! The remembered walk is reused only while every directory and ignore
 //! file it depends on has its recorded stamp (`snapshot.rs`), so an added
-//! or deleted file is never missed. Modification times are not cached: an
-//! edit in place changes a file's mtime but not its directory's, and the
-//! order of the results depends on it, so every matching file is stat'ed
-//! on every call (in parallel).
+//! or deleted file is never missed. Modification times come from the
+//! engine's [`MtimeCache`](super::MtimeCache) when inotify vouches for
+//! them, else from a stat (made in parallel, relative to the open parent).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::SystemTime;
 
 use crate::glob::mtime::MtimeReader;
+use crate::glob::mtime_cache::Watcher;
 use crate::glob::search::{Found, finish, resolve_root};
 use crate::glob::{GlobError, GlobOutput, GlobPattern, GlobQuery};
 use crate::limits::{Control, SearchLimits};
 use crate::walk::{WalkEntry, WalkFilter};
 use crate::{SearchEngine, SearchError};
 
-/// Files a thread claims at a time from the shared list.
+/// Entries a thread claims at a time from a shared list.
 const CHUNK: usize = 512;
 
 impl SearchEngine {
     /// Runs one Glob call, reusing the engine's remembered walk of the
     /// search root when it is still current (the same walk a Grep of that
-    /// root without globs or type uses).
+    /// root without globs or type uses) and the modification times it read
+    /// before when no change was reported since.
     ///
     /// # Errors
     /// As [`crate::glob::glob`].
@@ -35,7 +38,20 @@ impl SearchEngine {
             .walk(&root, &WalkFilter::new(), limits)
             .map_err(|e| walk_error(&root, &e))?;
         let control = Control::new(limits);
-        let found = match_and_stat(&walk.files, &pattern, &control, self.config().threads);
+        let threads = self.config().threads;
+        let found = self.glob_mtimes.with(|watcher| match watcher {
+            Some(watcher) => cached_times(&walk.files, &pattern, &control, threads, watcher),
+            None => {
+                let (_, unknown) = matching(&walk.files, &pattern, &control, threads, None);
+                stat_all(&unknown, &control, threads)
+                    .into_iter()
+                    .map(|(i, modified, _)| (modified, unknown[i].path.clone()))
+                    .collect()
+            }
+        });
+        if control.has_budget() {
+            control.add_results(found.len());
+        }
         let mut out = finish(found, query.limit, &control, limits);
         out.partial = out.partial.or(walk.partial);
         out.walk_reused = walk.reused;
@@ -50,36 +66,76 @@ fn walk_error(root: &Path, error: &SearchError) -> GlobError {
     }
 }
 
-/// Matches `files` against `pattern` and reads the modification time of
-/// each match, on `threads` threads claiming chunks of the list.
-fn match_and_stat(
-    files: &[WalkEntry],
+/// The matches of `files`, split into those whose time `watcher` holds
+/// (returned with it) and those that need a stat.
+fn matching<'f>(
+    files: &'f [WalkEntry],
     pattern: &GlobPattern,
     control: &Control,
     threads: usize,
-) -> Vec<Found> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let all: Mutex<Vec<Found>> = Mutex::new(Vec::new());
+    watcher: Option<&Watcher>,
+) -> (Vec<Found>, Vec<&'f WalkEntry>) {
+    let next = AtomicUsize::new(0);
+    let all: Mutex<(Vec<Found>, Vec<&'f WalkEntry>)> = Mutex::new((Vec::new(), Vec::new()));
     let work = || {
-        let mut local: Vec<Found> = Vec::new();
-        let mut mtimes = MtimeReader::default();
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
         loop {
-            let start = next.fetch_add(CHUNK, std::sync::atomic::Ordering::Relaxed);
+            let start = next.fetch_add(CHUNK, Ordering::Relaxed);
             if start >= files.len() || control.should_stop() {
                 break;
             }
-            let end = (start + CHUNK).min(files.len());
-            for entry in &files[start..end] {
+            for entry in &files[start..(start + CHUNK).min(files.len())] {
                 if !pattern.is_match_below_root(&entry.relative) {
                     continue;
                 }
+                match watcher.and_then(|w| w.get(&entry.path)) {
+                    Some(modified) => known.push((modified, entry.path.clone())),
+                    None => unknown.push(entry),
+                }
+            }
+        }
+        let mut all = all
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        all.0.append(&mut known);
+        all.1.append(&mut unknown);
+    };
+    run_on(threads, files.len(), work);
+    let (known, mut unknown) = all
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    // Grouped by directory again, so the stats reuse open parents.
+    unknown.sort_unstable();
+    (known, unknown)
+}
+
+/// Stats `entries` in parallel: (index, time, link count) of each that is
+/// still a regular file.
+fn stat_all(
+    entries: &[&WalkEntry],
+    control: &Control,
+    threads: usize,
+) -> Vec<(usize, SystemTime, u32)> {
+    let next = AtomicUsize::new(0);
+    let all = Mutex::new(Vec::new());
+    let work = || {
+        let mut local = Vec::new();
+        let mut reader = MtimeReader::default();
+        loop {
+            let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+            if start >= entries.len() || control.should_stop() {
+                break;
+            }
+            for (i, entry) in entries
+                .iter()
+                .enumerate()
+                .take((start + CHUNK).min(entries.len()))
+                .skip(start)
+            {
                 // Deleted since the walk was validated: skipped.
-                let Some(modified) = mtimes.regular_file_mtime(&entry.path) else {
-                    continue;
-                };
-                local.push((modified, PathBuf::from(&entry.path)));
-                if control.has_budget() && !control.add_results(1) {
-                    break;
+                if let Some((modified, nlink)) = reader.regular_file(&entry.path) {
+                    local.push((i, modified, nlink));
                 }
             }
         }
@@ -87,15 +143,48 @@ fn match_and_stat(
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .append(&mut local);
     };
-    if threads <= 1 || files.len() <= CHUNK {
+    run_on(threads, entries.len(), work);
+    all.into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Matches through the cache: known times as they are; the rest get their
+/// directory watched first, then a stat, then a place in the cache.
+fn cached_times(
+    files: &[WalkEntry],
+    pattern: &GlobPattern,
+    control: &Control,
+    threads: usize,
+    watcher: &mut Watcher,
+) -> Vec<Found> {
+    let (mut found, unknown) = matching(files, pattern, control, threads, Some(watcher));
+    let mut last_dir: Option<&Path> = None;
+    for entry in &unknown {
+        let dir = entry.path.parent();
+        if dir != last_dir {
+            if let Some(dir) = dir {
+                watcher.watch(dir);
+            }
+            last_dir = dir;
+        }
+    }
+    for (i, modified, nlink) in stat_all(&unknown, control, threads) {
+        let path = &unknown[i].path;
+        watcher.insert(path, modified, nlink);
+        found.push((modified, path.clone()));
+    }
+    found
+}
+
+/// Runs `work` on up to `threads` threads, or inline for short lists.
+fn run_on(threads: usize, len: usize, work: impl Fn() + Sync) {
+    if threads <= 1 || len <= CHUNK {
         work();
     } else {
         std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(work);
+            for _ in 0..threads.min(len.div_ceil(CHUNK)) {
+                scope.spawn(&work);
             }
         });
     }
-    all.into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

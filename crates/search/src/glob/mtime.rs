@@ -25,6 +25,12 @@ impl MtimeReader {
     /// following a final symlink), or `None` when it is gone or is
     /// something else.
     pub(crate) fn regular_file_mtime(&mut self, path: &Path) -> Option<SystemTime> {
+        self.regular_file(path).map(|(modified, _)| modified)
+    }
+
+    /// The modification time and hard link count of `path` when it is a
+    /// regular file.
+    pub(crate) fn regular_file(&mut self, path: &Path) -> Option<(SystemTime, u32)> {
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
             return fallback(path);
         };
@@ -50,29 +56,32 @@ impl MtimeReader {
             fd,
             name,
             AtFlags::SYMLINK_NOFOLLOW,
-            StatxFlags::TYPE | StatxFlags::MTIME,
+            StatxFlags::TYPE | StatxFlags::MTIME | StatxFlags::NLINK,
         )
         .ok()?;
         if FileType::from_raw_mode(u32::from(stat.stx_mode)) != FileType::RegularFile {
             return None;
         }
         let nanos = Duration::from_nanos(u64::from(stat.stx_mtime.tv_nsec));
-        match u64::try_from(stat.stx_mtime.tv_sec) {
+        let modified = match u64::try_from(stat.stx_mtime.tv_sec) {
             Ok(secs) => SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs) + nanos),
             // Before 1970: count back from the epoch.
             Err(_) => SystemTime::UNIX_EPOCH
                 .checked_sub(Duration::from_secs(stat.stx_mtime.tv_sec.unsigned_abs()))?
                 .checked_add(nanos),
-        }
+        }?;
+        Some((modified, stat.stx_nlink))
     }
 }
 
 /// The plain stat by full path, for when the parent cannot be opened.
-fn fallback(path: &Path) -> Option<SystemTime> {
-    std::fs::symlink_metadata(path)
+fn fallback(path: &Path) -> Option<(SystemTime, u32)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(path)
         .ok()
-        .filter(std::fs::Metadata::is_file)
-        .and_then(|m| m.modified().ok())
+        .filter(std::fs::Metadata::is_file)?;
+    let nlink = u32::try_from(meta.nlink()).unwrap_or(u32::MAX);
+    Some((meta.modified().ok()?, nlink))
 }
 
 #[cfg(test)]

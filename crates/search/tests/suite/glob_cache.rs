@@ -101,7 +101,10 @@ fn added_and_deleted_files_are_seen_on_the_next_call() -> Result<()> {
     let out = run(&engine, root, "**/*.rs")?;
     let got = sorted(names(root, &out));
     for want in ["src/a/new.rs", "fresh/dir/n.rs"] {
-        assert!(got.contains(&want.to_string()), "{want} missing from {got:?}");
+        assert!(
+            got.contains(&want.to_string()),
+            "{want} missing from {got:?}"
+        );
     }
     assert!(!got.contains(&"src/lib.rs".to_string()));
     settle();
@@ -191,6 +194,57 @@ fn renamed_file_and_edited_ignore_rules_are_seen() -> Result<()> {
             "src/a/generated.rs",
             "src/a/mod.rs"
         ]
+    );
+    Ok(())
+}
+
+fn set_mtime(path: &Path, secs: u64) -> Result<()> {
+    let file = std::fs::File::options().write(true).open(path)?;
+    file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(secs))?;
+    Ok(())
+}
+
+#[test]
+fn setting_a_time_back_reorders_on_the_next_call() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let root = dir.path();
+    for (name, secs) in [("a.rs", 3_000), ("b.rs", 2_000), ("c.rs", 1_000)] {
+        write(root, name, name)?;
+        set_mtime(&root.join(name), secs)?;
+    }
+    settle();
+    let engine = engine();
+    let first = run(&engine, root, "*.rs")?;
+    assert_eq!(names(root, &first), vec!["a.rs", "b.rs", "c.rs"]);
+    // Only the file's own times change (as `touch -d` does).
+    set_mtime(&root.join("a.rs"), 500)?;
+    let second = run(&engine, root, "*.rs")?;
+    assert!(second.walk_reused);
+    assert_eq!(names(root, &second), vec!["b.rs", "c.rs", "a.rs"]);
+    Ok(())
+}
+
+#[test]
+fn an_edit_through_a_hard_link_elsewhere_is_seen() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let outside = tempfile::tempdir()?;
+    let root = dir.path();
+    write(root, "old.rs", "x")?;
+    set_mtime(&root.join("old.rs"), 5_000)?;
+    write(root, "linked.rs", "x")?;
+    set_mtime(&root.join("linked.rs"), 1_000)?;
+    std::fs::hard_link(root.join("linked.rs"), outside.path().join("alias.rs"))?;
+    settle();
+    let engine = engine();
+    assert_eq!(
+        names(root, &run(&engine, root, "*.rs")?),
+        vec!["old.rs", "linked.rs"]
+    );
+    // The edit notifies only the other directory.
+    set_mtime(&outside.path().join("alias.rs"), 9_000)?;
+    assert_eq!(
+        names(root, &run(&engine, root, "*.rs")?),
+        vec!["linked.rs", "old.rs"]
     );
     Ok(())
 }
