@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(from = "String", into = "String")]
 #[schemars(with = "String")]
+#[non_exhaustive]
 pub enum StopReason {
     /// The model finished its answer (`end_turn`).
     EndTurn,

@@ -276,6 +276,7 @@ macro_rules! string_enum {
         )]
         #[serde(from = "String", into = "String")]
         #[schemars(with = "String")]
+        #[non_exhaustive]
         pub enum $name {
             $(
                 $(#[$vmeta])*

@@ -165,6 +165,7 @@ impl UserStreamMessage {
 /// When a prompt sent during a turn runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum UserPriority {
     /// Interrupt the running turn and run this.
     Now,

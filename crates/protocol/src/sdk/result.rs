@@ -105,6 +105,7 @@ impl ResultMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(from = "String", into = "String")]
 #[schemars(with = "String")]
+#[non_exhaustive]
 pub enum ResultSubtype {
     /// The turn finished (`success`).
     Success,
