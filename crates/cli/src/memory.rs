@@ -138,6 +138,7 @@ fn scope(s: Scope) -> &'static str {
         Scope::Project => "project",
         Scope::Local => "local",
         Scope::Plugin => "plugin",
+        Scope::Flag => "flag",
         _ => "other",
     }
 }

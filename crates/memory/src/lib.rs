@@ -56,7 +56,7 @@ pub use skill::{
 };
 pub use source::{Kind, Origin, Scope, Shadowed, Skipped, Warning};
 pub use subagent::{
-    AgentKind, Color, Effort, EffortLevel, MemoryScope, PermissionMode, Positive, Subagent,
-    SubagentMeta,
+    AgentKind, Color, Effort, EffortLevel, FLAG_AGENTS_PATH, MemoryScope, PermissionMode, Positive,
+    Subagent, SubagentMeta,
 };
 pub use workspace::{Slash, StartupItem, Workspace};

@@ -60,6 +60,9 @@ pub struct LoadOptions {
     pub trust: Trust,
     /// Cap on the total characters of active rules.
     pub rules_char_cap: usize,
+    /// Subagents from `--agents` JSON (an object of name → definition);
+    /// they rank above every file `[sub]`.
+    pub flag_agents: Option<String>,
 }
 
 impl LoadOptions {
@@ -79,6 +82,7 @@ impl LoadOptions {
             claude: ClaudeFiles::Read,
             trust: Trust::Trusted,
             rules_char_cap: DEFAULT_RULES_CHAR_CAP,
+            flag_agents: None,
         }
     }
 
@@ -163,6 +167,13 @@ impl LoadOptions {
     #[must_use]
     pub fn with_trust(mut self, trust: Trust) -> Self {
         self.trust = trust;
+        self
+    }
+
+    /// Sets the `--agents` JSON.
+    #[must_use]
+    pub fn with_flag_agents(mut self, json: impl Into<String>) -> Self {
+        self.flag_agents = Some(json.into());
         self
     }
 

@@ -17,6 +17,8 @@ pub enum Scope {
     Local,
     /// A plugin directory.
     Plugin,
+    /// The command line (`--agents` JSON).
+    Flag,
 }
 
 /// Which tool's file layout a file follows.

@@ -310,6 +310,117 @@ pub(crate) fn load_dir(source: &AgentsDir, out: &mut Vec<Subagent>, skipped: &mu
     }
 }
 
+/// The path recorded for subagents that come from `--agents`.
+pub const FLAG_AGENTS_PATH: &str = "--agents";
+
+/// Fields `--agents` JSON does not accept `[sub]`.
+const NOT_IN_FLAG_JSON: [&str; 6] = [
+    "timeoutMins",
+    "temperature",
+    "hooks",
+    "memory",
+    "background",
+    "isolation",
+];
+
+/// Loads the `--agents` JSON object (name → definition with `prompt` as the
+/// system prompt). A definition with an unsupported field keeps the rest,
+/// with a warning; an invalid one is skipped.
+pub(crate) fn load_flag_json(
+    json: &str,
+    out: &mut Vec<Subagent>,
+    skipped: &mut Vec<Skipped>,
+    warnings: &mut Vec<crate::source::Warning>,
+) {
+    let path = PathBuf::from(FLAG_AGENTS_PATH);
+    let value: serde_json::Value = match serde_json::from_str(json) {
+        Ok(v) => v,
+        Err(e) => {
+            skipped.push(Skipped::at_line(
+                Kind::Subagent,
+                &path,
+                e.line(),
+                format!("invalid JSON at column {}: {e}", e.column()),
+            ));
+            return;
+        }
+    };
+    let serde_json::Value::Object(map) = value else {
+        skipped.push(Skipped::new(
+            Kind::Subagent,
+            &path,
+            "--agents must be a JSON object of name -> definition",
+        ));
+        return;
+    };
+    for (name, definition) in map {
+        let serde_json::Value::Object(mut fields) = definition else {
+            skipped.push(Skipped::new(
+                Kind::Subagent,
+                &path,
+                format!("--agents `{name}`: the definition must be an object"),
+            ));
+            continue;
+        };
+        for key in NOT_IN_FLAG_JSON {
+            if fields.remove(key).is_some() {
+                warnings.push(crate::source::Warning {
+                    kind: Kind::Subagent,
+                    path: path.clone(),
+                    line: None,
+                    message: format!(
+                        "--agents `{name}`: `{key}` is not supported in --agents JSON and is ignored; use a Markdown definition"
+                    ),
+                });
+            }
+        }
+        let prompt = match fields.remove("prompt") {
+            Some(serde_json::Value::String(p)) => p,
+            Some(_) => {
+                skipped.push(Skipped::new(
+                    Kind::Subagent,
+                    &path,
+                    format!("--agents `{name}`: `prompt` must be a string"),
+                ));
+                continue;
+            }
+            None => String::new(),
+        };
+        fields.insert("name".into(), serde_json::Value::String(name.clone()));
+        let mut meta: SubagentMeta = match serde_json::from_value(serde_json::Value::Object(fields))
+        {
+            Ok(meta) => meta,
+            Err(e) => {
+                skipped.push(Skipped::new(
+                    Kind::Subagent,
+                    &path,
+                    format!("--agents `{name}`: {e}"),
+                ));
+                continue;
+            }
+        };
+        let Some(description) = meta.description.clone().filter(|d| !d.trim().is_empty()) else {
+            skipped.push(Skipped::new(
+                Kind::Subagent,
+                &path,
+                format!("--agents `{name}`: `description` is required"),
+            ));
+            continue;
+        };
+        meta.name = Some(name.clone());
+        out.push(Subagent {
+            name,
+            description,
+            path: path.clone(),
+            scope: Scope::Flag,
+            origin: Origin::Qoder,
+            plugin: None,
+            meta,
+            prompt,
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

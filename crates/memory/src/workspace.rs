@@ -216,9 +216,13 @@ impl Workspace {
                 &mut skipped,
             );
         }
-        // Plugin subagents rank above project ones `[sub]`.
+        // Plugin subagents rank above project ones, `--agents` above all
+        // `[sub]`.
         for p in &plugins {
             load_plugin_agents(p, &mut agent_list, &mut skipped);
+        }
+        if let Some(json) = &options.flag_agents {
+            subagent::load_flag_json(json, &mut agent_list, &mut skipped, &mut warnings);
         }
 
         let mut shadowed = Vec::new();

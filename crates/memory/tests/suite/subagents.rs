@@ -103,3 +103,47 @@ fn project_beats_user_and_plugin_beats_project() {
         ]
     );
 }
+
+#[test]
+fn agents_flag_json_ranks_above_every_file() {
+    let f = Fixture::new(&[("repo/.qoder/agents/r.md", &agent("api-reviewer", ""))]);
+    let json = r#"{
+        "api-reviewer": {"description": "Review APIs", "prompt": "You are an API reviewer.", "tools": ["Read", "Grep"], "maxTurns": 6, "timeoutMins": 3},
+        "no-desc": {"prompt": "x"},
+        "bad": {"description": "d", "maxTurns": -1}
+    }"#;
+    let ws = ferrule_memory::Workspace::load(&f.options("repo").with_flag_agents(json));
+    let reviewer = ws.subagent("api-reviewer").expect("flag agent");
+    assert_eq!(
+        (
+            reviewer.scope,
+            reviewer.prompt.as_str(),
+            reviewer.meta.max_turns,
+            reviewer.meta.timeout_mins
+        ),
+        (
+            Scope::Flag,
+            "You are an API reviewer.",
+            Some(ferrule_memory::Positive(6)),
+            None
+        )
+    );
+    assert_eq!(ws.subagents.len(), 1);
+    let reasons: Vec<String> = ws.skipped.iter().map(|s| s.reason.clone()).collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(
+        reasons[0].starts_with("--agents `no-desc`: `description` is required"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].starts_with("--agents `bad`: expected a positive integer"),
+        "{reasons:?}"
+    );
+    let warnings: Vec<String> = ws.warnings.iter().map(|w| w.message.clone()).collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "--agents `api-reviewer`: `timeoutMins` is not supported in --agents JSON and is ignored; use a Markdown definition"
+        ]
+    );
+}
