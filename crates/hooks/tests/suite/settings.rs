@@ -1,0 +1,126 @@
+//! Hooks from real settings files through ferrule-config: diagnostics with
+//! file and JSON path, and folder trust.
+
+use anyhow::Result;
+use ferrule_config::{LoadOptions, load};
+use ferrule_hooks::{Dispatcher, FolderTrust, HookEvent, HookInput, TrustStore};
+use pretty_assertions::assert_eq;
+use serde_json::json;
+
+use super::support::common;
+
+fn project(hooks: serde_json::Value) -> Result<(tempfile::TempDir, LoadOptions)> {
+    let root = tempfile::tempdir()?;
+    let project = root.path().join("proj");
+    let user = root.path().join("user");
+    std::fs::create_dir_all(project.join(".qoder"))?;
+    std::fs::create_dir_all(&user)?;
+    std::fs::write(
+        project.join(".qoder/settings.json"),
+        json!({"hooks": hooks}).to_string(),
+    )?;
+    let mut opts = LoadOptions::new(&project);
+    opts.user_dir = Some(user);
+    opts.home = Some(root.path().join("home"));
+    Ok((root, opts))
+}
+
+#[tokio::test]
+async fn project_hooks_run_in_a_trusted_folder_and_not_in_an_untrusted_one() -> Result<()> {
+    let (root, opts) = project(
+        json!({"Stop": [{"hooks": [{"type": "command", "command": "echo ran >> ran.txt"}]}]}),
+    )?;
+    let loaded = load(&opts);
+    let input = HookInput::sample(HookEvent::Stop, common(&opts.cwd), None);
+    let settings_path = opts.cwd.join(".qoder/settings.json");
+
+    // Nothing trusts the folder: its hooks are skipped, and the skip says why.
+    let store = TrustStore::from_settings(&loaded, opts.home.as_deref());
+    assert!(!store.is_trusted(&opts.cwd));
+    let untrusted = Dispatcher::builder(&opts.cwd)
+        .settings(&loaded, FolderTrust::Untrusted)
+        .build();
+    assert!(!untrusted.has_hooks(HookEvent::Stop));
+    assert_eq!(untrusted.dispatch(&input).await.runs.len(), 0);
+    assert_eq!(untrusted.skipped()[0].path, settings_path);
+    assert!(!opts.cwd.join("ran.txt").exists());
+
+    // The user's `permissions.trustDirectories` trusts it.
+    let user_settings = json!({"permissions": {"trustDirectories": [root.path().join("proj").display().to_string()]}});
+    std::fs::write(
+        opts.resolved_user_dir()
+            .unwrap_or_default()
+            .join("settings.json"),
+        user_settings.to_string(),
+    )?;
+    let loaded = load(&opts);
+    let store = TrustStore::from_settings(&loaded, opts.home.as_deref());
+    assert!(store.is_trusted(&opts.cwd.join("sub/dir")));
+    let trusted = Dispatcher::builder(&opts.cwd)
+        .settings(&loaded, FolderTrust::Trusted)
+        .build();
+    assert_eq!(trusted.dispatch(&input).await.runs.len(), 1);
+    assert_eq!(std::fs::read_to_string(opts.cwd.join("ran.txt"))?, "ran\n");
+    Ok(())
+}
+
+#[test]
+fn project_settings_cannot_trust_their_own_folder() -> Result<()> {
+    let (_root, opts) = project(json!({}))?;
+    let text = json!({"permissions": {"trustDirectories": [opts.cwd.display().to_string()]}});
+    std::fs::write(opts.cwd.join(".qoder/settings.json"), text.to_string())?;
+    let store = TrustStore::from_settings(&load(&opts), opts.home.as_deref());
+    assert!(!store.is_trusted(&opts.cwd));
+    Ok(())
+}
+
+#[test]
+fn bad_hook_entries_name_the_file_and_json_path_and_the_rest_loads() -> Result<()> {
+    let (_root, opts) = project(json!({
+        "PreToolUse": [{"matcher": "Bash", "hooks": [
+            {"type": "command", "command": "ok"},
+            {"type": "http", "url": "ftp://x"},
+            {"type": "command", "command": "x", "if": "Bash(git *"}
+        ]}]
+    }))?;
+    let loaded = load(&opts);
+    let d = Dispatcher::builder(&opts.cwd)
+        .settings(&loaded, FolderTrust::Trusted)
+        .build();
+    let file = opts.cwd.join(".qoder/settings.json").display().to_string();
+    let got: Vec<String> = d.diagnostics().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        got,
+        vec![
+            format!(
+                "error: {file}: hooks.PreToolUse[0].hooks[1].url: `ftp://x` is not an http:// or https:// URL; hook ignored"
+            ),
+            format!(
+                "error: {file}: hooks.PreToolUse[0].hooks[2].if: `Bash(git *` has no closing `)` (write `Tool` or `Tool(glob)`); hook ignored"
+            ),
+        ]
+    );
+    let input = super::support::pre_tool_use(&opts.cwd, "Bash", json!({"command": "ls"}));
+    assert_eq!(d.matching(&input).len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn settings_env_reaches_command_hooks() -> Result<()> {
+    let (_root, opts) = project(
+        json!({"Stop": [{"hooks": [{"type": "command", "command": "printf %s \"$TEAM_FLAG\""}]}]}),
+    )?;
+    let path = opts.cwd.join(".qoder/settings.json");
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+    v["env"] = json!({"TEAM_FLAG": "on"});
+    std::fs::write(&path, v.to_string())?;
+    let loaded = load(&opts);
+    let d = Dispatcher::builder(&opts.cwd)
+        .settings(&loaded, FolderTrust::Trusted)
+        .build();
+    let out = d
+        .dispatch(&HookInput::sample(HookEvent::Stop, common(&opts.cwd), None))
+        .await;
+    assert_eq!(out.runs[0].stdout, "on");
+    Ok(())
+}
