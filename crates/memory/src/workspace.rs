@@ -244,6 +244,21 @@ impl Workspace {
             |a| (a.name.clone(), a.path.clone()),
             &mut shadowed,
         );
+        for s in &skipped {
+            tracing::warn!(path = %s.path.display(), line = ?s.line, reason = %s.reason, "memory file skipped");
+        }
+        for w in &warnings {
+            tracing::warn!(path = %w.path.display(), line = ?w.line, message = %w.message, "memory file problem");
+        }
+        tracing::debug!(
+            memory = memory.len(),
+            rules = rules.len(),
+            skills = skills.len(),
+            commands = commands.len(),
+            subagents = subagents.len(),
+            plugins = plugins.len(),
+            "workspace loaded"
+        );
 
         Self {
             cwd,
