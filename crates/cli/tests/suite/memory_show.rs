@@ -213,3 +213,34 @@ fn memory_show_rejects_a_missing_folder() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"));
 }
+
+#[test]
+fn memory_show_lists_plugins_and_shadowed_definitions() {
+    let t = tree();
+    std::fs::create_dir_all(t.base().join("plug/skills/lint")).unwrap();
+    std::fs::write(
+        t.base().join("plug/skills/lint/SKILL.md"),
+        "---\nname: lint\ndescription: Plugin lint.\n---\nx\n",
+    )
+    .unwrap();
+    std::fs::write(
+        t.base().join("plug/.mcp.json"),
+        r#"{"mcpServers": {"docs": {"command": "d"}}}"#,
+    )
+    .unwrap();
+    let plug = t.base().join("plug").display().to_string();
+    let out = t.run(&["--plugin-dir", &plug], "home/.qoder");
+    assert!(out.status.success());
+    let text =
+        String::from_utf8_lossy(&out.stdout).replace(&t.base().display().to_string(), "<base>");
+    assert!(
+        text.contains("  plug  <base>/plug  hooks: no, MCP servers: docs\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  Skill lint: <base>/plug/skills/lint/SKILL.md (hidden by <base>/repo/.qoder/skills/lint/SKILL.md)\n"
+        ),
+        "{text}"
+    );
+}
