@@ -12,7 +12,7 @@ use crate::memory_file::{LoadReason, MemoryFile, MemoryLoader};
 use crate::options::dirs_between;
 use crate::rule::{self, Rule, Trigger};
 use crate::source::{Skipped, Warning};
-use crate::workspace::{StartupItem, Workspace, project_rules_dirs};
+use crate::workspace::{StartupItem, Workspace, mentioned_names, project_rules_dirs};
 
 /// Why a piece of context was injected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -182,13 +182,14 @@ impl SessionMemory {
     /// The rules a prompt names with `@name` that were not injected yet.
     pub fn on_prompt(&mut self, prompt: &str) -> Vec<Injection> {
         let workspace = Arc::clone(&self.workspace);
+        let mentioned = mentioned_names(prompt);
         let named: Vec<Rule> = workspace
             .rules_for_prompt(prompt)
             .into_iter()
             .chain(
                 self.nested_rules
                     .iter()
-                    .filter(|r| prompt.contains(&format!("@{}", r.name))),
+                    .filter(|r| mentioned.contains(&r.name.as_str())),
             )
             .cloned()
             .collect();

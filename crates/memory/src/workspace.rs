@@ -363,7 +363,7 @@ impl Workspace {
 }
 
 /// The `@name` words of a prompt.
-fn mentioned_names(prompt: &str) -> Vec<&str> {
+pub(crate) fn mentioned_names(prompt: &str) -> Vec<&str> {
     prompt
         .split_whitespace()
         .filter_map(|w| w.strip_prefix('@'))

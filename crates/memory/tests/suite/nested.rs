@@ -62,3 +62,23 @@ fn files_outside_the_project_load_nothing() {
     let (mut session, _) = SessionMemory::start(Arc::new(f.load("repo")));
     assert_eq!(session.on_path_touched(&f.path("other/file.txt")), vec![]);
 }
+
+#[test]
+fn a_manual_rule_of_a_touched_subfolder_can_be_named_in_a_prompt() {
+    let f = Fixture::new(&[
+        (
+            "repo/app/.qoder/rules/deploy.md",
+            "---\ntrigger: manual\n---\ndeploy steps\n",
+        ),
+        ("repo/app/main.rs", "fn main() {}\n"),
+    ]);
+    let (mut session, _) = SessionMemory::start(Arc::new(f.load("repo")));
+    assert_eq!(session.on_prompt("run @deploy"), vec![]);
+    assert_eq!(session.on_path_touched(Path::new("app/main.rs")), vec![]);
+    let texts: Vec<String> = session
+        .on_prompt("run @deploy now")
+        .into_iter()
+        .map(|i| i.text)
+        .collect();
+    assert_eq!(texts, vec!["deploy steps\n"]);
+}
