@@ -29,7 +29,7 @@ use ferrule_benches::report;
 use ferrule_search::glob::{GlobQuery, glob};
 use ferrule_search::{
     CaseMode, GrepEntry, GrepOutput, GrepQuery, OutputMode, SearchEngine, SearchError,
-    SearchLimits, grep,
+    SearchLimits, WalkFilter, grep, walk_files,
 };
 
 /// How the ferrule side runs a query.
@@ -88,6 +88,7 @@ fn main() -> Result<()> {
             large_runs,
             mode,
         ));
+        cases.push(files_case(&corpus.large, &anchors, large_runs, mode));
         cases.extend(glob_cases(
             &corpus.large,
             &anchors,
@@ -274,9 +275,6 @@ fn grep_list(root: &Path, tree: &str) -> Vec<GrepCase> {
                 true,
                 0.5,
             ),
-            // The walk alone, as `rg --files` (a files-mode search of the
-            // empty pattern lists every file rg would search).
-            case("files.rg", &["--files"], files(""), false, 1.0),
         ]
     } else {
         // Small corpus: a call in a session ≥ 3× faster than spawning rg.
@@ -344,6 +342,30 @@ fn grep_cases<'a>(
             runs,
         })
         .collect()
+}
+
+/// The walk alone: the files rg would search, as `rg --files` lists them.
+fn files_case<'a>(root: &'a Path, anchors: &Anchors, runs: Runs, mode: Mode<'a>) -> Case<'a> {
+    let call: Call<'a> = Box::new(move || {
+        let out = match mode {
+            Mode::Fresh => walk_files(root, &WalkFilter::new(), &SearchLimits::none())?,
+            Mode::Warm(engine) => engine.walk(root, &WalkFilter::new(), &SearchLimits::none())?,
+        };
+        let mut text = Vec::with_capacity(out.files.len() * 48);
+        for file in out.files.iter() {
+            text.extend_from_slice(file.relative.as_os_str().as_encoded_bytes());
+            text.push(b'\n');
+        }
+        Ok(text)
+    });
+    Case {
+        name: format!("{}.files.rg{}", tree_name(root), mode.suffix()),
+        ferrule_label: format!("walk_files(){}", mode.suffix()),
+        ferrule: Some(call),
+        anchor: Process::new(&anchors.rg, &["--files"], root),
+        target: Some(1.0),
+        runs,
+    }
 }
 
 fn tree_name(root: &Path) -> &'static str {

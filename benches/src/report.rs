@@ -20,16 +20,22 @@ pub fn markdown(rows: &[Measured]) -> String {
         let target = row
             .target
             .map_or_else(|| "—".to_string(), |t| format!("≤ {t:.2}×"));
-        let met = match row.met() {
-            Some(true) => "yes",
-            Some(false) => "**no**",
-            None => "—",
+        let met = match (&row.mismatch, row.met()) {
+            (Some(_), _) => "**results differ**",
+            (None, Some(true)) => "yes",
+            (None, Some(false)) => "**no**",
+            (None, None) => "—",
         };
         let _ = writeln!(
             out,
             "| {} | `{}` | {} | {ferrule} | {:.1} | {ratio} | {target} | {met} |",
             row.name, row.command, row.lines, row.anchor.median_ms
         );
+    }
+    for row in rows {
+        if let Some(what) = &row.mismatch {
+            let _ = writeln!(out, "\n{}: results differ, not timed: {what}", row.name);
+        }
     }
     out
 }
