@@ -169,8 +169,7 @@ impl Workspace {
                 .map(|(d, o)| (d, Scope::User, o))
                 .collect();
         for dir in &project_dirs {
-            for (d, o) in config_dirs(options, Some(dir.join(".qoder")), Some(dir.join(".claude")))
-            {
+            for (d, o) in project_config_dirs(options, dir) {
                 levels.push((d, Scope::Project, o));
             }
         }
@@ -380,23 +379,37 @@ fn push_always_on(rules: &[Rule], from: usize, startup: &mut Vec<StartupItem>) {
     );
 }
 
+/// The `.claude` and `.qoder` folders of a project folder (Claude's
+/// first), leaving out any that is also a user folder: started in the home
+/// folder, `~/.qoder` is the user folder, not a project one, and must not
+/// load twice.
+fn project_config_dirs(options: &LoadOptions, dir: &Path) -> Vec<(PathBuf, Origin)> {
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let user: Vec<PathBuf> = [options.user_dir.clone(), options.claude_user_dir()]
+        .into_iter()
+        .flatten()
+        .map(|d| canonical(&d))
+        .collect();
+    config_dirs(options, Some(dir.join(".qoder")), Some(dir.join(".claude")))
+        .into_iter()
+        .filter(|(d, _)| !user.contains(&canonical(d)))
+        .collect()
+}
+
 /// The rules folders of a project folder: `.qoder/rules` then
 /// `.claude/rules`, with globs relative to that folder.
 pub(crate) fn project_rules_dirs(options: &LoadOptions, dir: &Path) -> Vec<RulesDir> {
-    config_dirs(
-        options,
-        Some(dir.join(".qoder").join("rules")),
-        Some(dir.join(".claude").join("rules")),
-    )
-    .into_iter()
-    .rev()
-    .map(|(rules, origin)| RulesDir {
-        dir: rules,
-        base: dir.to_path_buf(),
-        scope: Scope::Project,
-        origin,
-    })
-    .collect()
+    project_config_dirs(options, dir)
+        .into_iter()
+        .map(|(d, o)| (d.join("rules"), o))
+        .rev()
+        .map(|(rules, origin)| RulesDir {
+            dir: rules,
+            base: dir.to_path_buf(),
+            scope: Scope::Project,
+            origin,
+        })
+        .collect()
 }
 
 fn load_plugin_skills(p: &Plugin, out: &mut Vec<Skill>, skipped: &mut Vec<Skipped>) {

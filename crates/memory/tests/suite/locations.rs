@@ -221,3 +221,24 @@ fn without_a_repository_only_the_cwd_is_searched() {
     let got: Vec<String> = ws.memory.iter().map(|m| f.rel(&m.path)).collect();
     assert_eq!(got, vec!["plain/sub/AGENTS.md"]);
 }
+
+#[test]
+fn starting_in_the_home_folder_loads_the_user_folder_once() {
+    let f = Fixture::new(&[
+        ("home/.qoder/rules/r.md", "rule\n"),
+        (
+            "home/.qoder/skills/s/SKILL.md",
+            "---\nname: s\ndescription: d\n---\n",
+        ),
+        ("home/.qoder/commands/c.md", "c\n"),
+    ]);
+    let ws = f.load("home");
+    let rules: Vec<(String, Scope)> = ws.rules.iter().map(|r| (f.rel(&r.path), r.scope)).collect();
+    assert_eq!(
+        rules,
+        vec![("home/.qoder/rules/r.md".to_string(), Scope::User)]
+    );
+    assert_eq!(ws.skills.len(), 1);
+    assert_eq!(ws.commands.len(), 1);
+    assert_eq!(ws.shadowed, vec![]);
+}
