@@ -109,6 +109,12 @@ impl MemoryLoader {
         }
     }
 
+    /// Records `path` as loaded without reading it.
+    pub(crate) fn mark_loaded(&mut self, path: &Path) {
+        self.loaded
+            .insert(path.canonicalize().unwrap_or_else(|_| path.to_path_buf()));
+    }
+
     /// Loads the user memory files (`AGENTS.md` in the user dir, then
     /// `~/.claude/CLAUDE.md`).
     pub(crate) fn load_user(&mut self, out: &mut Vec<MemoryFile>, skipped: &mut Vec<Skipped>) {

@@ -68,11 +68,11 @@ impl SessionMemory {
     pub fn start(workspace: Arc<Workspace>) -> (Self, Vec<Injection>) {
         let mut skipped = Vec::new();
         let mut loader = MemoryLoader::new(workspace.options(), &workspace.root, &mut skipped);
-        // Mark the startup files as loaded so imports and nested walks
+        // The startup files count as loaded, so imports and nested walks
         // never load them twice.
-        let mut discard = Vec::new();
-        let mut discard_skips = Vec::new();
-        loader.load_user(&mut discard, &mut discard_skips);
+        for file in &workspace.memory {
+            loader.mark_loaded(&file.path);
+        }
         let visited: HashSet<PathBuf> = if workspace.trusted {
             dirs_between(&workspace.root, &workspace.cwd)
                 .into_iter()
@@ -80,14 +80,6 @@ impl SessionMemory {
         } else {
             HashSet::new()
         };
-        for dir in &visited {
-            loader.load_dir(
-                dir,
-                LoadReason::SessionStart,
-                &mut discard,
-                &mut discard_skips,
-            );
-        }
         let mut session = Self {
             workspace: Arc::clone(&workspace),
             loader,
