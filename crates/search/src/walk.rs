@@ -100,25 +100,10 @@ impl WalkPlan {
             glob: filter.globs.join(" "),
             message: glob_message(err),
         })?;
-        let mut types = TypesBuilder::new();
-        types.add_defaults();
-        if let Some(name) = &filter.file_type {
-            let known = types
-                .definitions()
-                .iter()
-                .any(|def| def.name() == name.as_str());
-            if !known {
-                return Err(SearchError::UnknownFileType {
-                    name: name.clone(),
-                    examples: "c, cpp, go, java, js, json, md, py, rust, sh, toml, ts, yaml".into(),
-                });
-            }
-            types.select(name);
-        }
-        let types = types.build().map_err(|err| SearchError::UnknownFileType {
-            name: filter.file_type.clone().unwrap_or_default(),
-            examples: err.to_string(),
-        })?;
+        let types = match &filter.file_type {
+            None => Types::empty(),
+            Some(name) => build_types(name)?,
+        };
         Ok(Self {
             root: root.to_path_buf(),
             overrides,
@@ -144,6 +129,24 @@ impl WalkPlan {
             .add_custom_ignore_filename(".rgignore");
         builder
     }
+}
+
+/// The matcher selecting rg's default type `name`.
+fn build_types(name: &str) -> Result<Types, SearchError> {
+    let mut types = TypesBuilder::new();
+    types.add_defaults();
+    let known = types.definitions().iter().any(|def| def.name() == name);
+    if !known {
+        return Err(SearchError::UnknownFileType {
+            name: name.to_string(),
+            examples: "c, cpp, go, java, js, json, md, py, rust, sh, toml, ts, yaml".into(),
+        });
+    }
+    types.select(name);
+    types.build().map_err(|err| SearchError::UnknownFileType {
+        name: name.to_string(),
+        examples: err.to_string(),
+    })
 }
 
 /// The message of a glob error without ignore's own wrapping.

@@ -72,6 +72,9 @@ pub(crate) struct Hits {
 pub(crate) struct Worker<'a> {
     matcher: RegexMatcher,
     walked: Searcher,
+    /// For in-memory bytes known to hold no NUL: binary detection could
+    /// never fire, so skip its scan of each file's first 64 KiB.
+    clean: Searcher,
     explicit: Option<Searcher>,
     /// What the thread found so far.
     pub(crate) out: Collector<'a>,
@@ -92,6 +95,11 @@ impl<'a> Worker<'a> {
         Self {
             matcher: matcher.clone(),
             walked: build_searcher(query, Origin::Walked),
+            clean: {
+                let mut searcher = build_searcher(query, Origin::Walked);
+                searcher.set_binary_detection(grep_searcher::BinaryDetection::none());
+                searcher
+            },
             explicit: None,
             out: Collector {
                 query,
@@ -138,7 +146,7 @@ impl<'a> Worker<'a> {
             // such files as a stream so the outcome is rg's.
             self.walked.search_reader(&self.matcher, bytes, &mut sink)
         } else {
-            self.walked.search_slice(&self.matcher, bytes, &mut sink)
+            self.clean.search_slice(&self.matcher, bytes, &mut sink)
         };
         sink.finish();
         self.out.done(display, result);
