@@ -2,6 +2,7 @@
 //! each subcommand lives in its own module and only wires libraries together.
 
 mod config;
+mod hooks;
 mod memory;
 mod permissions;
 
@@ -26,6 +27,8 @@ struct Cli {
 enum Command {
     /// Inspect and convert settings (`show`, `import`).
     Config(config::ConfigArgs),
+    /// Fire the project's hooks on a made-up event (`test`).
+    Hooks(hooks::HooksArgs),
     /// Show loaded memory, rules, skills, commands and subagents (`show`).
     Memory(memory::MemoryArgs),
     /// Explain permission decisions (`check`).
@@ -37,6 +40,7 @@ fn main() -> anyhow::Result<ExitCode> {
     match cli.command {
         None => Ok(ExitCode::SUCCESS),
         Some(Command::Config(args)) => config::run(args),
+        Some(Command::Hooks(args)) => hooks::run(args),
         Some(Command::Memory(args)) => memory::run(args),
         Some(Command::Permissions(args)) => permissions::run(args),
     }

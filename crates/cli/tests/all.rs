@@ -4,6 +4,7 @@ mod suite {
     mod config_fixture;
     mod config_import;
     mod config_show;
+    mod hooks_test;
     mod memory_show;
     mod permissions_check;
 }

@@ -95,36 +95,38 @@ impl DispatcherBuilder {
 
     /// Adds the hooks of every loaded layer of `loaded`, lowest first, each
     /// with its own file for messages; project and local layers only when
-    /// the folder is trusted. The merged settings' `env` is passed to
-    /// command hooks.
+    /// the folder is trusted. The `env` of the layers used is passed to
+    /// command hooks (a higher layer's value wins).
     pub fn settings(mut self, loaded: &LoadedSettings, trust: FolderTrust) -> Self {
         for layer in &loaded.layers {
             if layer.status != LayerStatus::Loaded {
                 continue;
             }
-            let Some(hooks) = &layer.settings.hooks else {
-                continue;
-            };
             let path = layer
                 .path
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(format!("<{}>", layer.scope)));
             if layer.scope.is_project() && trust == FolderTrust::Untrusted {
-                self.skipped.push(SkippedSource {
-                    path,
-                    reason: "the folder is not trusted".to_owned(),
-                });
+                if layer.settings.hooks.is_some() {
+                    self.skipped.push(SkippedSource {
+                        path,
+                        reason: "the folder is not trusted".to_owned(),
+                    });
+                }
                 continue;
             }
+            if let Some(env) = &layer.settings.env {
+                self.env
+                    .extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            let Some(hooks) = &layer.settings.hooks else {
+                continue;
+            };
             let Ok(value) = serde_json::to_value(hooks) else {
                 continue;
             };
             let source = HookSource::settings(layer.scope.as_str(), layer.scope.is_project(), path);
             self = self.hooks(&value, source);
-        }
-        if let Some(env) = &loaded.merged.env {
-            self.env
-                .extend(env.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         self
     }

@@ -70,7 +70,8 @@ pub struct HookRun {
     pub hook_type: &'static str,
     /// Where the hook was configured (file and JSON path).
     pub source: String,
-    /// How it ended.
+    /// How it ended (`"status"` and `"detail"` in JSON).
+    #[serde(flatten)]
     pub status: RunStatus,
     /// The exit code of a command hook.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,7 +86,8 @@ pub struct HookRun {
     pub duration: Duration,
     /// How stdout was read.
     pub parsed: Parsed,
-    /// What it does to the event.
+    /// What it does to the event (`"effect"` and `"message"` in JSON).
+    #[serde(flatten)]
     pub effect: Effect,
 }
 
