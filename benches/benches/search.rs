@@ -117,7 +117,12 @@ fn main() -> Result<()> {
 
     let mut rows = Vec::new();
     for case in &mut cases {
-        eprintln!("bench: {} ({} timed runs)", case.name, case.runs.timed);
+        eprintln!(
+            "bench: {} ({} timed runs, load {})",
+            case.name,
+            case.runs.timed,
+            load_average()
+        );
         let row = measure(case)?;
         eprintln!(
             "bench:   ferrule {} ms, anchor {:.1} ms",
@@ -496,9 +501,16 @@ fn anchor_only_cases<'a>(
     .collect()
 }
 
+/// The machine's load (the run shares its 2 cores with other work).
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(", "))
+        .unwrap_or_else(|_| "unknown".to_string())
+}
+
 fn write_report(rows: &[Measured], corpus: &Corpus, anchors: &Anchors, quick: bool) -> Result<()> {
     let header = format!(
-        "anchors: {} ({}), {} ({})\ncorpus: {} / {}\nmode: {}\n\n",
+        "anchors: {} ({}), {} ({})\ncorpus: {} / {}\nmode: {}\nload average at the end (1, 5, 15 min): {}\n\n",
         Anchors::version(&anchors.rg)?,
         anchors.rg.display(),
         Anchors::version(&anchors.fd)?,
@@ -506,6 +518,7 @@ fn write_report(rows: &[Measured], corpus: &Corpus, anchors: &Anchors, quick: bo
         Corpus::stamp(&corpus.large)?,
         Corpus::stamp(&corpus.small)?,
         if quick { "quick" } else { "full" },
+        load_average(),
     );
     let table = report::markdown(rows);
     let out_dir = std::env::var_os("FERRULE_BENCH_OUT")
