@@ -5,30 +5,45 @@
 //!   [`GlobPattern`] for how a pattern with and without `/` matches;
 //! - the query path defaults to the working directory; an absolute
 //!   pattern's literal prefix is its search root;
-//! - the ignore and hidden-file rules of rg and fd (`.gitignore` inside a
-//!   git repository, `.ignore`, `.git/info/exclude`, the global git
-//!   excludes; hidden entries skipped); symlinks are not followed and only
-//!   regular files are listed, like `fd --type f`;
-//! - results sorted by modification time, newest first, ties by path (byte order); at
-//!   most `limit` (default 100) with the total count and a `truncated` flag;
+//! - the ignore and hidden-file rules the Grep engine applies (rg's:
+//!   `.gitignore` inside a git repository, `.ignore`, `.rgignore`,
+//!   `.git/info/exclude`, the global git excludes; hidden entries skipped),
+//!   so Grep and Glob of one tree see the same files; fd reads `.fdignore`
+//!   instead of `.rgignore`, otherwise the rules are the same. Symlinks are
+//!   not followed and only regular files are listed, like `fd --type f`;
+//! - results sorted by modification time, newest first, ties by path
+//!   (byte order); at most `limit` (default 100) with the total count and
+//!   a `truncated` flag;
 //! - [`SearchLimits`](crate::SearchLimits) (deadline, match budget,
 //!   cancellation) return the files found so far, marked partial, as Grep
 //!   does.
 //!
 //! [`glob`] walks the tree afresh, like one `fd` process;
 //! [`SearchEngine::glob`](crate::SearchEngine::glob) answers from the
-//! engine's remembered walk while it is current, so repeated calls in a
-//! session skip the directory reads.
+//! engine's remembered walk while it is current and keeps modification
+//! times between calls while inotify reports no change, so repeated calls
+//! in a session skip the directory reads and most stats.
 //!
-//! ```no_run
-//! use ferrule_search::SearchLimits;
+//! ```
+//! use std::time::{Duration, SystemTime};
 //! use ferrule_search::glob::{GlobQuery, glob};
+//! use ferrule_search::{SearchEngine, SearchLimits};
 //!
-//! let out = glob(&GlobQuery::new("**/*.rs").path("/work/project"), &SearchLimits::none())?;
-//! for file in &out.files {
-//!     println!("{}", file.display());
+//! let dir = tempfile::tempdir()?;
+//! std::fs::create_dir(dir.path().join("src"))?;
+//! for (name, age) in [("src/old.rs", 60), ("src/new.rs", 0), ("notes.md", 0)] {
+//!     let file = std::fs::File::create(dir.path().join(name))?;
+//!     file.set_modified(SystemTime::now() - Duration::from_secs(age))?;
 //! }
-//! # Ok::<(), ferrule_search::glob::GlobError>(())
+//! let query = GlobQuery::new("**/*.rs").path(dir.path());
+//! let out = glob(&query, &SearchLimits::none())?;
+//! assert_eq!(out.files, [dir.path().join("src/new.rs"), dir.path().join("src/old.rs")]);
+//! assert_eq!((out.total_matches, out.truncated), (2, false));
+//!
+//! // The same call on a long-lived engine, as a session's tools make it.
+//! let engine = SearchEngine::default();
+//! assert_eq!(engine.glob(&query, &SearchLimits::none())?.files, out.files);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod engine;
