@@ -3,3 +3,4 @@ mod import;
 mod layers;
 mod merge;
 mod problems;
+mod table;
