@@ -22,8 +22,8 @@ pub(crate) struct ConfigArgs {
 #[derive(Debug, Subcommand)]
 enum ConfigCommand {
     /// Print every settings layer (file, whether it loaded, its problems),
-    /// the merged settings, and which layer each top-level key came from.
-    /// Exits with 1 when a layer has an error.
+    /// the merged settings, and which layers each key came from. Exits with
+    /// 1 when a layer has an error.
     Show(ShowArgs),
     /// Convert Claude Code files (CLAUDE.md, .claude/settings*.json,
     /// .claude/skills|agents|commands) into Qoder files. Existing different

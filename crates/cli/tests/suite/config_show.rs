@@ -253,3 +253,16 @@ fn command_line_flags_show_as_their_own_layer() {
     );
     assert_eq!(got["key_origins"]["permissions.allow"], json!([3, 6]));
 }
+
+#[test]
+fn a_missing_project_directory_is_an_error_naming_it() {
+    let env = Env::new(&[]);
+    let missing = env.p("nowhere");
+    let out = env.run(&["config", "show", "--cwd", &missing], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("--cwd {missing}: not a directory")),
+        "{err}"
+    );
+}
