@@ -1,9 +1,27 @@
 //! The built-in tools: `Read`, `Write`, `Edit`, `Glob`, `Grep`,
-//! `NotebookEdit`, `TodoWrite`, and the ferrule extensions `MultiEdit` and `LS` (`cli-core.md` §2, A-13).
+//! `NotebookEdit`, `TodoWrite`, and the ferrule extensions `MultiEdit` and
+//! `LS` (`cli-core.md` §2, A-13).
 //!
 //! Tool names and input field names are exactly the reference's: the model
 //! sees these schemas. Every tool implements [`ferrule_tool::TypedTool`];
 //! [`builtin_tools`] returns the set a session registers.
+//!
+//! Decisions where the reference leaves room:
+//! - `LS` and `MultiEdit` are in the default set (A-13); [`Extensions`]
+//!   `QoderOnly` leaves them out.
+//! - Edit advertises `replace_all` and accepts `allow_multiple` (A-14); an
+//!   `old_string` written with `\n` matches a CRLF file.
+//! - Write and Edit keep UTF-8, UTF-8 with BOM and UTF-16 (LE/BE with BOM)
+//!   and the file's line endings. A file in another encoding is shown by Read
+//!   with U+FFFD for bad bytes, refused by Edit, and replaced as UTF-8 by
+//!   Write (which says so).
+//! - Read returns at most 256 KiB without `offset`/`limit` and never loads
+//!   more than 32 MiB; PDFs are refused with a hint (no PDF extraction yet).
+//! - NotebookEdit finds a cell by its `id`, else by a 0-based number (`3`,
+//!   `cell-3`).
+//! - LS lists one level, not a tree, at most 1000 entries.
+//! - Glob and Grep show absolute paths and share one warm
+//!   `ferrule_search::SearchEngine`.
 //!
 //! ```
 //! use ferrule_tool::{ToolContext, ToolRegistry};

@@ -57,18 +57,25 @@ impl TypedTool for WriteTool {
         let (bytes, message) = match &existing {
             Some(file) => {
                 ensure_fresh(ctx, &path, file)?;
-                let bytes = match text::decode(&file.bytes) {
-                    Ok(old) => text::encode(
-                        &text::with_line_ending(&input.content, old.line_ending),
-                        old.encoding,
+                let updated = format!("The file {} has been updated.", path.display());
+                match text::decode(&file.bytes) {
+                    Ok(old) => (
+                        text::encode(
+                            &text::with_line_ending(&input.content, old.line_ending),
+                            old.encoding,
+                        ),
+                        updated,
                     ),
-                    // Not text we can re-encode: the new content goes as UTF-8.
-                    Err(_) => input.content.clone().into_bytes(),
-                };
-                (
-                    bytes,
-                    format!("The file {} has been updated.", path.display()),
-                )
+                    // Not text we can re-encode: the new content goes as UTF-8,
+                    // and the model is told so.
+                    Err(error) => (
+                        input.content.clone().into_bytes(),
+                        format!(
+                            "{updated} The old content was not UTF-8 or UTF-16 text ({error}); \
+                             the file is now UTF-8."
+                        ),
+                    ),
+                }
             }
             None => (
                 input.content.clone().into_bytes(),

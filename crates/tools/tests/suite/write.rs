@@ -106,3 +106,20 @@ async fn writing_to_a_directory_is_an_error() {
         format!("{} is a directory, not a file", session.path_str("d"))
     );
 }
+
+#[tokio::test]
+async fn overwriting_a_non_text_file_writes_utf8_and_says_so() {
+    let session = Session::new();
+    session.write_file("latin1.txt", b"caf\xe9\n");
+    session.read("latin1.txt").await;
+    let input = json!({"file_path": session.path_str("latin1.txt"), "content": "café\n"});
+    let out = session.call("Write", input).await.unwrap();
+    assert_eq!(
+        out.text_content(),
+        format!(
+            "The file {} has been updated. The old content was not UTF-8 or UTF-16 text (it is not valid UTF-8 (invalid byte at offset 3)); the file is now UTF-8.",
+            session.path_str("latin1.txt")
+        )
+    );
+    assert_eq!(session.file_bytes("latin1.txt"), "café\n".as_bytes());
+}
