@@ -142,15 +142,13 @@ impl LoadOptions {
     pub fn resolved_user_dir(&self) -> Option<PathBuf> {
         self.user_dir
             .clone()
-            .or_else(|| std::env::var_os("FERRULE_HOME").map(PathBuf::from))
+            .or_else(|| non_empty_env("FERRULE_HOME"))
             .or_else(|| self.resolved_home().map(|h| h.join(".qoder")))
     }
 
     /// The home directory these options resolve to, if any.
     pub fn resolved_home(&self) -> Option<PathBuf> {
-        self.home
-            .clone()
-            .or_else(|| std::env::var_os("HOME").map(PathBuf::from))
+        self.home.clone().or_else(|| non_empty_env("HOME"))
     }
 
     fn lookup_env(&self, name: &str) -> Option<String> {
@@ -159,6 +157,13 @@ impl LoadOptions {
             None => std::env::var(name).ok(),
         }
     }
+}
+
+/// A directory from the environment; set-but-empty counts as unset.
+fn non_empty_env(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 /// Whether a layer's settings were applied, and if not, why.

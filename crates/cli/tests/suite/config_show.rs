@@ -266,3 +266,19 @@ fn a_missing_project_directory_is_an_error_naming_it() {
         "{err}"
     );
 }
+
+#[test]
+fn an_empty_ferrule_home_counts_as_unset() {
+    let env = Env::new(&[("home/.qoder/settings.json", r#"{"model": "home-qoder"}"#)]);
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ferrule"));
+    let out = cmd
+        .args(["config", "show", "--json"])
+        .current_dir(env.path("proj"))
+        .env("HOME", env.path("home"))
+        .env("FERRULE_HOME", "")
+        .env("FERRULE_POLICY_SETTINGS", env.path("policy.json"))
+        .output()
+        .unwrap();
+    let got: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(got["merged"], json!({"model": "home-qoder"}));
+}
