@@ -235,3 +235,34 @@ async fn notebooks_come_back_as_cells_with_outputs() {
          <cell number=\"2\" id=\"code2\" type=\"code\">\nraise ValueError('x')\n<outputs>\nValueError: x\n</outputs>\n</cell>\n"
     );
 }
+
+#[tokio::test]
+async fn files_over_the_memory_limit_are_refused_by_every_file_tool() {
+    let session = Session::new();
+    let path = session.write_file("huge.log", "");
+    let size = ferrule_tools::MAX_FILE_BYTES + 1;
+    // Sparse: no data is written.
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(size)
+        .unwrap();
+    let shown = session.path_str("huge.log");
+    let ranged = json!({"file_path": shown, "offset": 1, "limit": 10});
+    assert_eq!(
+        model_error(session.call("Read", ranged).await),
+        format!(
+            "{shown} is too large to read ({size} bytes; the limit is {} bytes). Use Grep to find the part you need.",
+            ferrule_tools::MAX_FILE_BYTES
+        )
+    );
+    let edit = json!({"file_path": shown, "old_string": "a", "new_string": "b"});
+    assert_eq!(
+        model_error(session.call("Edit", edit).await),
+        format!(
+            "{shown} is too large ({size} bytes; the limit is {} bytes)",
+            ferrule_tools::MAX_FILE_BYTES
+        )
+    );
+}
