@@ -3,7 +3,6 @@
 //! way the JavaScript CLI writes them.
 
 use schemars::JsonSchema;
-use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -31,39 +30,21 @@ impl JsonSchema for UnknownKind {
     }
 }
 
-/// Writes `inner` as a JSON object with `tag: kind` as its first key.
-pub(crate) fn serialize_tagged<S, T>(
-    serializer: S,
-    tag: &str,
-    kind: &str,
-    inner: &T,
-) -> Result<S::Ok, S::Error>
-where
-    S: Serializer,
-    T: Serialize + ?Sized,
-{
-    let fields = match serde_json::to_value(inner).map_err(S::Error::custom)? {
-        Value::Object(fields) => fields,
-        Value::Null => Map::new(),
-        other => {
-            return Err(S::Error::custom(format!(
-                "`{kind}` payload must be a JSON object, not {other}"
-            )));
-        }
-    };
-    let mut out = Map::with_capacity(fields.len() + 1);
-    out.insert(tag.to_owned(), Value::String(kind.to_owned()));
-    out.extend(fields.into_iter().filter(|(key, _)| key != tag));
-    out.serialize(serializer)
-}
-
 /// Writes an unknown member back with its discriminator first.
 pub(crate) fn serialize_unknown<S: Serializer>(
     serializer: S,
     tag: &str,
     unknown: &UnknownKind,
 ) -> Result<S::Ok, S::Error> {
-    serialize_tagged(serializer, tag, &unknown.kind, &unknown.fields)
+    use serde::ser::SerializeMap as _;
+    let mut map = serializer.serialize_map(Some(unknown.fields.len() + 1))?;
+    map.serialize_entry(tag, &unknown.kind)?;
+    for (key, value) in &unknown.fields {
+        if key != tag {
+            map.serialize_entry(key, value)?;
+        }
+    }
+    map.end()
 }
 
 /// Finds the discriminator of `map`: the first of `tags` that is present.
@@ -154,10 +135,19 @@ macro_rules! open_union {
 
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                // Known members go through serde's own internally tagged
+                // writer, on borrowed payloads: no intermediate JSON value.
+                #[derive(::serde::Serialize)]
+                #[serde(tag = $write_tag)]
+                #[allow(clippy::enum_variant_names, reason = "mirrors the public enum")]
+                enum Tagged<'a> {
+                    $(
+                        #[serde(rename = $wire)]
+                        $variant(&'a $ty),
+                    )*
+                }
                 match self {
-                    $(Self::$variant(inner) => {
-                        $crate::wire::serialize_tagged(serializer, $write_tag, $wire, inner)
-                    })*
+                    $(Self::$variant(inner) => Tagged::$variant(inner).serialize(serializer),)*
                     Self::Other(unknown) => {
                         $crate::wire::serialize_unknown(serializer, $write_tag, unknown)
                     }
