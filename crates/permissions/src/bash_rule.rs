@@ -122,6 +122,9 @@ impl BashRuleSet {
             }
         }
         if let Some((regexes, owners)) = &self.wildcards {
+            if !regexes.is_match(command) {
+                return best;
+            }
             for hit in regexes.matches(command).iter() {
                 if let Some(&rule) = owners.get(hit) {
                     best = Some(best.map_or(rule, |b| b.min(rule)));

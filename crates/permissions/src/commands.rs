@@ -224,6 +224,16 @@ fn git_dangerous(args: &[&str]) -> Option<&'static str> {
 /// SQL that drops or truncates, or deletes without a `WHERE`, anywhere in
 /// the words (client invocations like `psql -c "DROP TABLE t"`).
 fn sql_dangerous(argv: &[&str]) -> Option<&'static str> {
+    let mentions = |word: &str| {
+        ["drop", "truncate", "delete"].iter().any(|keyword| {
+            word.as_bytes()
+                .windows(keyword.len())
+                .any(|w| w.eq_ignore_ascii_case(keyword.as_bytes()))
+        })
+    };
+    if !argv.iter().any(|a| mentions(a)) {
+        return None;
+    }
     let text = argv.join(" ").to_ascii_uppercase();
     let words: Vec<&str> = text
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))

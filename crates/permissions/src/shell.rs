@@ -216,6 +216,7 @@ fn opaque(analysis: &mut Analysis, reason: String) {
 impl Walker {
     fn finish(mut self) -> Analysis {
         let mut occurrences = std::mem::take(&mut self.analysis.occurrences);
+        occurrences.extend(self.analysis.segments.iter().map(|s| s.text.clone()));
         for command in &self.analysis.commands {
             occurrences.push(command.text.trim().to_string());
             for &start in &command.starts {
