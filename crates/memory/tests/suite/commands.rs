@@ -162,3 +162,27 @@ async fn embedded_commands_run_through_the_host() {
         vec!["echo hello".to_string()]
     );
 }
+
+#[test]
+fn the_nearer_project_folder_wins_on_a_name_clash() {
+    let f = Fixture::new(&[
+        ("repo/.qoder/commands/build.md", "root build\n"),
+        ("repo/app/.qoder/commands/build.md", "app build\n"),
+        (
+            "repo/app/.qoder/agents/a.md",
+            "---\nname: helper\ndescription: app\n---\n",
+        ),
+        (
+            "repo/.qoder/agents/a.md",
+            "---\nname: helper\ndescription: root\n---\n",
+        ),
+    ]);
+    let ws = f.load("repo/app");
+    assert_eq!(ws.command("build").expect("build").body, "app build\n");
+    assert_eq!(ws.subagent("helper").expect("helper").description, "app");
+    let shadowed: Vec<String> = ws.shadowed.iter().map(|s| f.rel(&s.path)).collect();
+    assert_eq!(
+        shadowed,
+        vec!["repo/.qoder/commands/build.md", "repo/.qoder/agents/a.md"]
+    );
+}
