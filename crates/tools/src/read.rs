@@ -1,6 +1,8 @@
 //! `Read`: a file's text with line numbers, an image, or a notebook's cells
 //! (`cli-core.md` §2.2).
 
+use std::fmt::Write as _;
+use std::fs::Metadata;
 use std::path::Path;
 
 use async_trait::async_trait;
@@ -97,14 +99,14 @@ impl TypedTool for ReadTool {
             )));
         }
         match FileKind::of(&path) {
-            FileKind::Image => read_image(ctx, &path, metadata.len()).await,
-            FileKind::Notebook => read_notebook(ctx, &path, metadata.len()).await,
+            FileKind::Image => read_image(ctx, &path, &metadata).await,
+            FileKind::Notebook => read_notebook(ctx, &path, &metadata).await,
             FileKind::Pdf => Err(ToolError::respond(format!(
                 "{} is a PDF; this Read tool does not extract PDF text yet. Convert it to text \
                  first (e.g. with `pdftotext` through Bash).",
                 path.display()
             ))),
-            FileKind::Text => read_text(ctx, &path, &input, metadata.len()).await,
+            FileKind::Text => read_text(ctx, &path, &input, &metadata).await,
         }
     }
 }
@@ -144,13 +146,11 @@ async fn load(path: &Path, size: u64, limit: u64) -> Result<Vec<u8>, ToolError> 
         .map_err(|error| io_error("read", path, &error))
 }
 
-async fn record(ctx: &ToolContext, path: &Path, bytes: &[u8]) {
-    match tokio::fs::metadata(path).await {
-        Ok(metadata) => ctx
-            .file_state()
-            .record(path, FileStamp::new(bytes, &metadata)),
-        Err(_) => ctx.file_state().record(path, FileStamp::of_content(bytes)),
-    }
+/// Remembers what was shown. Freshness is judged by the content hash, so
+/// the metadata taken just before the read is good enough.
+fn record(ctx: &ToolContext, path: &Path, bytes: &[u8], metadata: &Metadata) {
+    ctx.file_state()
+        .record(path, FileStamp::new(bytes, metadata));
 }
 
 /// The media type of `bytes`, from their signature.
@@ -168,8 +168,12 @@ fn image_media_type(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-async fn read_image(ctx: &ToolContext, path: &Path, size: u64) -> Result<ToolOutput, ToolError> {
-    let bytes = load(path, size, MAX_IMAGE_BYTES).await?;
+async fn read_image(
+    ctx: &ToolContext,
+    path: &Path,
+    metadata: &Metadata,
+) -> Result<ToolOutput, ToolError> {
+    let bytes = load(path, metadata.len(), MAX_IMAGE_BYTES).await?;
     let Some(media_type) = image_media_type(&bytes) else {
         return Err(ToolError::respond(format!(
             "{} has an image extension but is not a PNG, JPEG, GIF or WebP image",
@@ -177,7 +181,7 @@ async fn read_image(ctx: &ToolContext, path: &Path, size: u64) -> Result<ToolOut
         )));
     };
     let data = base64::engine::general_purpose::STANDARD.encode(&bytes);
-    record(ctx, path, &bytes).await;
+    record(ctx, path, &bytes, metadata);
     let structured = json!({
         "type": "image",
         "source": {"type": "base64", "media_type": media_type, "data": data},
@@ -186,8 +190,12 @@ async fn read_image(ctx: &ToolContext, path: &Path, size: u64) -> Result<ToolOut
     Ok(ToolOutput::image(media_type, data, structured))
 }
 
-async fn read_notebook(ctx: &ToolContext, path: &Path, size: u64) -> Result<ToolOutput, ToolError> {
-    let bytes = load(path, size, MAX_FILE_BYTES).await?;
+async fn read_notebook(
+    ctx: &ToolContext,
+    path: &Path,
+    metadata: &Metadata,
+) -> Result<ToolOutput, ToolError> {
+    let bytes = load(path, metadata.len(), MAX_FILE_BYTES).await?;
     let decoded = text::decode(&bytes).map_err(|error| {
         ToolError::respond(format!("Cannot read notebook {}: {error}", path.display()))
     })?;
@@ -197,7 +205,7 @@ async fn read_notebook(ctx: &ToolContext, path: &Path, size: u64) -> Result<Tool
             path.display()
         ))
     })?;
-    record(ctx, path, &bytes).await;
+    record(ctx, path, &bytes, metadata);
     let cells = notebook.read_cells();
     let structured = json!({
         "type": "notebook",
@@ -217,8 +225,9 @@ async fn read_text(
     ctx: &ToolContext,
     path: &Path,
     input: &ReadInput,
-    size: u64,
+    metadata: &Metadata,
 ) -> Result<ToolOutput, ToolError> {
+    let size = metadata.len();
     let ranged = input.offset.is_some() || input.limit.is_some();
     if !ranged && size > MAX_WHOLE_READ_BYTES {
         return Err(ToolError::respond(format!(
@@ -258,7 +267,7 @@ async fn read_text(
             )));
         }
     };
-    record(ctx, path, &bytes).await;
+    record(ctx, path, &bytes, metadata);
     let file_path = path.display().to_string();
     let lines: Vec<&str> = content.lines().collect();
     let total = lines.len();
@@ -281,10 +290,10 @@ async fn read_text(
     }
     let count = usize::try_from(limit).unwrap_or(usize::MAX);
     let selected = &lines[first - 1..total.min(first.saturating_add(count) - 1)];
-    let mut shown = String::new();
+    let mut shown = String::with_capacity(content.len() + selected.len() * 8);
     for (index, line) in selected.iter().enumerate() {
         let number = first + index;
-        shown.push_str(&format!("{number:>6}\t{}\n", cut_line(line)));
+        let _ = writeln!(shown, "{number:>6}\t{}", cut_line(line));
     }
     let last = first + selected.len() - 1;
     if last < total {
