@@ -24,7 +24,7 @@ use crate::parallel::{FileAccess, Record, Results, search_list, search_walk};
 use crate::query::GrepQuery;
 use crate::search::{Prepared, RootKind, root_kind, search_root_file};
 use crate::snapshot::{Snapshot, Watched, watch_dir, watch_outside};
-use crate::stamp::Stamp;
+use crate::stamp::{Stamp, StampReader};
 use crate::walk::{WalkEntry, WalkFilter, WalkOutput, WalkPlan, default_threads};
 use crate::worker::Worker;
 
@@ -349,7 +349,11 @@ impl SearchEngine {
             watched.append(&mut result.local.dirs);
         }
         files.sort_unstable();
-        self.prune(&key.root, &files);
+        // Only an unfiltered walk lists every file under the root; a glob
+        // or type walk would drop contents other walks still use.
+        if key.filter == WalkFilter::default() {
+            self.prune(&key.root, &files);
+        }
         self.store_walk(key, files.into(), watched, taken_at);
         results
     }
@@ -463,6 +467,7 @@ impl SearchEngine {
 struct Changes {
     inserts: Vec<(OsString, Arc<CachedFile>)>,
     removals: Vec<OsString>,
+    stamps: StampReader,
     dirs: Vec<Watched>,
 }
 
@@ -492,7 +497,7 @@ impl FileAccess for CacheAccess<'_> {
     fn search(&self, worker: &mut Worker<'_>, entry: &WalkEntry, local: &mut Changes) {
         let config = &self.engine.config;
         let cached = self.cached(&entry.path);
-        let now = Stamp::read(&entry.path);
+        let now = local.stamps.read(&entry.path);
         if let (Some(cached), Some(now)) = (&cached, now) {
             if cached.stamp == now {
                 worker.search_walked_bytes(&entry.relative, &cached.bytes, cached.has_nul, true);

@@ -14,6 +14,37 @@
 //!   the reads.
 //! - [`walk_files`] lists the files a search would look at.
 //!
+//! # Output
+//! `results` is rg's text for the same query run from inside the root
+//! (`rg --sort path`): `path:line:text` for matches, `path-line-text` for
+//! context, `--` between groups that are not adjacent (also between files
+//! when context is on), `path` in files mode, `path:N` in count mode. Paths
+//! are relative to a directory root; a file root is shown as given and,
+//! as with rg searching one named file, content and count lines then carry
+//! no path. The same entries come as data ([`GrepEntry`]); `offset` and
+//! `head_limit` cut the entry list (one entry per output line) in every
+//! mode. Results are sorted by path, component by component.
+//!
+//! # Where the output differs from rg's on purpose
+//! - No trailing newline, and invalid UTF-8 in paths and lines is shown as
+//!   U+FFFD (rg prints the raw bytes); matching itself runs on the bytes.
+//! - rg's options beyond the Grep tool's (`--hidden`, `--no-ignore`,
+//!   `--follow`, encodings, replacements, ...) are not offered: the walk
+//!   always uses rg's defaults.
+//! - When a limit stops a search early ([`SearchLimits`]), the results are
+//!   those found so far (still sorted) and `partial` says why.
+//!
+//! # The warm cache
+//! [`SearchEngine`] remembers each walk (root, globs, type) with the stamps
+//! of every directory and ignore file it depended on, and the contents of
+//! files up to a memory budget, each with its stamp (size, modification
+//! and change time, inode, device). Every call stats each file it searches
+//! and every remembered directory; a difference means the file is read
+//! again or the walk redone, so a change is never missed. Entries changed
+//! within [`EngineConfig::racy_window`] of being read are never trusted
+//! (two writes in one clock tick leave the same stamp). Trees larger than
+//! the budget are searched partly from memory and partly from disk.
+//!
 //! ```
 //! use ferrule_search::{GrepQuery, OutputMode, SearchLimits, grep};
 //!

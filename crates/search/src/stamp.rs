@@ -10,14 +10,19 @@
 //! git applies to its index.
 
 use std::fs::Metadata;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-/// The identity of a file or directory at one moment.
+use rustix::fd::OwnedFd;
+use rustix::fs::{AtFlags, Mode, OFlags, StatxFlags};
+
+/// The identity of a file or directory at one moment. Times are kept as
+/// the raw (seconds, nanoseconds) the kernel reports, so a stamp read by
+/// `statx` and one read by `fstat` compare equal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Stamp {
     size: u64,
-    modified: Option<SystemTime>,
+    modified: (i64, i64),
     changed: (i64, i64),
     inode: u64,
     device: u64,
@@ -25,26 +30,13 @@ pub(crate) struct Stamp {
 
 impl Stamp {
     pub(crate) fn of(meta: &Metadata) -> Self {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            Self {
-                size: meta.len(),
-                modified: meta.modified().ok(),
-                changed: (meta.ctime(), meta.ctime_nsec()),
-                inode: meta.ino(),
-                device: meta.dev(),
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            Self {
-                size: meta.len(),
-                modified: meta.modified().ok(),
-                changed: (0, 0),
-                inode: 0,
-                device: 0,
-            }
+        use std::os::unix::fs::MetadataExt;
+        Self {
+            size: meta.len(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+            inode: meta.ino(),
+            device: meta.dev(),
         }
     }
 
@@ -60,11 +52,12 @@ impl Stamp {
 
     /// The later of the modification and change times.
     fn latest_change(&self) -> Option<SystemTime> {
-        let changed = u64::try_from(self.changed.0).ok().and_then(|secs| {
-            let nanos = u32::try_from(self.changed.1).unwrap_or(0);
+        let time = |(secs, nanos): (i64, i64)| {
+            let secs = u64::try_from(secs).ok()?;
+            let nanos = u32::try_from(nanos).ok()?;
             SystemTime::UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
-        });
-        match (self.modified, changed) {
+        };
+        match (time(self.modified), time(self.changed)) {
             (Some(m), Some(c)) => Some(m.max(c)),
             (m, c) => m.or(c),
         }
@@ -77,6 +70,49 @@ impl Stamp {
             Some(latest) => latest + window >= taken_at,
             None => true,
         }
+    }
+}
+
+/// Reads stamps relative to the last parent directory it opened.
+///
+/// Most of a stat by full path is the kernel resolving every component
+/// again; files arrive grouped by directory (the remembered walk is sorted
+/// by path), so keeping the parent open (`O_PATH`) and stating by name
+/// alone saves most of that work on deep trees.
+#[derive(Debug, Default)]
+pub(crate) struct StampReader {
+    dir: Option<(PathBuf, OwnedFd)>,
+}
+
+impl StampReader {
+    /// The stamp of `path` now (following symlinks), as [`Stamp::read`].
+    pub(crate) fn read(&mut self, path: &Path) -> Option<Stamp> {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return Stamp::read(path);
+        };
+        if parent.as_os_str().is_empty() {
+            return Stamp::read(path);
+        }
+        let reuse = self.dir.as_ref().is_some_and(|(open, _)| open == parent);
+        if !reuse {
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            match rustix::fs::open(parent, flags, Mode::empty()) {
+                Ok(fd) => self.dir = Some((parent.to_path_buf(), fd)),
+                Err(_) => {
+                    self.dir = None;
+                    return Stamp::read(path);
+                }
+            }
+        }
+        let (_, fd) = self.dir.as_ref()?;
+        let stat = rustix::fs::statx(fd, name, AtFlags::empty(), StatxFlags::BASIC_STATS).ok()?;
+        Some(Stamp {
+            size: stat.stx_size,
+            modified: (stat.stx_mtime.tv_sec, i64::from(stat.stx_mtime.tv_nsec)),
+            changed: (stat.stx_ctime.tv_sec, i64::from(stat.stx_ctime.tv_nsec)),
+            inode: stat.stx_ino,
+            device: rustix::fs::makedev(stat.stx_dev_major, stat.stx_dev_minor),
+        })
     }
 }
 
@@ -94,6 +130,21 @@ mod tests {
         assert!(stamp.is_some_and(|s| s.is_racy(now, Duration::from_secs(1))));
         let later = now + Duration::from_secs(10);
         assert!(stamp.is_some_and(|s| !s.is_racy(later, Duration::from_secs(1))));
+        Ok(())
+    }
+
+    #[test]
+    fn reader_relative_to_directory_agrees_with_fstat() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let mut reader = StampReader::default();
+        for name in ["a", "b", "c"] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, name.repeat(7))?;
+            let file = std::fs::File::open(&path)?;
+            assert_eq!(reader.read(&path), Some(Stamp::of(&file.metadata()?)));
+            assert_eq!(reader.read(&path), Stamp::read(&path));
+        }
+        assert_eq!(reader.read(&dir.path().join("missing")), None);
         Ok(())
     }
 

@@ -347,3 +347,15 @@ fn walk_lists_files_and_sees_new_ones() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn filtered_walk_keeps_contents_other_walks_use() -> Result<()> {
+    let dir = tree()?;
+    let engine = engine();
+    let all = content(dir.path());
+    run(&engine, &all)?;
+    run(&engine, &content(dir.path()).glob("*.rs"))?;
+    let out = run(&engine, &all)?;
+    assert_eq!(out.stats.files_from_cache, 4);
+    Ok(())
+}
