@@ -11,7 +11,10 @@ pub(crate) fn schema(args: &[String]) -> Result<()> {
     let check = match args {
         [] => false,
         [flag] if flag == "--check" => true,
-        other => bail!("usage: cargo xtask schema [--check], got `{}`", other.join(" ")),
+        other => bail!(
+            "usage: cargo xtask schema [--check], got `{}`",
+            other.join(" ")
+        ),
     };
     let path = root().join("schema/settings.schema.json");
     let generated = ferrule_config::settings_schema_json();
