@@ -103,7 +103,10 @@ impl Condition {
         if glob.is_match(argument) {
             return true;
         }
-        if tool == "Bash" && input.get("command").is_some() {
+        // A command without shell operators is one simple command, already
+        // tested whole; only compound ones are split (tree-sitter is costly).
+        let compound = argument.contains([';', '&', '|', '\n', '`', '(', '$']);
+        if compound && tool == "Bash" && input.get("command").is_some() {
             let analysis = ferrule_permissions::shell::analyze(argument);
             return analysis
                 .commands

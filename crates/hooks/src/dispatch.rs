@@ -17,12 +17,13 @@ use crate::callback::{CallbackHost, parse_sdk_hooks};
 use crate::command::{hook_env, run_command};
 use crate::event::HookEvent;
 use crate::http::run_http;
-use crate::input::HookInput;
+use crate::input::{EventPayload, HookInput};
 use crate::model::{
     AgentRunner, PromptRunner, agent_request, parse_verdict, parse_verdict_value, prompt_request,
 };
 use crate::outcome::Outcome;
 use crate::parse::{ParsedHooks, parse_hooks};
+use crate::payload::ConfigSource;
 use crate::run::{
     Effect, HookRun, Parsed, RawResult, RunStatus, interpret, interpret_value, interpret_verdict,
 };
@@ -129,6 +130,27 @@ impl DispatcherBuilder {
             self = self.hooks(&value, source);
         }
         self
+    }
+
+    /// Adds the frontmatter `hooks` of the subagent `name` (defined in
+    /// `path`). Its `Stop` hooks fire as `SubagentStop` (cli-core.md §5.1).
+    pub fn subagent_hooks(self, value: &Value, name: &str, path: impl Into<PathBuf>) -> Self {
+        let mut value = value.clone();
+        if let Value::Object(events) = &mut value {
+            if let Some(stop) = events.remove("Stop") {
+                match events.get_mut("SubagentStop") {
+                    Some(Value::Array(existing)) => {
+                        if let Value::Array(more) = stop {
+                            existing.extend(more);
+                        }
+                    }
+                    _ => {
+                        events.insert("SubagentStop".to_owned(), stop);
+                    }
+                }
+            }
+        }
+        self.hooks(&value, HookSource::subagent(name, path))
     }
 
     /// Adds SDK callbacks from `initialize.hooks`, answered by `host`.
@@ -367,7 +389,14 @@ impl Dispatcher {
         }))
         .await;
         let runs: Vec<HookRun> = results.into_iter().flatten().collect();
-        let outcome = Outcome::merge(event, &runs);
+        let mut outcome = Outcome::merge(event, &runs);
+        if let EventPayload::ConfigChange(p) = &input.payload {
+            // Policy changes are enforced; their hooks only audit
+            // (`qoder-docs/cli/hooks.md`, ConfigChange).
+            if p.source == ConfigSource::PolicySettings {
+                outcome.blocked.clear();
+            }
+        }
         Dispatch {
             runs,
             backgrounded,

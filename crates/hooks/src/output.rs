@@ -6,7 +6,7 @@
 //! back with [`HookOutput::to_json`] and re-parses to the same value.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::event::HookEvent;
 use crate::parse::kind_of;
@@ -215,7 +215,7 @@ pub fn parse_output(event: HookEvent, text: &str) -> Result<HookOutput, OutputEr
         column: e.column(),
         message: strip_position(&e.to_string()),
     })?;
-    parse_output_value(event, &value)
+    from_value(event, value)
 }
 
 /// Like [`parse_output`], for a value already parsed (http bodies, SDK
@@ -224,8 +224,12 @@ pub fn parse_output(event: HookEvent, text: &str) -> Result<HookOutput, OutputEr
 /// # Errors
 /// See [`OutputError`].
 pub fn parse_output_value(event: HookEvent, value: &Value) -> Result<HookOutput, OutputError> {
-    let Value::Object(object) = value else {
-        return Err(OutputError::NotAnObject(kind_of(value)));
+    from_value(event, value.clone())
+}
+
+fn from_value(event: HookEvent, value: Value) -> Result<HookOutput, OutputError> {
+    let Value::Object(mut object) = value else {
+        return Err(OutputError::NotAnObject(kind_of(&value)));
     };
     if let Some(specific) = object.get("hookSpecificOutput") {
         match specific {
@@ -248,11 +252,9 @@ pub fn parse_output_value(event: HookEvent, value: &Value) -> Result<HookOutput,
             }
         }
     }
-    let object: Map<String, Value> = object
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    // `null` at the top level means "not given" (scripts often print
+    // `"systemMessage": null`).
+    object.retain(|_, v| !v.is_null());
     serde_path_to_error::deserialize(Value::Object(object)).map_err(|e| OutputError::Field {
         path: e.path().to_string(),
         message: e.inner().to_string(),

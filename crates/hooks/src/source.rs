@@ -62,6 +62,32 @@ impl HookSource {
         }
     }
 
+    /// A plugin's hooks: `QODER_PLUGIN_ROOT` and `QODER_PLUGIN_DATA` are set
+    /// for its command hooks.
+    pub fn plugin(
+        name: impl Into<String>,
+        root: impl Into<PathBuf>,
+        data: impl Into<PathBuf>,
+        path: impl Into<PathBuf>,
+    ) -> Self {
+        Self {
+            kind: SourceKind::Plugin {
+                name: name.into(),
+                root: root.into(),
+                data: data.into(),
+            },
+            path: path.into(),
+        }
+    }
+
+    /// A subagent definition's frontmatter hooks.
+    pub fn subagent(name: impl Into<String>, path: impl Into<PathBuf>) -> Self {
+        Self {
+            kind: SourceKind::Subagent { name: name.into() },
+            path: path.into(),
+        }
+    }
+
     /// SDK callbacks.
     pub fn sdk() -> Self {
         Self {

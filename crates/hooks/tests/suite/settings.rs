@@ -124,3 +124,71 @@ async fn settings_env_reaches_command_hooks() -> Result<()> {
     assert_eq!(out.runs[0].stdout, "on");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_subagents_stop_hooks_fire_as_subagent_stop() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = Dispatcher::builder(dir.path())
+        .subagent_hooks(
+            &json!({"Stop": [{"hooks": [{"type": "command", "command": "echo sub"}]}]}),
+            "reviewer",
+            dir.path().join("agents/reviewer.md"),
+        )
+        .build();
+    assert!(!d.has_hooks(HookEvent::Stop));
+    let input = HookInput::sample(
+        HookEvent::SubagentStop,
+        common(dir.path()),
+        Some("reviewer"),
+    );
+    let out = d.dispatch(&input).await;
+    assert_eq!(out.runs[0].stdout, "sub\n");
+    assert!(
+        out.runs[0].source.starts_with("subagent reviewer "),
+        "{}",
+        out.runs[0].source
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn plugin_hooks_get_the_plugin_directories() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let hooks = json!({"Stop": [{"hooks": [{"type": "command", "command": "printf '%s %s' \"$QODER_PLUGIN_ROOT\" \"$QODER_PLUGIN_DATA\""}]}]});
+    let d = Dispatcher::builder(dir.path())
+        .hooks(
+            &hooks,
+            ferrule_hooks::HookSource::plugin(
+                "lint",
+                "/plugins/lint",
+                "/data/lint",
+                "/plugins/lint/hooks/hooks.json",
+            ),
+        )
+        .build();
+    let out = d
+        .dispatch(&HookInput::sample(
+            HookEvent::Stop,
+            common(dir.path()),
+            None,
+        ))
+        .await;
+    assert_eq!(out.runs[0].stdout, "/plugins/lint /data/lint");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_policy_config_change_cannot_be_blocked() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let hooks = json!({"ConfigChange": [{"hooks": [{"type": "command", "command": "echo no >&2; exit 2"}]}]});
+    let d = super::support::dispatcher(dir.path(), &hooks);
+    let mut input = HookInput::sample(HookEvent::ConfigChange, common(dir.path()), None);
+    assert!(d.dispatch(&input).await.outcome.is_blocked());
+    if let ferrule_hooks::EventPayload::ConfigChange(p) = &mut input.payload {
+        p.source = ferrule_hooks::ConfigSource::PolicySettings;
+    }
+    let out = d.dispatch(&input).await;
+    assert_eq!(out.runs.len(), 1);
+    assert!(!out.outcome.is_blocked());
+    Ok(())
+}
