@@ -12,6 +12,19 @@
 //! - content blocks and small value types ignore unknown keys;
 //! - a known kind missing a required field is an error naming the kind and
 //!   the field, as the Python SDK's `MessageParseError` does.
+//!
+//! A parsed line is written back as the same JSON value, with these
+//! normalizations: fields the TypeScript SDK requires (`result.usage`,
+//! `modelUsage`, `permission_denials`, `total_cost_usd`, the `system/init`
+//! lists, `parent_tool_use_id`) are written even when they were absent; a
+//! control request that names its kind only in `type` is written with
+//! `subtype`; `yolo` is written as `bypassPermissions`; an optional field
+//! sent as `null` is written as absent, except where `null` means something
+//! (`stop_reason`, `stop_sequence`, `set_model.model`, `status.status`,
+//! `api_retry.error_status`, `hook_callback.tool_use_id`). Key order
+//! follows the type's field order; unknown keys and unknown kinds keep
+//! theirs. `tests/fixtures/` holds every example of the reference and the
+//! round-trip test that checks this.
 
 mod auth;
 mod chat;
