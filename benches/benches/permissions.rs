@@ -101,7 +101,10 @@ fn simple_requests() -> Vec<Request> {
         Request::new("Write", json!({"file_path": "/w/proj/package.json"})),
         Request::new("Grep", json!({"pattern": "fn main", "path": "/w/proj/src"})),
         Request::new("Bash", json!({"command": "git status"})),
-        Request::new("Bash", json!({"command": "cargo test -p ferrule-permissions"})),
+        Request::new(
+            "Bash",
+            json!({"command": "cargo test -p ferrule-permissions"}),
+        ),
         Request::new("Bash", json!({"command": "git push origin main"})),
         Request::new("Bash", json!({"command": "ls -la src"})),
         Request::new("WebFetch", json!({"url": "https://docs.rs/globset"})),

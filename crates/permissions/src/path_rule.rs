@@ -137,19 +137,22 @@ impl PathRuleSet {
                 Err(reason) => errors.push((rule, reason)),
             }
         }
-        let set = match builder.build() {
-            Ok(set) => set,
-            // Every glob compiled on its own, so building the set only fails
-            // on resource limits: report every rule of it as malformed, so
-            // deny and ask rules still make their tools ask.
-            Err(err) => {
-                let mut rules: Vec<usize> = owners.iter().map(|&(rule, _)| rule).collect();
-                rules.dedup();
-                errors.extend(rules.into_iter().map(|rule| (rule, format!("the patterns do not compile together: {err}"))));
-                owners.clear();
-                GlobSet::empty()
-            }
-        };
+        let set =
+            match builder.build() {
+                Ok(set) => set,
+                // Every glob compiled on its own, so building the set only fails
+                // on resource limits: report every rule of it as malformed, so
+                // deny and ask rules still make their tools ask.
+                Err(err) => {
+                    let mut rules: Vec<usize> = owners.iter().map(|&(rule, _)| rule).collect();
+                    rules.dedup();
+                    errors.extend(rules.into_iter().map(|rule| {
+                        (rule, format!("the patterns do not compile together: {err}"))
+                    }));
+                    owners.clear();
+                    GlobSet::empty()
+                }
+            };
         (Self { set, owners }, errors)
     }
 
