@@ -25,7 +25,8 @@ pub(crate) struct MemoryArgs {
 enum MemoryCommand {
     /// Print the memory files and rules in injection order, every rule with
     /// its trigger, the skills, commands, subagents and plugins, what is
-    /// shadowed, and every skipped file with its reason.
+    /// shadowed, and every skipped file with its reason. Exits with 0 even
+    /// when files were skipped (they are listed); 1 only for a bad --cwd.
     Show(ShowArgs),
 }
 

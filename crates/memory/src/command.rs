@@ -54,7 +54,15 @@ impl Command {
     /// # Errors
     /// When the arguments cannot be split or a required one is missing.
     pub fn render(&self, args: &str) -> Result<String, ArgumentError> {
-        substitute(&self.body, args, &self.meta.arguments)
+        let rendered = substitute(&self.body, args, &self.meta.arguments)?;
+        Ok(match (self.form, self.path.parent()) {
+            // A skill folder registered as a command keeps its folder
+            // variable (cli-core §7.1).
+            (CommandForm::SkillFolder, Some(dir)) => {
+                rendered.replace("${QODER_SKILL_DIR}", &dir.display().to_string())
+            }
+            _ => rendered,
+        })
     }
 }
 

@@ -24,7 +24,7 @@ fn tree() -> Fixture {
         ),
         (
             "repo/.qoder/commands/deploy/SKILL.md",
-            "---\nname: deploy\ndescription: deploy it\n---\nDeploy $ARGUMENTS\n",
+            "---\nname: deploy\ndescription: deploy it\n---\nDeploy $ARGUMENTS with ${QODER_SKILL_DIR}/run.sh\n",
         ),
         (
             "repo/.qoder/commands/deploy/ignored.md",
@@ -113,6 +113,14 @@ fn arguments_are_substituted() {
     assert_eq!(
         commit.render("a.rs 'b c.rs'").expect("renders"),
         "Status: !`git status`\nFiles: a.rs and b c.rs\n"
+    );
+    let deploy = ws.command("deploy").expect("deploy");
+    assert_eq!(
+        deploy.render("prod").expect("renders"),
+        format!(
+            "Deploy prod with {}/run.sh\n",
+            f.path("repo/.qoder/commands/deploy").display()
+        )
     );
     let mine = ws.command("mine").expect("mine");
     assert_eq!(
