@@ -64,7 +64,8 @@ pub(crate) fn read_only<'a>(argv: &[&'a str]) -> Option<Vec<&'a str>> {
         return None;
     }
     let refused = match name {
-        "tree" | "sort" => has(&["-o", "--output"]),
+        "tree" => has(&["-o", "--output"]),
+        "sort" => has(&["-o", "--output", "--compress-program"]),
         "tail" => has(&["-f", "-F", "--follow"]),
         "uniq" => args.iter().filter(|a| !a.starts_with('-')).count() > 1,
         "find" => args.iter().any(|a| {
@@ -74,7 +75,10 @@ pub(crate) fn read_only<'a>(argv: &[&'a str]) -> Option<Vec<&'a str>> {
             ) || a.starts_with("-fprint")
         }),
         "fd" => has(&["-x", "-X", "--exec", "--exec-batch"]),
-        "sed" => args.iter().any(|a| sed_in_place(a)),
+        "rg" => has(&["--pre"]),
+        "sed" => args
+            .iter()
+            .any(|a| sed_in_place(a) || sed_script_escapes(a)),
         _ => false,
     };
     if refused {
@@ -102,6 +106,19 @@ fn sed_in_place(arg: &str) -> bool {
     arg == "--in-place"
         || arg.starts_with("--in-place=")
         || (arg.starts_with('-') && !arg.starts_with("--") && arg.contains('i'))
+}
+
+/// Whether a sed script may write (`w`, `W`), run (`e`) or read (`r`,
+/// `R`) something other than its operands: such commands, or an `s///`
+/// command with a `w` or `e` flag. Over-approximates.
+fn sed_script_escapes(arg: &str) -> bool {
+    static ESCAPES: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?:^|[;{}\n])\s*[0-9,$/!~+]*\s*[wWerR](?:\s|$)|/[gpiImMe0-9]*[we](?:\s|[;}\n]|$)",
+        )
+        .ok()
+    });
+    ESCAPES.as_ref().is_none_or(|re| re.is_match(arg))
 }
 
 /// The path an argument may name: an operand, or the value of `--opt=VALUE`
@@ -269,6 +286,14 @@ mod tests {
         assert_eq!(read_only(&["git", "branch", "new"]), None);
         assert_eq!(read_only(&["git", "log", "--oneline"]), Some(vec![]));
         assert_eq!(read_only(&["awk", "1"]), None);
+        assert_eq!(
+            read_only(&["sed", "-n", "1,5p", "f"]),
+            Some(vec!["1,5p", "f"])
+        );
+        assert_eq!(read_only(&["sed", "s/a/b/w out", "f"]), None);
+        assert_eq!(read_only(&["sed", "1e id", "f"]), None);
+        assert_eq!(read_only(&["sed", "r /etc/shadow", "f"]), None);
+        assert_eq!(read_only(&["rg", "--pre", "sh", "x"]), None);
     }
 
     #[test]
