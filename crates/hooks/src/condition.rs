@@ -19,6 +19,9 @@ pub struct Condition {
     text: String,
     tool: Matcher,
     glob: Option<GlobMatcher>,
+    /// The glob's text up to its first wildcard: a subcommand the glob
+    /// matches contains it, so a command without it is not analysed.
+    literal: String,
 }
 
 /// Why an `if` value could not be compiled.
@@ -60,6 +63,11 @@ impl Condition {
                 (&trimmed[..open], Some(inner))
             }
         };
+        let literal: String = glob
+            .unwrap_or("")
+            .chars()
+            .take_while(|c| !matches!(c, '*' | '?' | '[' | '{' | '\\'))
+            .collect();
         let glob = match glob {
             None => None,
             Some(g) => Some(
@@ -78,6 +86,7 @@ impl Condition {
             text: trimmed.to_owned(),
             tool: Matcher::compile(Some(tool)),
             glob,
+            literal,
         })
     }
 
@@ -106,7 +115,11 @@ impl Condition {
         // A command without shell operators is one simple command, already
         // tested whole; only compound ones are split (tree-sitter is costly).
         let compound = argument.contains([';', '&', '|', '\n', '`', '(', '$']);
-        if compound && tool == "Bash" && input.get("command").is_some() {
+        if compound
+            && argument.contains(self.literal.as_str())
+            && tool == "Bash"
+            && input.get("command").is_some()
+        {
             let analysis = ferrule_permissions::shell::analyze(argument);
             return analysis
                 .commands
