@@ -21,6 +21,7 @@ use crate::limits::{Control, SearchLimits};
 use crate::matcher::build_matcher;
 use crate::output::{GrepOutput, PathPrefix, SearchStats, assemble};
 use crate::parallel::{FileAccess, Record, Results, search_list, search_walk};
+use crate::path_hash::PathHash;
 use crate::query::GrepQuery;
 use crate::search::{Prepared, RootKind, root_kind, search_root_file};
 use crate::snapshot::{Snapshot, Watched, watch_dir, watch_outside};
@@ -89,6 +90,9 @@ struct WalkKey {
     filter: WalkFilter,
 }
 
+/// The cached contents, by path.
+type Contents = HashMap<OsString, Arc<CachedFile>, PathHash>;
+
 /// File contents kept in memory.
 #[derive(Debug)]
 struct CachedFile {
@@ -128,7 +132,7 @@ pub struct SearchEngine {
     walks: Mutex<HashMap<WalkKey, RememberedWalk>>,
     /// Keyed by the path's bytes: hashing an `OsString` is one pass over
     /// its bytes, hashing a `Path` walks its components.
-    contents: RwLock<HashMap<OsString, Arc<CachedFile>>>,
+    contents: RwLock<Contents>,
     used: AtomicUsize,
     clock: AtomicU64,
     /// Modification times for Glob, kept fresh by inotify (`glob/`).
@@ -147,7 +151,7 @@ impl SearchEngine {
         Self {
             config,
             walks: Mutex::new(HashMap::new()),
-            contents: RwLock::new(HashMap::new()),
+            contents: RwLock::new(Contents::default()),
             used: AtomicUsize::new(0),
             clock: AtomicU64::new(0),
             glob_mtimes: crate::glob::MtimeCache::default(),
@@ -481,24 +485,25 @@ impl<'e> CacheAccess<'e> {
         Self { engine }
     }
 
-    fn cached(&self, path: &Path) -> Option<Arc<CachedFile>> {
+    fn contents(&self) -> std::sync::RwLockReadGuard<'_, Contents> {
         self.engine
             .contents
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .get(path.as_os_str())
-            .cloned()
     }
-}
 
-impl FileAccess for CacheAccess<'_> {
-    type Local = Changes;
-
-    fn search(&self, worker: &mut Worker<'_>, entry: &WalkEntry, local: &mut Changes) {
+    /// Searches one file, from `contents` when its stamp still matches.
+    fn search_in(
+        &self,
+        contents: &Contents,
+        worker: &mut Worker<'_>,
+        entry: &WalkEntry,
+        local: &mut Changes,
+    ) {
         let config = &self.engine.config;
-        let cached = self.cached(&entry.path);
+        let cached = contents.get(entry.path.as_os_str());
         let now = local.stamps.read(&entry.path);
-        if let (Some(cached), Some(now)) = (&cached, now) {
+        if let (Some(cached), Some(now)) = (cached, now) {
             if cached.stamp == now {
                 worker.search_walked_bytes(&entry.relative, &cached.bytes, cached.has_nul, true);
                 return;
@@ -535,6 +540,33 @@ impl FileAccess for CacheAccess<'_> {
                     has_nul,
                 }),
             ));
+        }
+    }
+}
+
+impl FileAccess for CacheAccess<'_> {
+    type Local = Changes;
+
+    fn search(&self, worker: &mut Worker<'_>, entry: &WalkEntry, local: &mut Changes) {
+        let contents = self.contents();
+        self.search_in(&contents, worker, entry, local);
+    }
+
+    /// One read lock per run of files: the lock word is shared by all
+    /// threads, so taking it per file costs more than the lookups.
+    fn search_chunk(
+        &self,
+        worker: &mut Worker<'_>,
+        entries: &[WalkEntry],
+        control: &Control,
+        local: &mut Changes,
+    ) {
+        let contents = self.contents();
+        for entry in entries {
+            if control.should_stop() {
+                return;
+            }
+            self.search_in(&contents, worker, entry, local);
         }
     }
 

@@ -68,6 +68,7 @@ mod limits;
 mod matcher;
 mod output;
 mod parallel;
+mod path_hash;
 mod query;
 mod search;
 mod snapshot;

@@ -26,6 +26,23 @@ pub(crate) trait FileAccess: Sync {
     /// Searches one walked file.
     fn search(&self, worker: &mut Worker<'_>, entry: &WalkEntry, local: &mut Self::Local);
 
+    /// Searches a run of files from a known list, stopping early when
+    /// `control` says so.
+    fn search_chunk(
+        &self,
+        worker: &mut Worker<'_>,
+        entries: &[WalkEntry],
+        control: &Control,
+        local: &mut Self::Local,
+    ) {
+        for entry in entries {
+            if control.should_stop() {
+                return;
+            }
+            self.search(worker, entry, local);
+        }
+    }
+
     /// Notes a directory the walk entered (for cache validation).
     fn saw_dir(&self, _dir: &Path, _local: &mut Self::Local) {}
 }
@@ -112,11 +129,10 @@ pub(crate) fn search_list<A: FileAccess>(
                         if start >= files.len() {
                             break;
                         }
-                        for entry in &files[start..(start + CHUNK).min(files.len())] {
-                            if control.should_stop() {
-                                break 'claim;
-                            }
-                            access.search(&mut worker, entry, &mut local);
+                        let chunk = &files[start..(start + CHUNK).min(files.len())];
+                        access.search_chunk(&mut worker, chunk, control, &mut local);
+                        if control.should_stop() {
+                            break 'claim;
                         }
                     }
                     ThreadResult {
