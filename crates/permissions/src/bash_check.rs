@@ -124,7 +124,19 @@ fn static_path(policy: &Policy, word: &Word) -> Option<PathBuf> {
     let climbs = value
         .split('/')
         .any(|part| part.starts_with('.') && part.contains(['*', '?', '[']));
-    (!climbs).then(|| policy.resolve(value))
+    // `~user/…` is another user's home; `{a,b}` and `{1..3}` expand to
+    // paths the text does not show.
+    let other_home = value.starts_with('~') && value != "~" && !value.starts_with("~/");
+    (!climbs && !other_home && !has_brace_expansion(value)).then(|| policy.resolve(value))
+}
+
+/// Whether a static word would be brace-expanded by the shell.
+fn has_brace_expansion(value: &str) -> bool {
+    value.split('{').skip(1).any(|rest| {
+        rest.split('}').next().is_some_and(|inner| {
+            rest.contains('}') && (inner.contains(',') || inner.contains(".."))
+        })
+    })
 }
 
 /// What a read-only simple command reads, if it is read-only.
@@ -284,6 +296,14 @@ fn catastrophic_target(policy: &Policy, word: &Word) -> Option<String> {
                 && !bare[1..].contains(['/', '.'])
                 && !bare.is_empty();
             only_expansion.then(|| format!("removal of `{raw}`, a target known only at run time"))
+        }
+        Word::Static(value)
+            if has_brace_expansion(value)
+                || (value.starts_with('~') && value != "~" && !value.starts_with("~/")) =>
+        {
+            Some(format!(
+                "removal of `{value}`, whose targets the text does not show"
+            ))
         }
         Word::Static(value) => {
             let value = value.trim_end_matches('*');
