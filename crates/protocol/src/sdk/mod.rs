@@ -103,6 +103,8 @@ open_union! {
         ControlResponse(ControlResponseEnvelope) = "control_response",
         /// Both ways: abandon a pending control request; no answer follows.
         ControlCancelRequest(ControlCancelRequest) = "control_cancel_request",
+        /// CLI → SDK: the shorter name the TypeScript SDK also accepts for a cancel.
+        ControlCancel(ControlCancelRequest) = "control_cancel",
         /// CLI → SDK: nothing happened; the SDK drops it.
         KeepAlive(KeepAliveMessage) = "keep_alive",
         /// CLI → SDK: transcript entries for the host's session store.

@@ -186,7 +186,7 @@ fn each_control_request_example_parses_as_its_kind() {
             },
         )
         .count();
-    assert_eq!(count, 50);
+    assert_eq!(count, 51);
 }
 
 #[test]

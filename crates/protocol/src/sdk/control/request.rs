@@ -131,6 +131,8 @@ open_union! {
         McpOauthRequired(McpOauthRequiredRequest) = "mcp_oauth_required",
         /// CLI → SDK: an MCP server asks the user for input.
         Elicitation(ElicitationRequest) = "elicitation",
+        /// CLI → SDK: the same request under the name some CLIs use.
+        ElicitationResponse(ElicitationRequest) = "elicitation_response",
         /// CLI → SDK: which model should this request use?
         GetModelPolicy(GetModelPolicyRequest) = "get_model_policy",
         /// CLI → SDK: a job token, please.
