@@ -4,13 +4,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ferrule_tool::{
-    RegistryError, ToolContext, ToolError, ToolFilter, ToolOutput, ToolRegistry, ToolTarget,
+    RegistryError, Tool, ToolContext, ToolError, ToolFilter, ToolOutput, ToolRegistry, ToolTarget,
     TypedTool,
 };
 use pretty_assertions::assert_eq;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::typed::Echo;
@@ -42,6 +42,31 @@ impl TypedTool for Sleep {
     }
 }
 
+/// A tool implementing `Tool` directly, with a name and schema known only at
+/// run time (as an MCP tool is).
+struct Dynamic(String);
+
+#[async_trait]
+impl Tool for Dynamic {
+    fn name(&self) -> &str {
+        &self.0
+    }
+    fn description(&self) -> &str {
+        "A tool whose schema arrives at run time."
+    }
+    fn input_schema(&self) -> Value {
+        json!({"type": "object", "properties": {"q": {"type": "string"}}})
+    }
+    fn targets(&self, _: &Value, _: &ToolContext) -> Result<Vec<ToolTarget>, ToolError> {
+        Ok(vec![ToolTarget::Url {
+            url: "https://example.invalid/".into(),
+        }])
+    }
+    async fn call(&self, input: Value, _: &ToolContext) -> Result<ToolOutput, ToolError> {
+        Ok(ToolOutput::text("ok", input))
+    }
+}
+
 fn registry() -> ToolRegistry {
     let mut registry = ToolRegistry::new();
     registry.register(Echo).unwrap().register(Sleep).unwrap();
@@ -55,7 +80,24 @@ fn duplicate_and_invalid_names_are_refused() {
         registry.register(Echo).unwrap_err(),
         RegistryError::DuplicateName("Echo".into())
     );
+    for name in ["", "has space", "dots.are.bad", &"x".repeat(129)] {
+        assert_eq!(
+            registry.register(Dynamic(name.to_owned())).unwrap_err(),
+            RegistryError::InvalidName(name.to_owned()),
+            "{name:?}"
+        );
+    }
     assert_eq!(registry.names(), vec!["Echo", "Sleep"]);
+    registry
+        .register(Dynamic("mcp__docs__search".into()))
+        .unwrap();
+    let spec = registry.get("mcp__docs__search").unwrap().spec();
+    assert_eq!(
+        spec.input_schema["properties"]["q"],
+        json!({"type": "string"})
+    );
+    // A tool that does not say otherwise is treated as mutating.
+    assert!(!registry.get("mcp__docs__search").unwrap().is_read_only());
 }
 
 #[test]
