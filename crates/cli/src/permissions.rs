@@ -225,6 +225,16 @@ fn decision_text(decision: &Decision, policy: &Policy, loaded: &LoadedSettings) 
     for diagnostic in policy.diagnostics() {
         out.push_str(&format!("warning:  {diagnostic}\n"));
     }
+    for unknown in policy.unknown_tool_rules() {
+        let file = unknown
+            .source
+            .as_deref()
+            .map_or_else(|| "<rules>".to_string(), |p| p.display().to_string());
+        out.push_str(&format!(
+            "note:     {file}: permissions.{}[{}] `{}` names unknown tool `{}` (kept: it may appear later)\n",
+            unknown.list, unknown.index, unknown.text, unknown.tool
+        ));
+    }
     for diagnostic in &loaded.diagnostics {
         out.push_str(&format!(
             "warning:  {}: {}\n",
@@ -259,6 +269,13 @@ fn decision_json(decision: &Decision, policy: &Policy, loaded: &LoadedSettings) 
         "mode": policy.mode().as_str(),
         "working_dirs": policy.working_dirs(),
         "rule_errors": policy.diagnostics().iter().map(diagnostic_json).collect::<Vec<_>>(),
+        "unknown_tools": policy.unknown_tool_rules().iter().map(|u| json!({
+            "source": u.source,
+            "list": u.list.as_str(),
+            "index": u.index,
+            "rule": u.text,
+            "tool": u.tool,
+        })).collect::<Vec<_>>(),
         "settings_errors": loaded.diagnostics.iter().map(|d| json!({
             "file": d.path,
             "line": d.line,

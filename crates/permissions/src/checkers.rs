@@ -82,16 +82,15 @@ fn search_roots(policy: &Policy, tool: &str, input: &Value) -> Vec<PathBuf> {
     if let Some(path) = string_field(input, &["path"]) {
         return vec![policy.resolve(path)];
     }
-    if tool == "Glob" {
-        if let Some(pattern) = string_field(input, &["pattern"]) {
-            if pattern.starts_with('/') || pattern.starts_with("~/") {
-                let fixed: Vec<&str> = pattern
-                    .split('/')
-                    .take_while(|part| !part.contains(['*', '?', '[', '{']))
-                    .collect();
-                return vec![policy.resolve(&fixed.join("/"))];
-            }
-        }
+    if tool == "Glob"
+        && let Some(pattern) = string_field(input, &["pattern"])
+        && (pattern.starts_with('/') || pattern.starts_with("~/"))
+    {
+        let fixed: Vec<&str> = pattern
+            .split('/')
+            .take_while(|part| !part.contains(['*', '?', '[', '{']))
+            .collect();
+        return vec![policy.resolve(&fixed.join("/"))];
     }
     policy.working_dirs.clone()
 }

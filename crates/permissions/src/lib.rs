@@ -48,7 +48,7 @@ pub use decide::decide;
 pub use decision::{AskKind, Behavior, Decision, HookVerdict, MatchedRule, Request};
 pub use mode::{Mode, ModeError};
 pub use path::{is_inside, normalize};
-pub use policy::{Policy, PolicyBuilder, RuleDiagnostic, RuleSource};
+pub use policy::{Policy, PolicyBuilder, RuleDiagnostic, RuleSource, UnknownToolRule};
 pub use protected::protected_reason;
 pub use rule::{
     Rule, RuleContent, RuleError, ToolPattern, canonical_tool_name, mcp_server_of, parse_rule,

@@ -51,6 +51,53 @@ impl std::fmt::Display for RuleDiagnostic {
     }
 }
 
+/// A rule that parsed but names a tool ferrule does not know. It is kept
+/// (it may name a tool that appears later) and reported (reference §3.4.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownToolRule {
+    /// The settings file, if any.
+    pub source: Option<PathBuf>,
+    /// The list it is in.
+    pub list: Behavior,
+    /// Its index in that list.
+    pub index: usize,
+    /// The rule as written.
+    pub text: String,
+    /// The tool name it uses.
+    pub tool: String,
+}
+
+/// Tools ferrule knows by name (reference §2 and §3.3).
+const KNOWN_TOOLS: &[&str] = &[
+    "Bash",
+    "Read",
+    "Edit",
+    "Write",
+    "MultiEdit",
+    "NotebookEdit",
+    "Glob",
+    "Grep",
+    "LS",
+    "WebFetch",
+    "WebSearch",
+    "TodoWrite",
+    "Agent",
+    "Task",
+    "Skill",
+    "AskUserQuestion",
+    "EnterPlanMode",
+    "ExitPlanMode",
+    "TaskOutput",
+    "TaskStop",
+    "BashOutput",
+    "KillShell",
+    "ListMcpResources",
+    "ReadMcpResource",
+    "EnterWorktree",
+    "ExitWorktree",
+    "Config",
+];
+
 /// One rule with its origin.
 #[derive(Debug, Clone)]
 pub(crate) struct SourcedRule {
@@ -138,6 +185,30 @@ impl Policy {
     /// Rules that did not parse or compile.
     pub fn diagnostics(&self) -> &[RuleDiagnostic] {
         &self.diagnostics
+    }
+
+    /// Rules that parsed but name a tool that is neither built in nor MCP.
+    pub fn unknown_tool_rules(&self) -> Vec<UnknownToolRule> {
+        self.rules
+            .iter()
+            .filter_map(|rule| {
+                let Ok(Rule {
+                    tool: ToolPattern::Tool(name),
+                    ..
+                }) = parse_rule(&rule.text)
+                else {
+                    return None;
+                };
+                let known = name.starts_with("mcp__") || KNOWN_TOOLS.contains(&name.as_str());
+                (!known).then(|| UnknownToolRule {
+                    source: rule.source.path.clone(),
+                    list: rule.list,
+                    index: rule.index,
+                    text: rule.text.clone(),
+                    tool: name,
+                })
+            })
+            .collect()
     }
 
     pub(crate) fn list(&self, behavior: Behavior) -> &CompiledList {

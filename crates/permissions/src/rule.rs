@@ -275,12 +275,12 @@ fn unescape(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(&next @ ('(' | ')' | '\\')) = chars.peek() {
-                out.push(next);
-                chars.next();
-                continue;
-            }
+        if c == '\\'
+            && let Some(&next @ ('(' | ')' | '\\')) = chars.peek()
+        {
+            out.push(next);
+            chars.next();
+            continue;
         }
         out.push(c);
     }

@@ -92,14 +92,12 @@ impl Segment {
     /// leading harmless assignments and timing wrappers are removed, the rest.
     pub fn allow_texts<'a>(&'a self, analysis: &'a Analysis) -> Vec<&'a str> {
         let mut texts = vec![self.text.as_str()];
-        if let Some(command) = self.command.and_then(|i| analysis.commands.get(i)) {
-            if let Some(start) = allow_start(command) {
-                if let Some(&offset) = command.word_starts.get(start) {
-                    if offset > 0 {
-                        texts.push(command.text[offset..].trim());
-                    }
-                }
-            }
+        if let Some(command) = self.command.and_then(|i| analysis.commands.get(i))
+            && let Some(start) = allow_start(command)
+            && let Some(&offset) = command.word_starts.get(start)
+            && offset > 0
+        {
+            texts.push(command.text[offset..].trim());
         }
         texts
     }

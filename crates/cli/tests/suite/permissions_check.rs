@@ -63,7 +63,7 @@ impl Tree {
 }
 
 const PROJECT: &str = r#"{"permissions": {
-    "allow": ["Bash(git status:*)", "Bash(npm run test:*)", "Bash(oops"],
+    "allow": ["Bash(git status:*)", "Bash(npm run test:*)", "Bash(oops", "Bsh"],
     "ask": ["Bash(git push:*)"],
     "deny": ["Read(*.pem)", "Bash(rm -rf:*)"],
     "additionalDirectories": ["../shared"]
@@ -96,6 +96,13 @@ fn json_output_names_the_rule_file_and_index() -> Result<()> {
                 "rule": "Bash(oops",
                 "error": "`(` at byte 4 has no closing `)` at the end of the rule"
             }],
+            "unknown_tools": [{
+                "source": settings,
+                "list": "allow",
+                "index": 3,
+                "rule": "Bsh",
+                "tool": "Bsh"
+            }],
             "settings_errors": []
         })
     );
@@ -118,7 +125,8 @@ fn text_output_shows_decision_rule_reason_and_malformed_rules() -> Result<()> {
          rule:     Read(*.pem) ({settings}, permissions.deny[0])\n\
          reason:   deny rule `Read(*.pem)` matches {}\n\
          mode:     default\n\
-         warning:  {settings}: permissions.allow[2] `Bash(oops`: `(` at byte 4 has no closing `)` at the end of the rule\n",
+         warning:  {settings}: permissions.allow[2] `Bash(oops`: `(` at byte 4 has no closing `)` at the end of the rule\n\
+         note:     {settings}: permissions.allow[3] `Bsh` names unknown tool `Bsh` (kept: it may appear later)\n",
         tree.path("proj/keys/server.pem")
     );
     assert_eq!(String::from_utf8(output.stdout)?, expected);
