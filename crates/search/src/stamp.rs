@@ -73,15 +73,17 @@ impl Stamp {
     }
 }
 
-/// Reads stamps relative to the last parent directory it opened.
+/// Reads stamps relative to open parent directories.
 ///
 /// Most of a stat by full path is the kernel resolving every component
-/// again; files arrive grouped by directory (the remembered walk is sorted
-/// by path), so keeping the parent open (`O_PATH`) and stating by name
-/// alone saves most of that work on deep trees.
+/// again. Files arrive sorted by path (the remembered walk's order), so the
+/// reader keeps the chain of directories from the first one it opened down
+/// to the current parent open (`O_PATH`), opens each new directory
+/// relative to its parent, and stats each file by its name alone: every
+/// lookup is one component.
 #[derive(Debug, Default)]
 pub(crate) struct StampReader {
-    dir: Option<(PathBuf, OwnedFd)>,
+    open: Vec<(PathBuf, OwnedFd)>,
 }
 
 impl StampReader {
@@ -90,21 +92,10 @@ impl StampReader {
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
             return Stamp::read(path);
         };
-        if parent.as_os_str().is_empty() {
+        if parent.as_os_str().is_empty() || self.enter(parent).is_none() {
             return Stamp::read(path);
         }
-        let reuse = self.dir.as_ref().is_some_and(|(open, _)| open == parent);
-        if !reuse {
-            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
-            match rustix::fs::open(parent, flags, Mode::empty()) {
-                Ok(fd) => self.dir = Some((parent.to_path_buf(), fd)),
-                Err(_) => {
-                    self.dir = None;
-                    return Stamp::read(path);
-                }
-            }
-        }
-        let (_, fd) = self.dir.as_ref()?;
+        let (_, fd) = self.open.last()?;
         let stat = rustix::fs::statx(fd, name, AtFlags::empty(), StatxFlags::BASIC_STATS).ok()?;
         Some(Stamp {
             size: stat.stx_size,
@@ -113,6 +104,48 @@ impl StampReader {
             inode: stat.stx_ino,
             device: rustix::fs::makedev(stat.stx_dev_major, stat.stx_dev_minor),
         })
+    }
+
+    /// Makes `dir` the innermost open directory.
+    fn enter(&mut self, dir: &Path) -> Option<()> {
+        // Most files share the parent of the previous one: compare bytes
+        // before anything component-wise.
+        if self
+            .open
+            .last()
+            .is_some_and(|(open, _)| open.as_os_str() == dir.as_os_str())
+        {
+            return Some(());
+        }
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        while self
+            .open
+            .last()
+            .is_some_and(|(open, _)| !dir.starts_with(open))
+        {
+            self.open.pop();
+        }
+        let Some((base, _)) = self.open.last() else {
+            let fd = rustix::fs::open(dir, flags, Mode::empty()).ok()?;
+            self.open.push((dir.to_path_buf(), fd));
+            return Some(());
+        };
+        let rest = dir.strip_prefix(base).ok()?.to_path_buf();
+        for part in rest.components() {
+            let (base, fd) = self.open.last()?;
+            let child = rustix::fs::openat(fd, part.as_os_str(), flags, Mode::empty());
+            match child {
+                Ok(child) => {
+                    let path = base.join(part);
+                    self.open.push((path, child));
+                }
+                Err(_) => {
+                    self.open.clear();
+                    return None;
+                }
+            }
+        }
+        Some(())
     }
 }
 
@@ -137,7 +170,9 @@ mod tests {
     fn reader_relative_to_directory_agrees_with_fstat() -> std::io::Result<()> {
         let dir = tempfile::tempdir()?;
         let mut reader = StampReader::default();
-        for name in ["a", "b", "c"] {
+        std::fs::create_dir_all(dir.path().join("x/y"))?;
+        std::fs::create_dir_all(dir.path().join("z"))?;
+        for name in ["a", "b", "x/c", "x/y/d", "x/y/e", "x/f", "z/g", "h"] {
             let path = dir.path().join(name);
             std::fs::write(&path, name.repeat(7))?;
             let file = std::fs::File::open(&path)?;
