@@ -140,6 +140,24 @@ fn check_one(args: CheckArgs) -> Result<ExitCode> {
         Some(name) => name.parse::<Mode>()?,
         None => Mode::Default,
     };
+    // Organisation switches that forbid bypass mode (reference §3.2).
+    let yolo_disabled = loaded
+        .merged
+        .security
+        .as_ref()
+        .and_then(|s| s.disable_yolo_mode)
+        .unwrap_or(false)
+        || loaded
+            .merged
+            .permissions
+            .as_ref()
+            .and_then(|p| p.disable_bypass_permissions_mode.as_deref())
+            == Some("disable");
+    if mode == Mode::BypassPermissions && yolo_disabled {
+        bail!(
+            "bypass_permissions mode is disabled by settings (security.disableYoloMode or permissions.disableBypassPermissionsMode)"
+        );
+    }
     let mut builder = Policy::builder(&cwd, &home).mode(mode);
     if let Some(user_dir) = opts.resolved_user_dir() {
         builder = builder.user_dir(user_dir);

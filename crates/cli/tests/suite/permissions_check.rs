@@ -180,6 +180,37 @@ fn mode_flag_and_settings_default_mode_apply() -> Result<()> {
 }
 
 #[test]
+fn bypass_mode_is_refused_when_settings_disable_it() -> Result<()> {
+    let tree = Tree::new(&[(
+        "user/settings.json",
+        r#"{"security": {"disableYoloMode": true}}"#,
+    )])?;
+    let output = tree.run(&[
+        "--tool",
+        "Bash",
+        "--input",
+        r#"{"command":"make"}"#,
+        "--mode",
+        "yolo",
+    ])?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success() && stderr.contains("bypass_permissions mode is disabled"),
+        "{stderr}"
+    );
+    let allowed = tree.json(&[
+        "--tool",
+        "Bash",
+        "--input",
+        r#"{"command":"make"}"#,
+        "--mode",
+        "dontAsk",
+    ])?;
+    assert_eq!(allowed["decision"], "deny");
+    Ok(())
+}
+
+#[test]
 fn user_settings_anchor_slash_rules_at_home() -> Result<()> {
     let tree = Tree::new(&[(
         "user/settings.json",
