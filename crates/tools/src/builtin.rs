@@ -12,17 +12,18 @@ use crate::{
 
 /// Whether the ferrule extensions `LS` and `MultiEdit` are offered.
 ///
-/// Decision A-13 of `cli-core.md`: ferrule ships both (governed by the Read
-/// and Edit rules), and a session can drop them like any tool
-/// (`--tools`, `tools.exclude`). `QoderOnly` gives exactly the Qoder CLI's
-/// names, for hosts that want nothing the Qoder CLI lacks.
+/// ferrule ships both (Claude Code schemas, governed by the Read and Edit
+/// rules; `cli-core.md` A-13), but the Foundation issue keeps them out of the
+/// default set because the Qoder CLI's tool list does not name them: the
+/// default is exactly the Qoder CLI's names, and embedders opt in with
+/// `Include`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Extensions {
-    /// Offer `LS` and `MultiEdit` too.
+    /// Only the tools the Qoder CLI has (the default).
     #[default]
-    Include,
-    /// Only the tools the Qoder CLI has.
     QoderOnly,
+    /// Offer `LS` and `MultiEdit` too.
+    Include,
 }
 
 /// What [`builtin_tools`] builds.

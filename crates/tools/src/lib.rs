@@ -7,8 +7,8 @@
 //! [`builtin_tools`] returns the set a session registers.
 //!
 //! Decisions where the reference leaves room:
-//! - `LS` and `MultiEdit` are in the default set; [`Extensions`]
-//!   `QoderOnly` leaves them out.
+//! - `LS` and `MultiEdit` are shipped but stay out of the default set (the
+//!   Foundation issue overrides A-13 here); [`Extensions::Include`] adds them.
 //! - Edit advertises `replace_all` and accepts `allow_multiple`; an
 //!   `old_string` written with `\n` matches a CRLF file.
 //! - Write and Edit keep UTF-8, UTF-8 with BOM and UTF-16 (LE/BE with BOM)

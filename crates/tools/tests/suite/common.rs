@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use ferrule_tool::{ToolContext, ToolError, ToolOutput, ToolRegistry};
-use ferrule_tools::{BuiltinOptions, builtin_tools};
+use ferrule_tools::{BuiltinOptions, Extensions, builtin_tools};
 use serde_json::Value;
 
 pub(crate) struct Session {
@@ -15,7 +15,7 @@ pub(crate) struct Session {
 
 impl Session {
     pub(crate) fn new() -> Self {
-        Self::with_options(&BuiltinOptions::default())
+        Self::with_options(&BuiltinOptions::default().extensions(Extensions::Include))
     }
 
     pub(crate) fn with_options(options: &BuiltinOptions) -> Self {

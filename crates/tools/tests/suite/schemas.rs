@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use ferrule_tools::{BuiltinOptions, Extensions};
+use ferrule_tools::BuiltinOptions;
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 
@@ -119,9 +119,8 @@ fn schemas_use_the_reference_field_names() {
 }
 
 #[test]
-fn qoder_only_set_leaves_out_the_extensions() {
-    let session =
-        Session::with_options(&BuiltinOptions::default().extensions(Extensions::QoderOnly));
+fn default_set_leaves_out_the_extensions() {
+    let session = Session::with_options(&BuiltinOptions::default());
     assert_eq!(
         session.registry.names(),
         vec![
