@@ -87,10 +87,10 @@ impl Stream for DriverStream {
         if let Poll::Ready(Some(item)) = self.events.poll_recv(cx) {
             return Poll::Ready(Some(item));
         }
-        if let Some(driver) = self.driver.as_mut() {
-            if driver.as_mut().poll(cx).is_ready() {
-                self.driver = None;
-            }
+        if let Some(driver) = self.driver.as_mut()
+            && driver.as_mut().poll(cx).is_ready()
+        {
+            self.driver = None;
         }
         match self.events.poll_recv(cx) {
             Poll::Ready(item) => Poll::Ready(item),
@@ -245,13 +245,13 @@ async fn read_stream(
     let last = sse
         .finish()
         .map_err(|error| ModelError::stream(endpoint.provider, &endpoint.url, &error))?;
-    if let Some(event) = last {
-        if decoder.on_event(event, &mut out)? == Flow::Done {
-            for event in out.drain(..) {
-                let _ = sender.send(Ok(event));
-            }
-            return Ok(());
+    if let Some(event) = last
+        && decoder.on_event(event, &mut out)? == Flow::Done
+    {
+        for event in out.drain(..) {
+            let _ = sender.send(Ok(event));
         }
+        return Ok(());
     }
     decoder.on_end(&mut out)?;
     for event in out.drain(..) {

@@ -199,17 +199,17 @@ impl ChatStreamDecoder {
                 break;
             }
         }
-        if let Some(text) = delta.get("content").and_then(Value::as_str) {
-            if !text.is_empty() {
-                let index = self.text_block(false, out);
-                self.emit(
-                    out,
-                    ModelEvent::TextDelta {
-                        index,
-                        text: text.to_owned(),
-                    },
-                );
-            }
+        if let Some(text) = delta.get("content").and_then(Value::as_str)
+            && !text.is_empty()
+        {
+            let index = self.text_block(false, out);
+            self.emit(
+                out,
+                ModelEvent::TextDelta {
+                    index,
+                    text: text.to_owned(),
+                },
+            );
         }
         match delta.get("tool_calls") {
             None | Some(Value::Null) => {}
@@ -293,10 +293,10 @@ impl ChatStreamDecoder {
             }
         };
         let state = &mut self.calls[position];
-        if state.name.is_empty() {
-            if let Some(name) = name {
-                state.name = name.to_owned();
-            }
+        if state.name.is_empty()
+            && let Some(name) = name
+        {
+            state.name = name.to_owned();
         }
         let mut events = Vec::new();
         if !state.started && !state.name.is_empty() {
