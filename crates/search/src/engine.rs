@@ -503,11 +503,11 @@ impl<'e> CacheAccess<'e> {
         let config = &self.engine.config;
         let cached = contents.get(entry.path.as_os_str());
         let now = local.stamps.read(&entry.path);
-        if let (Some(cached), Some(now)) = (cached, now) {
-            if cached.stamp == now {
-                worker.search_walked_bytes(&entry.relative, &cached.bytes, cached.has_nul, true);
-                return;
-            }
+        if let (Some(cached), Some(now)) = (cached, now)
+            && cached.stamp == now
+        {
+            worker.search_walked_bytes(&entry.relative, &cached.bytes, cached.has_nul, true);
+            return;
         }
         if cached.is_some() {
             local.removals.push(entry.path.as_os_str().to_owned());

@@ -355,7 +355,7 @@ impl<'w, 'a> FileSink<'w, 'a> {
         if control.has_budget() && !control.add_results(results as usize) {
             return false;
         }
-        if self.matches_seen % CHECK_EVERY == 0 && control.should_stop() {
+        if self.matches_seen.is_multiple_of(CHECK_EVERY) && control.should_stop() {
             return false;
         }
         true
