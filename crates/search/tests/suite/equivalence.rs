@@ -172,6 +172,33 @@ const CASES: &[Case] = &[
     ("multiline_explicit_newline", |r| {
         content("\\{\\n\\s+//", r).multiline(true)
     }),
+    ("multiline_with_context", |r| {
+        content("foo\\nbar", r).multiline(true).context(1)
+    }),
+    ("multiline_case_insensitive", |r| {
+        content("FOO.BAR", r)
+            .multiline(true)
+            .case(CaseMode::Insensitive)
+    }),
+    ("case_insensitive_only_matching", |r| {
+        content("todo", r)
+            .case(CaseMode::Insensitive)
+            .only_matching(true)
+    }),
+    ("type_and_glob_combined", |r| {
+        GrepQuery::new("fn", r)
+            .file_type("rust")
+            .glob("!src/nested/**")
+    }),
+    ("negated_directory_glob", |r| {
+        GrepQuery::new("foo", r).glob("!src/").glob("!docs")
+    }),
+    ("glob_with_braces", |r| {
+        GrepQuery::new("foo", r).glob("*.{md,txt}")
+    }),
+    ("context_at_file_edges", |r| {
+        content("^line 1$|line 10", r).context(3)
+    }),
     ("alternation", |r| content("TODO|FIXME", r)),
     ("word_boundary_only_matching", |r| {
         content(r"\bfn \w+", r).only_matching(true)
