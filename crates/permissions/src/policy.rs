@@ -251,10 +251,11 @@ pub struct PolicyBuilder {
 }
 
 impl PolicyBuilder {
-    /// A builder with no rules, in default mode.
+    /// A builder with no rules, in default mode. `cwd` and `home` should be
+    /// absolute; a relative one is taken from `/`.
     pub fn new(cwd: impl Into<PathBuf>, home: impl Into<PathBuf>) -> Self {
         let home = home.into();
-        let cwd = crate::path::normalize_absolute(&home.join(cwd.into()));
+        let cwd = crate::path::normalize_absolute(&cwd.into());
         Self {
             mode: Mode::Default,
             cwd,
