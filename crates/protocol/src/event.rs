@@ -30,7 +30,7 @@ use serde_json::Value;
 
 use crate::content::{ToolResultBlock, ToolUseBlock};
 use crate::message::AssistantMessage;
-use crate::sdk::{CompactTrigger, PermissionDenial, ResultSubtype};
+use crate::sdk::{CompactTrigger, PermissionDenial, ResultMessage, ResultSubtype};
 use crate::stop_reason::StopReason;
 use crate::usage::{ModelUsage, Usage};
 
@@ -282,6 +282,31 @@ pub struct TurnSummary {
     pub permission_denials: Vec<PermissionDenial>,
 }
 
+impl TurnSummary {
+    /// The `result` line a stream-json host writes for a turn that ended
+    /// with `outcome` (`sdk-protocol.md` §3.5); `uuid` is left for the host.
+    pub fn into_result(self, outcome: TurnOutcome, session_id: impl Into<String>) -> ResultMessage {
+        let mut result = ResultMessage::new(outcome.result_subtype(), session_id);
+        result.is_error = outcome.is_error();
+        result.num_turns = self.num_turns;
+        result.duration_ms = self.duration_ms;
+        result.duration_api_ms = self.duration_api_ms;
+        result.result = self.result;
+        result.errors = (!self.errors.is_empty()).then_some(self.errors);
+        result.stop_reason = Some(self.stop_reason);
+        result.total_cost_usd = self.total_cost_usd;
+        result.usage = self.usage;
+        result.model_usage = self.model_usage;
+        result.permission_denials = self.permission_denials;
+        result.terminal_reason = match outcome {
+            TurnOutcome::MaxTurns => Some("max_turns".to_owned()),
+            TurnOutcome::Interrupted => Some("aborted_streaming".to_owned()),
+            TurnOutcome::Completed | TurnOutcome::MaxBudget | TurnOutcome::Failed => None,
+        };
+        result
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +337,27 @@ mod tests {
         };
         let text = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<AgentEvent>(&text).unwrap(), event);
+    }
+
+    #[test]
+    fn interrupted_turn_becomes_the_documented_error_result() {
+        let summary = TurnSummary {
+            num_turns: 1,
+            errors: vec!["Operation aborted".into()],
+            usage: Usage::new(5, 1),
+            ..TurnSummary::default()
+        };
+        let result = summary.into_result(TurnOutcome::Interrupted, "s");
+        assert_eq!(
+            serde_json::to_value(&result).unwrap(),
+            json!({
+                "subtype": "error_during_execution", "is_error": true, "duration_ms": 0,
+                "duration_api_ms": 0, "num_turns": 1, "session_id": "s",
+                "errors": ["Operation aborted"], "stop_reason": null, "total_cost_usd": 0,
+                "usage": {"input_tokens": 5, "output_tokens": 1}, "modelUsage": {},
+                "permission_denials": [], "terminal_reason": "aborted_streaming"
+            })
+        );
     }
 
     #[test]

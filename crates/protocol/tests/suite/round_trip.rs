@@ -36,12 +36,11 @@ const EXPECTED_UNKNOWN: &[&str] = &[
 /// request that names its kind only in `type` (TypeScript) is written with
 /// `subtype` instead.
 fn expected_output(mut value: Value) -> Value {
-    if let Some(request) = value.get_mut("request").and_then(Value::as_object_mut) {
-        if !request.contains_key("subtype") {
-            if let Some(kind) = request.remove("type") {
-                request.insert("subtype".to_owned(), kind);
-            }
-        }
+    if let Some(request) = value.get_mut("request").and_then(Value::as_object_mut)
+        && !request.contains_key("subtype")
+        && let Some(kind) = request.remove("type")
+    {
+        request.insert("subtype".to_owned(), kind);
     }
     value
 }
