@@ -33,7 +33,9 @@ fn decode(body: &[u8], cuts: &[usize]) -> Result<(Vec<SseEvent>, usize), SseErro
 
 fn line_of(error: &SseError) -> usize {
     match error {
-        SseError::InvalidUtf8 { line } | SseError::UnknownField { line, .. } | SseError::LineTooLong { line } => *line,
+        SseError::InvalidUtf8 { line }
+        | SseError::UnknownField { line, .. }
+        | SseError::LineTooLong { line } => *line,
         _ => 0,
     }
 }
@@ -81,14 +83,25 @@ fuzz_target!(|data: &[u8]| {
     let events = match whole {
         Ok((events, lines)) => {
             for event in &events {
-                assert!(event.line >= 1 && event.line <= lines, "line {} of {lines}", event.line);
+                assert!(
+                    event.line >= 1 && event.line <= lines,
+                    "line {} of {lines}",
+                    event.line
+                );
             }
             events
         }
         Err(error) => {
             let line = line_of(&error);
-            let max = body.iter().filter(|&&byte| byte == b'\n' || byte == b'\r').count() + 1;
-            assert!(line >= 1 && line <= max, "{error} (body has at most {max} lines)");
+            let max = body
+                .iter()
+                .filter(|&&byte| byte == b'\n' || byte == b'\r')
+                .count()
+                + 1;
+            assert!(
+                line >= 1 && line <= max,
+                "{error} (body has at most {max} lines)"
+            );
             return;
         }
     };

@@ -7,7 +7,7 @@
 //! may come anywhere and `error` ends it. The event type is read from the
 //! JSON `type` field (the SSE `event:` line repeats it).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ferrule_protocol::{StopReason, ToolUseBlock, Usage};
 use serde_json::Value;
@@ -26,6 +26,9 @@ pub struct MessagesStreamDecoder {
     started: bool,
     /// Open tool-use blocks by index: id, name, argument text so far.
     tools: BTreeMap<usize, (String, String, String)>,
+    /// Blocks of kinds we do not model (server tool use and its results):
+    /// their deltas and stop are skipped.
+    skipped: BTreeSet<usize>,
     usage: Usage,
     has_usage: bool,
     stop: Option<StopReason>,
@@ -40,6 +43,7 @@ impl MessagesStreamDecoder {
             url: url.into(),
             started: false,
             tools: BTreeMap::new(),
+            skipped: BTreeSet::new(),
             usage: Usage::default(),
             has_usage: false,
             stop: None,
@@ -154,10 +158,17 @@ impl MessagesStreamDecoder {
                             .insert(index, (id.clone(), name.clone(), String::new()));
                         self.emit(out, ModelEvent::ToolCallStart { index, id, name });
                     }
-                    other => {
+                    Some(kind) => {
+                        tracing::debug!(
+                            kind,
+                            index,
+                            "skipping a content block of a kind not modelled"
+                        );
+                        self.skipped.insert(index);
+                    }
+                    None => {
                         return Err(self.bad(format!(
-                            "line {line}: unsupported content block type {}",
-                            other.map_or_else(|| "(none)".to_owned(), |kind| format!("`{kind}`"))
+                            "line {line}: content block {index} without a `type`"
                         )));
                     }
                 }
@@ -165,6 +176,9 @@ impl MessagesStreamDecoder {
             "content_block_delta" => {
                 self.require_start(line)?;
                 let index = self.index(&event, line)?;
+                if self.skipped.contains(&index) {
+                    return Ok(Flow::More);
+                }
                 let delta = event.get("delta").unwrap_or(&Value::Null);
                 let text = |name: &str| {
                     delta
@@ -207,6 +221,9 @@ impl MessagesStreamDecoder {
             "content_block_stop" => {
                 self.require_start(line)?;
                 let index = self.index(&event, line)?;
+                if self.skipped.remove(&index) {
+                    return Ok(Flow::More);
+                }
                 if let Some((id, name, arguments)) = self.tools.remove(&index) {
                     let mapped = match parse_tool_arguments(&arguments) {
                         Ok(input) => ModelEvent::ToolCallEnd {
@@ -343,5 +360,37 @@ impl Decoder for MessagesStreamDecoder {
             return Ok(());
         }
         Err(self.bad("the stream ended before `message_stop`".to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrule_protocol::ContentBlock;
+    use pretty_assertions::assert_eq;
+
+    #[test]
+    fn blocks_of_unmodelled_kinds_are_skipped_with_their_deltas() {
+        let mut decoder = MessagesStreamDecoder::new("http://x/v1/messages", "m");
+        let lines = [
+            r#"{"type":"message_start","message":{"id":"msg","model":"m","usage":{"input_tokens":3}}}"#,
+            r#"{"type":"content_block_start","index":0,"content_block":{"type":"server_tool_use","id":"srv","name":"web_search","input":{}}}"#,
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{\"query\":\"x\"}"}}"#,
+            r#"{"type":"content_block_stop","index":0}"#,
+            r#"{"type":"content_block_start","index":1,"content_block":{"type":"text","text":"found"}}"#,
+            r#"{"type":"content_block_stop","index":1}"#,
+            r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":2}}"#,
+            r#"{"type":"message_stop"}"#,
+        ];
+        let mut events = Vec::new();
+        for (number, line) in lines.iter().enumerate() {
+            events.extend(decoder.on_data(line, number + 1).unwrap());
+        }
+        assert!(decoder.is_done());
+        let Some(ModelEvent::Completed { message }) = events.last() else {
+            panic!("{events:?}");
+        };
+        assert_eq!(message.content, vec![ContentBlock::text("found")]);
+        assert_eq!(message.usage, Some(Usage::new(3, 2)));
     }
 }
