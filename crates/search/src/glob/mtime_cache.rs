@@ -95,11 +95,11 @@ impl MtimeCache {
         if state.is_none() {
             *state = Watcher::new();
         }
-        if let Some(watcher) = state.as_mut() {
-            if !watcher.drain() {
-                // Could not read the queue: start over, trusting nothing.
-                *state = Watcher::new();
-            }
+        if let Some(watcher) = state.as_mut()
+            && !watcher.drain()
+        {
+            // Could not read the queue: start over, trusting nothing.
+            *state = Watcher::new();
         }
         f(state.as_mut())
     }

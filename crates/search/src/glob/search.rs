@@ -66,10 +66,10 @@ pub(crate) fn finish(
     limits: &SearchLimits,
 ) -> GlobOutput {
     let partial = control.partial();
-    if partial == Some(PartialReason::Budget) {
-        if let Some(max) = limits.max_results {
-            found.truncate(max);
-        }
+    if partial == Some(PartialReason::Budget)
+        && let Some(max) = limits.max_results
+    {
+        found.truncate(max);
     }
     let total_matches = found.len();
     let keep = limit.unwrap_or(usize::MAX).min(total_matches);
