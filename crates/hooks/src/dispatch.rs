@@ -136,17 +136,13 @@ impl DispatcherBuilder {
     /// `path`). Its `Stop` hooks fire as `SubagentStop` (cli-core.md §5.1).
     pub fn subagent_hooks(self, value: &Value, name: &str, path: impl Into<PathBuf>) -> Self {
         let mut value = value.clone();
-        if let Value::Object(events) = &mut value {
-            if let Some(stop) = events.remove("Stop") {
-                match events.get_mut("SubagentStop") {
-                    Some(Value::Array(existing)) => {
-                        if let Value::Array(more) = stop {
-                            existing.extend(more);
-                        }
-                    }
-                    _ => {
-                        events.insert("SubagentStop".to_owned(), stop);
-                    }
+        if let Value::Object(events) = &mut value
+            && let Some(stop) = events.remove("Stop")
+        {
+            match (events.get_mut("SubagentStop"), stop) {
+                (Some(Value::Array(existing)), Value::Array(more)) => existing.extend(more),
+                (_, stop) => {
+                    events.insert("SubagentStop".to_owned(), stop);
                 }
             }
         }
@@ -321,16 +317,16 @@ impl Dispatcher {
         let mut seen: HashSet<&HookKind> = HashSet::new();
         let mut out = Vec::new();
         for (gi, group) in groups.iter().enumerate() {
-            if let Some(v) = value {
-                if !group.matcher.is_match(v) {
-                    continue;
-                }
+            if let Some(v) = value
+                && !group.matcher.is_match(v)
+            {
+                continue;
             }
             for spec in &group.hooks {
-                if let (Some(cond), Some((name, tool_input))) = (&spec.condition, tool) {
-                    if !cond.is_match(name, tool_input) {
-                        continue;
-                    }
+                if let (Some(cond), Some((name, tool_input))) = (&spec.condition, tool)
+                    && !cond.is_match(name, tool_input)
+                {
+                    continue;
                 }
                 if spec.once && once_done.contains(&key(spec)) {
                     continue;

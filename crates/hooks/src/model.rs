@@ -140,10 +140,10 @@ pub fn parse_verdict(text: &str) -> Result<Verdict, VerdictError> {
             candidates.push(rest[..end].trim());
         }
     }
-    if let (Some(open), Some(close)) = (trimmed.find('{'), trimmed.rfind('}')) {
-        if open < close {
-            candidates.push(&trimmed[open..=close]);
-        }
+    if let (Some(open), Some(close)) = (trimmed.find('{'), trimmed.rfind('}'))
+        && open < close
+    {
+        candidates.push(&trimmed[open..=close]);
     }
     let mut last_error = String::from("empty answer");
     for c in candidates {

@@ -210,9 +210,11 @@ pub enum OutputError {
 /// # Errors
 /// See [`OutputError`]; the messages name the line/column or field.
 pub fn parse_output(event: HookEvent, text: &str) -> Result<HookOutput, OutputError> {
+    // serde_json says column 0 at the very start (empty text); positions
+    // here are 1-based.
     let value: Value = serde_json::from_str(text).map_err(|e| OutputError::Json {
-        line: e.line(),
-        column: e.column(),
+        line: e.line().max(1),
+        column: e.column().max(1),
         message: strip_position(&e.to_string()),
     })?;
     from_value(event, value)
@@ -310,6 +312,22 @@ mod tests {
                 OutputError::Json {
                     line: 2,
                     column: 3,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn empty_output_is_an_error_at_line_one_column_one() {
+        let err = parse_output(HookEvent::Stop, "").unwrap_err();
+        assert!(
+            matches!(
+                err,
+                OutputError::Json {
+                    line: 1,
+                    column: 1,
                     ..
                 }
             ),

@@ -334,13 +334,13 @@ fn parse_hook(
             }
         }
     };
-    if let Some(summary) = &raw.rewake_summary {
-        if summary.chars().count() > MAX_REWAKE_SUMMARY {
-            return Err((
-                format!("{path}.rewakeSummary"),
-                format!("at most {MAX_REWAKE_SUMMARY} characters"),
-            ));
-        }
+    if let Some(summary) = &raw.rewake_summary
+        && summary.chars().count() > MAX_REWAKE_SUMMARY
+    {
+        return Err((
+            format!("{path}.rewakeSummary"),
+            format!("at most {MAX_REWAKE_SUMMARY} characters"),
+        ));
     }
     let mode = if raw.async_rewake == Some(true) {
         Mode::BackgroundRewake
