@@ -45,6 +45,7 @@
 //! # }
 //! ```
 
+mod bash;
 mod builtin;
 mod diff;
 mod edit;
@@ -57,10 +58,17 @@ mod notebook;
 mod notebook_edit;
 mod read;
 mod replace;
+mod task_output;
+mod task_stop;
 mod text;
 mod todo_write;
+mod web_fetch;
 mod write;
 
+pub use bash::{
+    BackgroundTasks, BashInput, BashTool, DEFAULT_BASH_TIMEOUT_MS, MAX_BASH_TIMEOUT_MS,
+    MAX_OUTPUT_CHARS, StopError, TASK_BUFFER_BYTES, TaskExit, TaskSnapshot, TaskStatus,
+};
 pub use builtin::{BuiltinOptions, Extensions, builtin_tools};
 pub use diff::unified_diff;
 pub use edit::{EditInput, EditTool};
@@ -75,11 +83,17 @@ pub use read::{
     DEFAULT_READ_LIMIT, MAX_IMAGE_BYTES, MAX_LINE_CHARS, MAX_WHOLE_READ_BYTES, ReadInput, ReadTool,
 };
 pub use replace::{ReplaceError, ReplaceMode, Replaced, replace};
+pub use task_output::{DEFAULT_TASK_OUTPUT_WAIT_MS, TaskOutputInput, TaskOutputTool};
+pub use task_stop::{TaskStopInput, TaskStopTool};
 pub use text::{
     DecodeError, DecodedText, LineEnding, TextEncoding, decode, detect_line_ending, encode,
     lf_to_crlf, with_line_ending,
 };
 pub use todo_write::{
     TodoInputItem, TodoItem, TodoList, TodoPriority, TodoStatus, TodoWriteInput, TodoWriteTool,
+};
+pub use web_fetch::{
+    CACHE_TTL, PageRequest, PageSummarizer, SummarizeError, WebFetchInput, WebFetchLimits,
+    WebFetchTool,
 };
 pub use write::{WriteInput, WriteTool};

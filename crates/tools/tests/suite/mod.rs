@@ -1,3 +1,5 @@
+mod bash;
+mod bash_background;
 mod common;
 mod edit;
 mod edit_fixtures;
@@ -10,4 +12,5 @@ mod paths;
 mod read;
 mod schemas;
 mod todo;
+mod web_fetch;
 mod write;
