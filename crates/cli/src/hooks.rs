@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use ferrule_config::{DEFAULT_POLICY_PATH, LoadOptions, load};
 use ferrule_hooks::{
     BackgroundRun, CommonFields, Dispatcher, EventPayload, FolderTrust, HookEvent, HookInput,
-    HookRun, Outcome, Parsed, RunStatus, TrustReason, TrustStore,
+    HookRun, HookSource, Outcome, Parsed, RunStatus, TrustReason, TrustStore,
 };
 use serde_json::{Value, json};
 
@@ -51,6 +51,10 @@ struct TestArgs {
     /// Extra settings: a file or inline JSON, as for the agent.
     #[arg(long, value_name = "FILE|JSON")]
     settings: Option<String>,
+    /// A plugin directory whose `hooks/hooks.json` (or manifest hooks) fire
+    /// too (repeatable), as with the agent's `--plugin-dir`.
+    #[arg(long, value_name = "DIR")]
+    plugin_dir: Vec<PathBuf>,
     /// Behave as in a folder that is not trusted: project and local hooks
     /// are skipped (by default, like every non-interactive run, the
     /// directory is trusted for this run).
@@ -108,7 +112,32 @@ fn test(args: TestArgs) -> Result<ExitCode> {
             "not trusted: project and local hooks are skipped".to_owned(),
         ),
     };
-    let dispatcher = Dispatcher::builder(&cwd).settings(&loaded, trust).build();
+    let mut builder = Dispatcher::builder(&cwd).settings(&loaded, trust);
+    if !args.plugin_dir.is_empty() {
+        let mut memory = ferrule_memory::LoadOptions::new(&cwd);
+        for dir in &args.plugin_dir {
+            memory = memory.with_plugin_dir(here.join(dir));
+        }
+        let workspace = ferrule_memory::Workspace::load(&memory);
+        // The docs name QODER_PLUGIN_DATA but not where it lives; ferrule
+        // keeps it under the user directory, apart from the install root.
+        let data_root = opts
+            .resolved_user_dir()
+            .unwrap_or_else(|| cwd.join(".qoder"))
+            .join("plugins/data");
+        for plugin in &workspace.plugins {
+            if let Some(hooks) = &plugin.hooks {
+                let source = HookSource::plugin(
+                    &plugin.name,
+                    &plugin.root,
+                    data_root.join(&plugin.name),
+                    plugin.root.join("hooks/hooks.json"),
+                );
+                builder = builder.hooks(hooks, source);
+            }
+        }
+    }
+    let dispatcher = builder.build();
     let input = made_up_input(event, &cwd, args.tool.as_deref(), args.input.as_deref())?;
 
     let runtime = tokio::runtime::Builder::new_current_thread()

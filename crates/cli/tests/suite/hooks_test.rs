@@ -300,3 +300,28 @@ fn config_problems_are_printed_and_the_other_hooks_still_run() -> anyhow::Result
     assert!(String::from_utf8_lossy(&out.stdout).contains("    | ok"));
     Ok(())
 }
+
+#[test]
+fn plugin_hooks_run_with_the_plugin_directories() -> anyhow::Result<()> {
+    let p = Project::new(json!({}))?;
+    std::fs::create_dir_all(p.path("plugin/hooks"))?;
+    p.write(
+        "plugin/hooks/hooks.json",
+        &json!({"hooks": {"Stop": [{"hooks": [{"type": "command",
+            "command": "printf '%s|%s' \"$QODER_PLUGIN_ROOT\" \"$QODER_PLUGIN_DATA\""}]}]}}),
+    )?;
+    let plugin = p.path("plugin").display().to_string();
+    let got = p.json(&["Stop", "--plugin-dir", &plugin])?;
+    let data = p
+        .path("home/.qoder/plugins/data/plugin")
+        .display()
+        .to_string();
+    assert_eq!(got["runs"][0]["stdout"], json!(format!("{plugin}|{data}")));
+    assert_eq!(
+        got["runs"][0]["source"],
+        json!(format!(
+            "plugin plugin {plugin}/hooks/hooks.json hooks.Stop[0].hooks[0]"
+        ))
+    );
+    Ok(())
+}
