@@ -171,6 +171,15 @@ impl LoadedTranscript {
             };
         }
         order.reverse();
+        // A boundary whose parent link was kept still ends the history
+        // replayed to the model: only the newest compaction and what
+        // follows it count.
+        if let Some(cut) = order
+            .iter()
+            .rposition(|&i| links[i].entry.is_compact_boundary())
+        {
+            order.drain(..cut);
+        }
         let mut messages = Vec::new();
         let mut chain = Vec::with_capacity(order.len());
         for i in order {

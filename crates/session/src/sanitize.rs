@@ -5,9 +5,11 @@
 //! share one rule (`sdk-protocol.md` §13.3): every UTF-16 code unit outside
 //! `[0-9A-Za-z]` becomes `-`; a result longer than [`MAX_SANITIZED_LENGTH`]
 //! is cut to that many characters and gets `-` plus a hash of the *original*
-//! name. The hash is the 32-bit `h = h * 31 + unit` string hash the SDKs call
-//! `djb2Hash`/`simpleHash` (start 0, JavaScript `| 0` wrap-around), taken as
-//! an absolute value and written in base 36.
+//! name. The hash is DJB2 in its XOR form over UTF-16 code units — start at
+//! 5381, then `h = (h * 33) ^ unit` with 32-bit wrap-around, read as a signed
+//! 32-bit integer — whose absolute value is written in base 36. (This is
+//! what `qoder-agent-sdk`'s `_simple_hash` computes; the Claude SDKs use a
+//! different `h * 31 + unit` hash, so do not "fix" it to that.)
 
 use std::path::Path;
 
@@ -42,15 +44,12 @@ pub fn sanitize_path(name: &str) -> String {
     )
 }
 
-/// The SDKs' 32-bit string hash of `name` (over UTF-16 code units), as the
-/// base-36 digits of its absolute value.
+/// The CLI's signed 32-bit DJB2-XOR hash of `name` (over UTF-16 code
+/// units), as the base-36 digits of its absolute value.
 pub fn string_hash_base36(name: &str) -> String {
-    let mut hash: i32 = 0;
+    let mut hash: i32 = 5381;
     for unit in name.encode_utf16() {
-        hash = hash
-            .wrapping_shl(5)
-            .wrapping_sub(hash)
-            .wrapping_add(i32::from(unit));
+        hash = hash.wrapping_mul(33) ^ i32::from(unit);
     }
     to_base36(hash.unsigned_abs())
 }

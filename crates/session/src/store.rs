@@ -217,16 +217,32 @@ impl SessionStore {
         let path = self.transcript_path(cwd, &new_id);
         let mut transcript = Transcript::new(new_id.clone(), path, options.persistence, cwd_text);
         transcript.set_git_branch(git_branch(cwd));
-        // Copy the chain under the new id; entries of old formats without
-        // ids get ones, so the copy is a well-formed chain of its own.
+        // Copy the chain under the new id with fresh entry ids, as the
+        // SDK's `fork_session` does: each copy names its original in
+        // `forkedFrom`, and the copy is a well-formed chain of its own even
+        // when the source is an old format without ids.
+        let mut renamed: std::collections::HashMap<String, String> =
+            std::collections::HashMap::new();
         let mut parent: Option<String> = None;
         for original in &conversation.chain {
             let mut entry = original.clone();
+            let uuid = uuid::Uuid::new_v4().to_string();
+            if let Some(old) = &original.uuid {
+                renamed.insert(old.clone(), uuid.clone());
+                let mut forked_from = serde_json::Map::new();
+                forked_from.insert("sessionId".to_owned(), source_id.clone().into());
+                forked_from.insert("messageUuid".to_owned(), old.clone().into());
+                entry
+                    .extra
+                    .insert("forkedFrom".to_owned(), forked_from.into());
+            }
+            entry.uuid = Some(uuid.clone());
             entry.session_id = Some(new_id.clone());
-            let uuid = entry
-                .uuid
-                .get_or_insert_with(|| uuid::Uuid::new_v4().to_string())
-                .clone();
+            entry.is_sidechain = false;
+            entry.logical_parent_uuid = original
+                .logical_parent_uuid
+                .as_ref()
+                .and_then(|old| renamed.get(old).cloned());
             entry.parent_uuid = Some(if entry.is_compact_boundary() {
                 None
             } else {
