@@ -1,0 +1,3 @@
+//! Integration tests of ferrule-checkpoint on real files in temp dirs.
+
+mod suite;

@@ -1,0 +1,3 @@
+mod bash;
+mod rewind;
+mod support;
