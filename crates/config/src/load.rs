@@ -510,22 +510,23 @@ fn apply_layer_restrictions(layers: &mut [SettingsLayer]) {
                 .with_json_path("autoMode"),
             );
         }
-        if managed_only && l.scope != Scope::Policy {
-            if let Some(p) = &mut l.settings.permissions {
-                let had_rules = !(p.allow.is_empty() && p.deny.is_empty() && p.ask.is_empty());
-                p.allow.clear();
-                p.deny.clear();
-                p.ask.clear();
-                if had_rules {
-                    l.diagnostics.push(
-                        Diagnostic::new(
-                            &path,
-                            Severity::Warning,
-                            "ignored: policy settings set allowManagedPermissionRulesOnly",
-                        )
-                        .with_json_path("permissions"),
-                    );
-                }
+        if managed_only
+            && l.scope != Scope::Policy
+            && let Some(p) = &mut l.settings.permissions
+        {
+            let had_rules = !(p.allow.is_empty() && p.deny.is_empty() && p.ask.is_empty());
+            p.allow.clear();
+            p.deny.clear();
+            p.ask.clear();
+            if had_rules {
+                l.diagnostics.push(
+                    Diagnostic::new(
+                        &path,
+                        Severity::Warning,
+                        "ignored: policy settings set allowManagedPermissionRulesOnly",
+                    )
+                    .with_json_path("permissions"),
+                );
             }
         }
     }

@@ -124,10 +124,10 @@ impl MemoryLoader {
                 candidates.push((dir.join(name), Origin::Qoder));
             }
         }
-        if self.options.claude == crate::options::ClaudeFiles::Read {
-            if let Some(dir) = self.options.claude_user_dir() {
-                candidates.push((dir.join("CLAUDE.md"), Origin::Claude));
-            }
+        if self.options.claude == crate::options::ClaudeFiles::Read
+            && let Some(dir) = self.options.claude_user_dir()
+        {
+            candidates.push((dir.join("CLAUDE.md"), Origin::Claude));
         }
         for (path, origin) in candidates {
             self.load_top(
@@ -340,10 +340,10 @@ impl MemoryLoader {
     }
 
     fn resolve(&self, base: &Path, target: &str) -> PathBuf {
-        if let Some(rest) = target.strip_prefix("~/") {
-            if let Some(home) = &self.options.home {
-                return home.join(rest);
-            }
+        if let Some(rest) = target.strip_prefix("~/")
+            && let Some(home) = &self.options.home
+        {
+            return home.join(rest);
         }
         let path = Path::new(target);
         if path.is_absolute() {

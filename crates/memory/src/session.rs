@@ -145,10 +145,10 @@ impl SessionMemory {
                         &mut self.warnings,
                     );
                     for r in rules {
-                        if r.trigger == Trigger::AlwaysOn {
-                            if let Some(inj) = self.inject_rule(&r, InjectReason::AlwaysOnRule) {
-                                out.push(inj);
-                            }
+                        if r.trigger == Trigger::AlwaysOn
+                            && let Some(inj) = self.inject_rule(&r, InjectReason::AlwaysOnRule)
+                        {
+                            out.push(inj);
                         }
                         self.nested_rules.push(r);
                     }

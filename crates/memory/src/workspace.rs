@@ -82,10 +82,10 @@ fn config_dirs(
     claude: Option<PathBuf>,
 ) -> Vec<(PathBuf, Origin)> {
     let mut dirs = Vec::new();
-    if options.claude == ClaudeFiles::Read {
-        if let Some(c) = claude {
-            dirs.push((c, Origin::Claude));
-        }
+    if options.claude == ClaudeFiles::Read
+        && let Some(c) = claude
+    {
+        dirs.push((c, Origin::Claude));
     }
     if let Some(q) = qoder {
         dirs.push((q, Origin::Qoder));
@@ -526,15 +526,15 @@ fn resolve<T>(
         winners.insert(name.clone(), i);
     }
     for (i, (name, path)) in keys.iter().enumerate() {
-        if let Some(&w) = winners.get(name) {
-            if w != i {
-                shadowed.push(Shadowed {
-                    kind,
-                    name: name.clone(),
-                    path: path.clone(),
-                    by: keys[w].1.clone(),
-                });
-            }
+        if let Some(&w) = winners.get(name)
+            && w != i
+        {
+            shadowed.push(Shadowed {
+                kind,
+                name: name.clone(),
+                path: path.clone(),
+                by: keys[w].1.clone(),
+            });
         }
     }
     let mut active: Vec<(String, T)> = items
