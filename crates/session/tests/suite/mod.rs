@@ -5,6 +5,7 @@ mod fork;
 mod listing;
 mod load_errors;
 mod persistence;
+mod python_sdk;
 mod resume;
 mod roundtrip;
 mod sanitize;

@@ -1,0 +1,98 @@
+//! Optional interop checks against the real `qoder-agent-sdk` when an
+//! interpreter that can import it is available (`FERRULE_TEST_PYTHON`,
+//! default `python3`). Nothing is installed by the tests; without the SDK
+//! each test returns early and says so on stderr.
+
+use std::path::Path;
+use std::process::Command;
+
+use ferrule_protocol::Message;
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+
+use super::{Env, reply};
+
+/// Run `script` with the SDK's user directory set to `home` (on the child
+/// only); `None` when the SDK is not importable.
+fn run_python(home: &Path, script: &str, args: &[&Path]) -> Option<String> {
+    let python = std::env::var("FERRULE_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let probe = Command::new(&python)
+        .args(["-c", "import qoder_agent_sdk"])
+        .output()
+        .ok()?;
+    if !probe.status.success() {
+        eprintln!("skipped: qoder-agent-sdk not importable by {python}");
+        return None;
+    }
+    let output = Command::new(&python)
+        .args(["-c", script])
+        .args(args)
+        .env("QODER_CONFIG_DIR", home)
+        .output()
+        .expect("run python");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Some(String::from_utf8(output.stdout).expect("utf-8 output"))
+}
+
+#[test]
+fn project_dir_equals_the_python_sdk() {
+    let env = Env::new();
+    let cwd = env
+        .cwd()
+        .join(format!("Ünïcode dir 😀 {}", "n".repeat(210)));
+    std::fs::create_dir(&cwd).unwrap();
+    let script = "import sys\nfrom qoder_agent_sdk._internal.sessions import project_key_for_directory as k\nprint(k(sys.argv[1]))";
+    let Some(theirs) = run_python(env.home.path(), script, &[&cwd]) else {
+        return;
+    };
+    assert_eq!(ferrule_session::project_dir_name(&cwd), theirs.trim_end());
+}
+
+#[test]
+fn python_sdk_lists_and_reads_our_transcripts() {
+    let env = Env::new();
+    let mut session = env.new_session();
+    session
+        .transcript
+        .append_user(&Message::user("hello sdk"))
+        .unwrap();
+    session
+        .transcript
+        .append_assistant(&reply("hello rust"))
+        .unwrap();
+    let id = session.transcript.session_id().to_owned();
+    env.store.rename(env.cwd(), &id, "Interop").unwrap();
+    env.store.tag(env.cwd(), &id, "checked").unwrap();
+
+    let script = r#"
+import json, sys
+from qoder_agent_sdk import list_sessions, get_session_messages
+d = sys.argv[1]
+infos = [{"id": s.session_id, "summary": s.summary, "title": s.custom_title,
+          "tag": getattr(s, "tag", None), "first": s.first_prompt}
+         for s in list_sessions(directory=d)]
+msgs = [{"type": m.type, "message": m.message}
+        for m in get_session_messages(infos[0]["id"], directory=d)] if infos else []
+print(json.dumps({"sessions": infos, "messages": msgs}))
+"#;
+    let Some(out) = run_python(env.home.path(), script, &[env.cwd()]) else {
+        return;
+    };
+    let got: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        got,
+        json!({
+            "sessions": [{"id": id, "summary": "Interop", "title": "Interop",
+                          "tag": "checked", "first": "hello sdk"}],
+            "messages": [
+                {"type": "user", "message": {"role": "user", "content": "hello sdk"}},
+                {"type": "assistant", "message": {"type": "message", "role": "assistant",
+                    "model": "scripted/test", "content": [{"type": "text", "text": "hello rust"}]}},
+            ]
+        })
+    );
+}
