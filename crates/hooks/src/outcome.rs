@@ -445,6 +445,63 @@ mod tests {
     }
 
     #[test]
+    fn watch_paths_are_kept_in_order_without_duplicates() {
+        let e = HookEvent::CwdChanged;
+        let a = r#"{"hookSpecificOutput":{"hookEventName":"CwdChanged","watchPaths":["/a","/b"]}}"#;
+        let b = r#"{"hookSpecificOutput":{"hookEventName":"CwdChanged","watchPaths":["/b","/c"],"additionalContext":"moved"}}"#;
+        let out = Outcome::merge(
+            e,
+            &[
+                run(e, Effect::Success, Some(a)),
+                run(e, Effect::Success, Some(b)),
+            ],
+        );
+        assert_eq!(
+            out.watch_paths,
+            vec!["/a".to_owned(), "/b".to_owned(), "/c".to_owned()]
+        );
+        assert_eq!(out.additional_context, vec!["moved".to_owned()]);
+    }
+
+    #[test]
+    fn an_elicitation_decline_wins_over_an_accept_and_exit_two_declines() {
+        let e = HookEvent::Elicitation;
+        let accept = r#"{"hookSpecificOutput":{"hookEventName":"Elicitation","action":"accept","content":{"x":1}}}"#;
+        let decline =
+            r#"{"hookSpecificOutput":{"hookEventName":"Elicitation","action":"decline"}}"#;
+        let out = Outcome::merge(
+            e,
+            &[
+                run(e, Effect::Success, Some(accept)),
+                run(e, Effect::Success, Some(decline)),
+            ],
+        );
+        assert_eq!(out.elicitation_action, Some(ElicitationAction::Decline));
+        assert_eq!(out.elicitation_content, None);
+        let out = Outcome::merge(e, &[run(e, Effect::Success, Some(accept))]);
+        assert_eq!(
+            (out.elicitation_action, out.elicitation_content),
+            (
+                Some(ElicitationAction::Accept),
+                Some(serde_json::json!({"x": 1}))
+            )
+        );
+        let out = Outcome::merge(e, &[run(e, Effect::Block("no".to_owned()), None)]);
+        assert_eq!(out.elicitation_action, Some(ElicitationAction::Decline));
+    }
+
+    #[test]
+    fn a_hook_specific_output_of_another_shape_is_ignored_for_the_event() {
+        // additionalContext is read for every event that documents it; a
+        // Stop output's clearContext does not leak into a PreToolUse.
+        let e = HookEvent::PermissionDenied;
+        let j = r#"{"hookSpecificOutput":{"hookEventName":"PermissionDenied","retry":true,"clearContext":true}}"#;
+        let out = Outcome::merge(e, &[run(e, Effect::Success, Some(j))]);
+        assert!(out.retry);
+        assert!(!out.clear_context);
+    }
+
+    #[test]
     fn errors_are_collected_and_do_not_block() {
         let e = HookEvent::PreToolUse;
         let out = Outcome::merge(e, &[run(e, Effect::Error("bad".to_owned()), None)]);

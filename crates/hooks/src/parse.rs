@@ -509,6 +509,31 @@ mod tests {
     }
 
     #[test]
+    fn once_is_honoured_only_for_session_scoped_sources() {
+        let value =
+            json!({"Stop": [{"hooks": [{"type": "command", "command": "a", "once": true}]}]});
+        let p = parse(value.clone());
+        assert!(!p.groups[0].1.hooks[0].once);
+        assert_eq!(
+            messages(&p),
+            vec!["warning: /p/.qoder/settings.json: hooks.Stop[0].hooks[0].once: `once` only applies to session-scoped hooks; this hook runs every time".to_owned()]
+        );
+        let session = Arc::new(HookSource::session("skill"));
+        let p = parse_hooks(&value, &session);
+        assert!(p.groups[0].1.hooks[0].once);
+        assert!(p.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn if_on_a_non_tool_event_is_ignored_with_a_warning() {
+        let p = parse(
+            json!({"Stop": [{"hooks": [{"type": "command", "command": "a", "if": "Bash"}]}]}),
+        );
+        assert!(p.groups[0].1.hooks[0].condition.is_none());
+        assert_eq!(p.diagnostics.len(), 1);
+    }
+
+    #[test]
     fn hook_async_overrides_group_async_and_rewake_wins() {
         let p = parse(json!({"PostToolUse": [{"async": true, "hooks": [
             {"type": "command", "command": "a"},
