@@ -5,6 +5,7 @@ use std::sync::Arc;
 use ferrule_search::SearchEngine;
 use ferrule_tool::Tool;
 
+use crate::{BackgroundTasks, BashTool, TaskOutputTool, TaskStopTool, WebFetchTool};
 use crate::{
     EditTool, GlobTool, GrepTool, LsTool, MultiEditTool, NotebookEditTool, ReadTool, TodoList,
     TodoWriteTool, WriteTool,
@@ -37,6 +38,13 @@ pub struct BuiltinOptions {
     /// The warm search engine `Glob` and `Grep` use (share it across sessions of one
     /// process so the cache serves them all).
     pub search: Arc<SearchEngine>,
+    /// The session's background shells, shared by `Bash`, `TaskOutput` and
+    /// `TaskStop` (keep a clone to poll exit notices; the tasks are killed
+    /// when the last clone goes).
+    pub background: BackgroundTasks,
+    /// The `WebFetch` tool (set a summarizer or limits on it; clones share
+    /// the page cache).
+    pub web_fetch: WebFetchTool,
 }
 
 impl BuiltinOptions {
@@ -57,6 +65,19 @@ impl BuiltinOptions {
         self.search = search;
         self
     }
+
+    /// Sets the background-shell registry `Bash`, `TaskOutput` and
+    /// `TaskStop` share.
+    pub fn background(mut self, background: BackgroundTasks) -> Self {
+        self.background = background;
+        self
+    }
+
+    /// Sets the `WebFetch` tool.
+    pub fn web_fetch(mut self, web_fetch: WebFetchTool) -> Self {
+        self.web_fetch = web_fetch;
+        self
+    }
 }
 
 /// The built-in tools, in the order the model sees them.
@@ -73,7 +94,11 @@ pub fn builtin_tools(options: &BuiltinOptions) -> Vec<Arc<dyn Tool>> {
         Extensions::Include => tools.push(Arc::new(LsTool)),
         Extensions::QoderOnly => {}
     }
+    tools.push(Arc::new(BashTool::new(options.background.clone())));
+    tools.push(Arc::new(options.web_fetch.clone()));
     tools.push(Arc::new(NotebookEditTool));
+    tools.push(Arc::new(TaskOutputTool::new(options.background.clone())));
+    tools.push(Arc::new(TaskStopTool::new(options.background.clone())));
     tools.push(Arc::new(TodoWriteTool::new(options.todos.clone())));
     tools
 }

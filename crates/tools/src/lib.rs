@@ -1,4 +1,5 @@
-//! The built-in tools: `Read`, `Write`, `Edit`, `Glob`, `Grep`,
+//! The built-in tools: `Read`, `Write`, `Edit`, `Glob`, `Grep`, `Bash` (with
+//! `TaskOutput` and `TaskStop` for background shells), `WebFetch`,
 //! `NotebookEdit`, `TodoWrite`, and the ferrule extensions `MultiEdit` and
 //! `LS` (`cli-core.md` §2, A-13).
 //!
@@ -22,6 +23,24 @@
 //! - LS lists one level, not a tree, at most 1000 entries.
 //! - Glob and Grep show absolute paths and share one warm
 //!   `ferrule_search::SearchEngine`.
+//!
+//! - Bash runs `$SHELL -c` (bash, zsh or sh; else `bash`) in a new process
+//!   group per call; only the working directory carries over (tracked by an
+//!   `EXIT` trap, reset when it leaves the allowed directories). Timeout
+//!   120 s by default, clamped to 600 s; timeout and cancellation kill the
+//!   whole group (SIGTERM, SIGKILL 2 s later). Each stream is cut to 30000
+//!   characters in the middle. Exit code 1 of grep/rg/diff/cmp/test is
+//!   reported as "no match", not as a failure.
+//! - Background shells live in a [`BackgroundTasks`] registry per session;
+//!   `TaskOutput` returns everything kept so far (newest 1 MiB per stream),
+//!   not only what is new; dropping the registry kills every task.
+//! - WebFetch upgrades `http://` to `https://` except on loopback hosts,
+//!   follows redirects only on the same host, reads at most 10 MiB, converts
+//!   HTML with `htmd`, caches pages for 15 minutes. Without a
+//!   [`PageSummarizer`] the page itself (first 30000 characters) is the
+//!   result.
+//! - WebSearch is not shipped: the reference documents its input and output
+//!   but no search backend to call.
 //!
 //! ```
 //! use ferrule_tool::{ToolContext, ToolRegistry};

@@ -15,9 +15,8 @@ use crate::bash::{BackgroundTasks, MAX_BASH_TIMEOUT_MS, TaskSnapshot, TaskStatus
 pub const DEFAULT_TASK_OUTPUT_WAIT_MS: u64 = 30_000;
 
 /// Input of `TaskOutput`.
-///
-/// Unknown fields are ignored: the SDK's `TaskOutputInput` type carries an
-/// `output` field that has no meaning for reading a task.
+// Unknown fields are ignored: the SDK's `TaskOutputInput` type carries an
+// `output` field that has no meaning for reading a task.
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct TaskOutputInput {
     /// The id Bash returned for the background command.

@@ -331,7 +331,7 @@ impl BackgroundTasks {
     }
 
     /// Stops a running task: SIGTERM to its process group, SIGKILL after
-    /// [`KILL_GRACE`] if it is still there. Returns its final status.
+    /// two seconds if it is still there. Returns its final status.
     pub async fn stop(&self, task_id: &str) -> Result<TaskStatus, StopError> {
         let task = self
             .task(task_id)

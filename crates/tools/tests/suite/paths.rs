@@ -129,7 +129,11 @@ fn only_reading_tools_declare_themselves_read_only() {
             ("Glob", true),
             ("Grep", true),
             ("LS", true),
+            ("Bash", false),
+            ("WebFetch", true),
             ("NotebookEdit", false),
+            ("TaskOutput", true),
+            ("TaskStop", false),
             ("TodoWrite", false),
         ]
     );

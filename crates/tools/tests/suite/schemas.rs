@@ -73,6 +73,18 @@ fn schemas_use_the_reference_field_names() {
         ),
         ("LS", vec!["path", "ignore"], vec!["path"]),
         (
+            "Bash",
+            vec![
+                "command",
+                "description",
+                "timeout",
+                "run_in_background",
+                "dir_path",
+            ],
+            vec!["command"],
+        ),
+        ("WebFetch", vec!["url", "prompt"], vec!["url", "prompt"]),
+        (
             "NotebookEdit",
             vec![
                 "notebook_path",
@@ -83,6 +95,12 @@ fn schemas_use_the_reference_field_names() {
             ],
             vec!["notebook_path", "new_source"],
         ),
+        (
+            "TaskOutput",
+            vec!["task_id", "block", "timeout"],
+            vec!["task_id"],
+        ),
+        ("TaskStop", vec!["task_id", "reason"], vec!["task_id"]),
         ("TodoWrite", vec!["todos"], vec!["todos"]),
     ];
     let actual: Vec<(String, Vec<String>, Vec<String>)> = session
@@ -129,7 +147,11 @@ fn default_set_leaves_out_the_extensions() {
             "Edit",
             "Glob",
             "Grep",
+            "Bash",
+            "WebFetch",
             "NotebookEdit",
+            "TaskOutput",
+            "TaskStop",
             "TodoWrite"
         ]
     );
