@@ -54,6 +54,7 @@ pub struct DispatcherBuilder {
     groups: Vec<Vec<HookGroup>>,
     diagnostics: Vec<Diagnostic>,
     skipped: Vec<SkippedSource>,
+    stamps: Vec<(PathBuf, Option<FileStamp>)>,
     env: BTreeMap<String, String>,
     prompt: Option<Arc<dyn PromptRunner>>,
     agent: Option<Arc<dyn AgentRunner>>,
@@ -69,6 +70,7 @@ impl DispatcherBuilder {
             groups: (0..HookEvent::COUNT).map(|_| Vec::new()).collect(),
             diagnostics: Vec::new(),
             skipped: Vec::new(),
+            stamps: Vec::new(),
             env: BTreeMap::new(),
             prompt: None,
             agent: None,
@@ -100,6 +102,13 @@ impl DispatcherBuilder {
     /// command hooks (a higher layer's value wins).
     pub fn settings(mut self, loaded: &LoadedSettings, trust: FolderTrust) -> Self {
         for layer in &loaded.layers {
+            // Every settings file, present or not, is watched: creating,
+            // editing or deleting one makes the hooks stale.
+            if let Some(path) = &layer.path
+                && path.is_absolute()
+            {
+                self.stamps.push((path.clone(), FileStamp::of(path)));
+            }
             if layer.status != LayerStatus::Loaded {
                 continue;
             }
@@ -196,7 +205,25 @@ impl DispatcherBuilder {
             }),
             diagnostics: self.diagnostics,
             skipped: self.skipped,
+            stamps: self.stamps,
         }
+    }
+}
+
+/// What a settings file looked like when the hooks were loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> Option<Self> {
+        let meta = std::fs::metadata(path).ok()?;
+        Some(Self {
+            modified: meta.modified().ok(),
+            len: meta.len(),
+        })
     }
 }
 
@@ -225,6 +252,7 @@ pub struct Dispatcher {
     inner: Arc<Inner>,
     diagnostics: Vec<Diagnostic>,
     skipped: Vec<SkippedSource>,
+    stamps: Vec<(PathBuf, Option<FileStamp>)>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -281,6 +309,16 @@ impl Dispatcher {
     /// Problems found in the configuration, each naming file and JSON path.
     pub fn diagnostics(&self) -> &[Diagnostic] {
         &self.diagnostics
+    }
+
+    /// Whether a settings file read by [`DispatcherBuilder::settings`] was
+    /// created, changed or deleted since: edits to hook configuration take
+    /// effect without a restart (cli-core.md §5.1), so the host reloads the
+    /// settings and builds a new dispatcher when this says so.
+    pub fn is_stale(&self) -> bool {
+        self.stamps
+            .iter()
+            .any(|(path, stamp)| &FileStamp::of(path) != stamp)
     }
 
     /// Sources whose hooks do not run (untrusted folder).

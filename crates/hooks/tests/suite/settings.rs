@@ -192,3 +192,27 @@ async fn a_policy_config_change_cannot_be_blocked() -> Result<()> {
     assert!(!out.outcome.is_blocked());
     Ok(())
 }
+
+#[test]
+fn editing_or_creating_a_settings_file_makes_the_dispatcher_stale() -> Result<()> {
+    let (_root, opts) =
+        project(json!({"Stop": [{"hooks": [{"type": "command", "command": "a"}]}]}))?;
+    let d = Dispatcher::builder(&opts.cwd)
+        .settings(&load(&opts), FolderTrust::Trusted)
+        .build();
+    assert!(!d.is_stale());
+    // A new local settings file (missing at load) is noticed.
+    std::fs::write(opts.cwd.join(".qoder/settings.local.json"), "{}")?;
+    assert!(d.is_stale());
+    let d = Dispatcher::builder(&opts.cwd)
+        .settings(&load(&opts), FolderTrust::Trusted)
+        .build();
+    assert!(!d.is_stale());
+    // So is an edit that changes the size.
+    std::fs::write(
+        opts.cwd.join(".qoder/settings.json"),
+        json!({"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "a longer command"}]}]}}).to_string(),
+    )?;
+    assert!(d.is_stale());
+    Ok(())
+}
