@@ -196,7 +196,7 @@ impl DispatcherBuilder {
                 groups: self.groups,
                 project_dir: self.project_dir,
                 env: self.env,
-                http: reqwest::Client::new(),
+                http: std::sync::OnceLock::new(),
                 prompt: self.prompt,
                 agent: self.agent,
                 callbacks: self.callbacks,
@@ -238,7 +238,8 @@ struct Inner {
     groups: Vec<Vec<HookGroup>>,
     project_dir: PathBuf,
     env: BTreeMap<String, String>,
-    http: reqwest::Client,
+    /// Built on the first http hook (building loads the TLS roots).
+    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
     prompt: Option<Arc<dyn PromptRunner>>,
     agent: Option<Arc<dyn AgentRunner>>,
     callbacks: Option<Arc<dyn CallbackHost>>,
@@ -552,16 +553,20 @@ async fn run_one(
             (raw, p, e)
         }
         HookKind::Http(hook) => {
-            let raw = run_http(
-                &inner.http,
-                hook,
-                body.as_bytes().to_vec(),
-                &inner.env,
-                timeout,
-            )
-            .await;
-            let (p, e) = interpret(event, &raw);
-            (raw, p, e)
+            let client = inner.http.get_or_init(|| {
+                reqwest::Client::builder()
+                    .build()
+                    .map_err(|e| format!("cannot create the HTTP client: {e}"))
+            });
+            match client {
+                Err(e) => unavailable(event, e),
+                Ok(client) => {
+                    let body = body.as_bytes().to_vec();
+                    let raw = run_http(client, hook, body, &inner.env, timeout).await;
+                    let (p, e) = interpret(event, &raw);
+                    (raw, p, e)
+                }
+            }
         }
         HookKind::Prompt(hook) => match &inner.prompt {
             None => unavailable(event, "prompt hooks need a model, and none is configured"),
