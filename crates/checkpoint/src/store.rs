@@ -155,7 +155,9 @@ impl CheckpointStore {
 
     /// Records every file under `root` that the ignore rules let through
     /// (see [`crate::workspace`]), reading only files new or changed since
-    /// the last record of the same root.
+    /// the last record of the same root. The root is resolved to its real
+    /// path; file tools' paths should be given resolved too, so that both
+    /// kinds of record name a file the same way.
     ///
     /// # Errors
     /// When `root` is not an absolute UTF-8 path to a directory, the previous
@@ -165,13 +167,18 @@ impl CheckpointStore {
         id: &str,
         root: &Path,
     ) -> Result<WorkspaceRecordSummary, CheckpointError> {
-        let key = path_key(root)?;
+        path_key(root)?;
         if !root.is_dir() {
             return Err(CheckpointError::Walk {
                 root: root.to_path_buf(),
                 message: "not a directory".to_owned(),
             });
         }
+        // The real path, so records of one workspace share one key and the
+        // store's own directory is recognized inside it.
+        let root = &fs::canonicalize(root)
+            .map_err(|source| CheckpointError::io("resolve", root, source))?;
+        let key = path_key(root)?;
         self.begin_message(id)?;
         if !self.latest_manifest.contains_key(&key) {
             let latest = self.records.iter().rev().find_map(|record| match record {

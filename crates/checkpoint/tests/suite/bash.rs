@@ -155,3 +155,27 @@ fn file_tool_and_shell_changes_in_one_message_rewind_together() -> anyhow::Resul
     assert_eq!(session.tree()?, before);
     Ok(())
 }
+
+#[test]
+fn store_inside_the_workspace_is_not_recorded_or_rewound() -> anyhow::Result<()> {
+    let session = Session::new()?;
+    populate(&session)?;
+    let mut store = ferrule_checkpoint::CheckpointStore::open(session.path("state/checkpoints"))?;
+    let first = store.record_workspace("m1", &session.root)?;
+    assert_eq!(
+        first,
+        WorkspaceRecordSummary {
+            files: 4,
+            hashed: 4
+        }
+    );
+    sh(&session, "echo changed > keep.txt")?;
+    store.record_workspace("m1", &session.root)?;
+    let report = store.try_rewind("m1", RewindOptions::default())?;
+    assert_eq!(
+        report.files_changed,
+        vec![session.path("keep.txt").to_string_lossy().into_owned()]
+    );
+    assert!(session.path("state/checkpoints/index.jsonl").is_file());
+    Ok(())
+}
