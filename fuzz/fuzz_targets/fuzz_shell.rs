@@ -25,9 +25,11 @@ fuzz_target!(|data: &[u8]| {
     assert!(analysis.occurrences.iter().any(|o| o == trimmed));
     for segment in &analysis.segments {
         assert!(analysis.occurrences.contains(&segment.text));
-        if analysis.segments.len() > 0 && segment.command.is_some() {
-            assert!(segment.command.is_some_and(|i| i < analysis.commands.len()));
-        }
+        assert!(segment.command.is_none_or(|i| i < analysis.commands.len()));
+        assert!(
+            trimmed.contains(segment.text.as_str()) || analysis.nested,
+            "{line:?}: {segment:?}"
+        );
     }
     for command in &analysis.commands {
         assert_eq!(command.words.len(), command.word_starts.len());
