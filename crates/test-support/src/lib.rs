@@ -22,8 +22,10 @@
 //! ```
 //!
 //! The `openai` and `anthropic` modules build replies: whole answers
-//! (`text_reply`, `tool_calls_reply`) and the single stream frames they are
-//! made of, for tests that need an unusual stream.
+//! (`text_reply`, and `openai::tool_calls_reply` / `anthropic::tool_use_reply`)
+//! and the single stream frames they are made of, for tests that need an
+//! unusual stream. [`Reply`] adds statuses, `Retry-After`, delays between
+//! frames and stalls.
 
 pub mod anthropic;
 mod model_server;

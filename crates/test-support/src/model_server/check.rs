@@ -220,3 +220,78 @@ fn check_anthropic(request: &RecordedRequest) -> Vec<String> {
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    fn anthropic_request(body: Value) -> RecordedRequest {
+        RecordedRequest {
+            method: "POST".into(),
+            path: "/v1/messages".into(),
+            headers: BTreeMap::from([
+                ("x-api-key".to_owned(), "k".to_owned()),
+                ("anthropic-version".to_owned(), "2023-06-01".to_owned()),
+            ]),
+            body,
+        }
+    }
+
+    #[test]
+    fn anthropic_tool_results_must_answer_the_previous_message() {
+        let body = json!({
+            "model": "m", "max_tokens": 10,
+            "messages": [
+                {"role": "user", "content": "go"},
+                {"role": "assistant", "content": [{"type": "tool_use", "id": "a", "name": "LS", "input": {}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "b", "content": "x"}]}
+            ]
+        });
+        assert_eq!(
+            check_request(Flavor::Anthropic, &anthropic_request(body)),
+            vec![
+                "messages[2]: tool_result for `b`, which the previous assistant message did not call".to_owned(),
+                "messages[2]: tool_use `a` of the previous message has no tool_result".to_owned(),
+            ]
+        );
+    }
+
+    #[test]
+    fn anthropic_requires_headers_and_max_tokens() {
+        let mut request = anthropic_request(
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}),
+        );
+        request.headers.clear();
+        assert_eq!(
+            check_request(Flavor::Anthropic, &request),
+            vec![
+                "header `x-api-key` is missing".to_owned(),
+                "header `anthropic-version` is missing".to_owned(),
+                "`max_tokens` is required".to_owned(),
+            ]
+        );
+    }
+
+    #[test]
+    fn openai_unanswered_calls_and_bad_arguments_are_flagged() {
+        let body = json!({
+            "model": "m",
+            "messages": [
+                {"role": "user", "content": "go"},
+                {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "a", "type": "function", "function": {"name": "LS", "arguments": "{"}}
+                ]},
+                {"role": "user", "content": "and?"}
+            ]
+        });
+        assert_eq!(
+            check_openai(&body),
+            vec![
+                "messages[1].tool_calls[0]: `function.arguments` is not a JSON object text".to_owned(),
+                "messages[2]: tool calls [\"a\"] of the previous assistant message have no `tool` message".to_owned(),
+            ]
+        );
+    }
+}
