@@ -9,24 +9,28 @@
 //! [`ControlSuccess`] keeps it as a JSON object; [`ControlSuccess::parse`]
 //! turns it into the typed response the caller expects.
 
+mod cli_request;
 mod envelope;
 mod request;
 mod response;
 
+pub use cli_request::{
+    CallbackRequest, CanUseToolRequest, ElicitationRequest, FetchJobTokenRequest,
+    FetchServiceAccountTokenRequest, GetModelPolicyRequest, HookCallbackRequest, McpMessageRequest,
+    McpOauthRequiredRequest,
+};
 pub use envelope::{
     ControlCancelRequest, ControlError, ControlRequestEnvelope, ControlResponse,
     ControlResponseEnvelope, ControlSuccess,
 };
 pub use request::{
-    AgentDefinition, ApplyFlagSettingsRequest, BackgroundTasksRequest, CallbackRequest,
-    CanUseToolRequest, CancelAsyncMessageRequest, ControlRequest, ElicitationRequest, EmptyRequest,
-    FetchJobTokenRequest, FetchServiceAccountTokenRequest, GetModelPolicyRequest,
-    HookCallbackRequest, HookMatcherConfig, InitializeRequest, InterruptRequest,
-    McpAuthenticateRequest, McpInjectTokenRequest, McpMessageRequest, McpOauthCallbackUrlRequest,
-    McpOauthRequiredRequest, McpServerNameRequest, McpSetServersRequest, McpToggleRequest,
-    McpToken, RewindFilesRequest, RewindRequest, SeedReadStateRequest, SetGoalRequest,
-    SetModelRequest, SetPermissionModeRequest, SetPlanModeRequest, SetProxyRequest,
-    SideQuestionExchange, SideQuestionRequest, StopTaskRequest,
+    AgentDefinition, ApplyFlagSettingsRequest, BackgroundTasksRequest, CancelAsyncMessageRequest,
+    ControlRequest, EmptyRequest, HookMatcherConfig, InitializeRequest, InterruptRequest,
+    McpAuthenticateRequest, McpInjectTokenRequest, McpOauthCallbackUrlRequest,
+    McpServerNameRequest, McpSetServersRequest, McpToggleRequest, McpToken, RewindFilesRequest,
+    RewindRequest, SeedReadStateRequest, SetGoalRequest, SetModelRequest, SetPermissionModeRequest,
+    SetPlanModeRequest, SetProxyRequest, SideQuestionExchange, SideQuestionRequest,
+    StopTaskRequest,
 };
 pub use response::{
     AgentInfo, BackgroundTasksResponse, CancelAsyncMessageResponse, ClearGoalResponse, CustomModel,
