@@ -112,7 +112,7 @@ pub use todo_write::{
     TodoInputItem, TodoItem, TodoList, TodoPriority, TodoStatus, TodoWriteInput, TodoWriteTool,
 };
 pub use web_fetch::{
-    CACHE_TTL, PageRequest, PageSummarizer, SummarizeError, WebFetchInput, WebFetchLimits,
-    WebFetchTool,
+    CACHE_TTL, PageContent, PageRequest, PageSummarizer, SummarizeError, WebFetchInput,
+    WebFetchLimits, WebFetchTool, page_content,
 };
 pub use write::{WriteInput, WriteTool};

@@ -18,7 +18,7 @@ use url::{Host, Url};
 
 pub use cache::CACHE_TTL;
 use cache::{CachedPage, PageCache};
-use page::PageText;
+pub use page::{PageContent, page_content};
 
 /// Input of `WebFetch`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -198,9 +198,9 @@ impl WebFetchTool {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned);
             let (body, truncated_body) = self.read_body(response, &current).await?;
-            let text = match page::to_text(content_type.as_deref(), &body) {
-                PageText::Text(text) => text,
-                PageText::Binary(message) => {
+            let text = match page_content(content_type.as_deref(), &body) {
+                PageContent::Text(text) => text,
+                PageContent::Binary(message) => {
                     return Err(ToolError::respond(format!("{current}: {message}")));
                 }
             };

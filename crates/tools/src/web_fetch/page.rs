@@ -1,18 +1,20 @@
 //! Turning a fetched body into text for the model: HTML to Markdown, other
 //! text as is, binary refused.
 
-/// What a body turned into.
+/// What a fetched body turned into for the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PageText {
+pub enum PageContent {
     /// Markdown converted from HTML, or the text itself.
     Text(String),
     /// Not text; the message says what it was.
     Binary(String),
 }
 
-/// Converts `body` according to its `Content-Type` (or, without one, what
-/// it looks like).
-pub(crate) fn to_text(content_type: Option<&str>, body: &[u8]) -> PageText {
+/// Converts a response body according to its `Content-Type` (or, without
+/// one, what it looks like): HTML and XHTML become Markdown (scripts, styles
+/// and other non-content elements dropped), text types are returned as is
+/// (invalid UTF-8 replaced), anything else is [`PageContent::Binary`].
+pub fn page_content(content_type: Option<&str>, body: &[u8]) -> PageContent {
     let mime = content_type
         .and_then(|value| value.split(';').next())
         .map(|value| value.trim().to_ascii_lowercase());
@@ -20,14 +22,14 @@ pub(crate) fn to_text(content_type: Option<&str>, body: &[u8]) -> PageText {
         Some("text/html" | "application/xhtml+xml") => Kind::Html,
         Some(mime) if is_text_mime(mime) => Kind::Text,
         Some(mime) => {
-            return PageText::Binary(format!(
+            return PageContent::Binary(format!(
                 "the response is {mime} ({} bytes), which is not text; WebFetch reads HTML and \
                  text only",
                 body.len()
             ));
         }
         None if looks_binary(body) => {
-            return PageText::Binary(format!(
+            return PageContent::Binary(format!(
                 "the response has no Content-Type and {} bytes of binary data; WebFetch reads \
                  HTML and text only",
                 body.len()
@@ -38,8 +40,8 @@ pub(crate) fn to_text(content_type: Option<&str>, body: &[u8]) -> PageText {
     };
     let text = String::from_utf8_lossy(body);
     match kind {
-        Kind::Html => PageText::Text(html_to_markdown(&text)),
-        Kind::Text => PageText::Text(text.into_owned()),
+        Kind::Html => PageContent::Text(html_to_markdown(&text)),
+        Kind::Text => PageContent::Text(text.into_owned()),
     }
 }
 
@@ -108,24 +110,24 @@ mod tests {
     fn html_becomes_markdown_without_scripts() {
         let html = b"<html><head><title>t</title><script>var x;</script></head><body><h1>Hi</h1><p>a <b>b</b></p></body></html>";
         assert_eq!(
-            to_text(Some("text/html; charset=utf-8"), html),
-            PageText::Text("# Hi\n\na **b**".to_owned())
+            page_content(Some("text/html; charset=utf-8"), html),
+            PageContent::Text("# Hi\n\na **b**".to_owned())
         );
     }
 
     #[test]
     fn json_is_text_and_png_is_binary() {
         assert_eq!(
-            to_text(Some("application/json"), b"{}"),
-            PageText::Text("{}".to_owned())
+            page_content(Some("application/json"), b"{}"),
+            PageContent::Text("{}".to_owned())
         );
         assert!(matches!(
-            to_text(Some("image/png"), b"\x89PNG"),
-            PageText::Binary(_)
+            page_content(Some("image/png"), b"\x89PNG"),
+            PageContent::Binary(_)
         ));
         assert!(matches!(
-            to_text(None, b"\x00\x01\x02"),
-            PageText::Binary(_)
+            page_content(None, b"\x00\x01\x02"),
+            PageContent::Binary(_)
         ));
     }
 }
