@@ -97,7 +97,7 @@ impl Segment {
             && let Some(&offset) = command.word_starts.get(start)
             && offset > 0
         {
-            texts.push(command.text[offset..].trim());
+            texts.extend(command.text.get(offset..).map(str::trim));
         }
         texts
     }
@@ -219,7 +219,7 @@ impl Walker {
             occurrences.push(command.text.trim().to_string());
             for &start in &command.starts {
                 if let Some(&offset) = command.word_starts.get(start) {
-                    occurrences.push(command.text[offset..].trim().to_string());
+                    occurrences.extend(command.text.get(offset..).map(|t| t.trim().to_string()));
                 }
                 let joined: Vec<&str> = command.words[start..].iter().map(Word::text).collect();
                 occurrences.push(joined.join(" "));
