@@ -227,6 +227,37 @@ async fn cancelling_the_call_kills_the_command_mid_run() {
 }
 
 #[tokio::test]
+async fn a_child_left_holding_the_output_is_killed_with_a_note() {
+    let shell = Shell::new();
+    let (text, structured) = shell
+        .run(json!({"command": "echo ready; sleep 300 & echo $! > child.pid"}))
+        .await;
+    assert_eq!(structured["exitCode"], json!(0));
+    assert_eq!(structured["interrupted"], json!(false));
+    assert_eq!(
+        text,
+        "ready\nProcesses the command left running still held its output and were killed; use \
+         run_in_background for servers and watchers."
+    );
+    assert!(wait_until_dead(read_pid(&shell.root().join("child.pid"))).await);
+}
+
+#[tokio::test]
+async fn a_child_with_its_output_redirected_may_outlive_the_command() {
+    let shell = Shell::new();
+    let (text, _) = shell
+        .run(json!({"command": "sleep 300 >/dev/null 2>&1 & echo $! > child.pid"}))
+        .await;
+    assert_eq!(text, "(no output)");
+    let child = read_pid(&shell.root().join("child.pid"));
+    assert!(!is_dead(child), "a detached child was killed");
+    std::process::Command::new("kill")
+        .arg(child.to_string())
+        .status()
+        .unwrap();
+}
+
+#[tokio::test]
 async fn huge_output_keeps_both_ends_and_says_how_much_was_cut() {
     let shell = Shell::new();
     let (_, structured) = shell.run(json!({"command": "seq 1 300000"})).await;
