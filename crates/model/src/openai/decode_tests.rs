@@ -170,3 +170,25 @@ fn non_json_data_names_the_line_and_text() {
     );
     assert!(error.to_string().contains("`{oops`"), "{error}");
 }
+
+#[test]
+fn finish_reasons_map_to_stop_reasons() {
+    let reasons: Vec<Option<StopReason>> = ["length", "content_filter", "stop", "weird"]
+        .into_iter()
+        .map(|reason| {
+            stop(&run(&[
+                json!({"choices": [{"delta": {"content": "x"}}]}),
+                json!({"choices": [{"delta": {}, "finish_reason": reason}]}),
+            ]))
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            Some(StopReason::MaxTokens),
+            Some(StopReason::Refusal),
+            Some(StopReason::EndTurn),
+            Some(StopReason::Other("weird".into())),
+        ]
+    );
+}

@@ -226,3 +226,28 @@ async fn a_recorded_session_replays_offline_with_the_same_events() -> Result<()>
     assert_eq!(replay.remaining_turns(), 0);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_recording_that_cannot_be_written_fails_the_response_naming_the_file() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let script = Script::parse(SCRIPT, "inline.json".as_ref())?;
+    let inner: Arc<dyn Model> = Arc::new(ScriptedModel::new("inline.json", script));
+    let path = dir.path().join("missing-dir").join("rec.json");
+    let recorder = Recorder::new(inner, &path);
+    let (events, error) = error_of(recorder.stream(request(), Default::default())).await;
+    assert!(
+        !events
+            .iter()
+            .any(|event| matches!(event, ModelEvent::Completed { .. })),
+        "the response is not reported complete: {events:?}"
+    );
+    assert!(matches!(error, ModelError::Record { .. }), "{error:?}");
+    assert!(
+        error.to_string().starts_with(&format!(
+            "cannot record model responses to {}",
+            path.display()
+        )),
+        "{error}"
+    );
+    Ok(())
+}
