@@ -75,7 +75,7 @@ impl IndexFile {
             Err(error) if error.kind() == io::ErrorKind::NotFound => String::new(),
             Err(source) => return Err(CheckpointError::io("read", &path, source)),
         };
-        let records = parse(&path, &text)?;
+        let records = parse_index(&path, &text)?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -111,7 +111,14 @@ impl IndexFile {
     }
 }
 
-fn parse(path: &Path, text: &str) -> Result<Vec<Record>, CheckpointError> {
+/// Parses the text of an index file (`path` only names it in errors). A last
+/// line without its newline that is not a record is dropped with a warning
+/// (a write cut short); any other bad line is [`CheckpointError::BadIndex`]
+/// with its 1-based line number.
+///
+/// # Errors
+/// As described.
+pub fn parse_index(path: &Path, text: &str) -> Result<Vec<Record>, CheckpointError> {
     let mut records = Vec::new();
     let complete = text.ends_with('\n');
     let lines: Vec<&str> = text.lines().collect();
