@@ -51,6 +51,12 @@ pub struct BashInput {
     /// the shell's current directory).
     #[serde(default)]
     pub dir_path: Option<String>,
+    /// The SDK's `BashInput` field asking to run outside the sandbox.
+    /// Accepted so SDK hosts can send it, and ignored: ferrule runs commands
+    /// without a sandbox, under the permission rules. Not advertised.
+    #[serde(default, rename = "dangerouslyDisableSandbox")]
+    #[schemars(skip)]
+    pub dangerously_disable_sandbox: Option<bool>,
 }
 
 /// The `Bash` tool of one session: it remembers the shell's working

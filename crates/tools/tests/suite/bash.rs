@@ -327,6 +327,17 @@ async fn bad_input_is_an_error_naming_the_field() {
 }
 
 #[tokio::test]
+async fn the_sdk_sandbox_flag_is_accepted_and_not_advertised() {
+    let shell = Shell::new();
+    let (text, _) = shell
+        .run(json!({"command": "echo ok", "dangerouslyDisableSandbox": true}))
+        .await;
+    assert_eq!(text, "ok");
+    let schema = Tool::input_schema(&shell.tool);
+    assert_eq!(schema["properties"].get("dangerouslyDisableSandbox"), None);
+}
+
+#[tokio::test]
 async fn the_permission_target_is_the_command_and_bash_is_not_read_only() {
     let shell = Shell::new();
     let targets = Tool::targets(&shell.tool, &json!({"command": "ls -la"}), &shell.ctx).unwrap();
