@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use ferrule_tool::{Tool, ToolContext, ToolError, ToolTarget};
-use ferrule_tools::{PageRequest, PageSummarizer, SummarizeError, WebFetchTool};
+use ferrule_tools::{PageRequest, PageSummarizer, SummarizeError, WebFetchLimits, WebFetchTool};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
@@ -89,6 +89,13 @@ impl Server {
                         [(header::CONTENT_TYPE, "image/png")],
                         vec![0x89_u8, b'P', b'N', b'G', 0, 1],
                     )
+                }),
+            )
+            .route(
+                "/stall",
+                get(|| async {
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    "late"
                 }),
             )
             .route(
@@ -332,4 +339,36 @@ async fn a_summarizer_answers_the_prompt_about_the_page() {
             server.url("/plain")
         )
     );
+}
+
+#[tokio::test]
+async fn a_stalled_server_hits_the_timeout() {
+    let server = Server::start().await;
+    let mut limits = WebFetchLimits::default();
+    limits.timeout = std::time::Duration::from_millis(300);
+    let tool = WebFetchTool::new().with_limits(limits);
+    let error = fetch(&tool, &server.url("/stall")).await.unwrap_err();
+    let message = error.message();
+    assert!(
+        message.starts_with(&format!("fetching {} failed: ", server.url("/stall")))
+            && message.contains("timed out"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn cancelling_the_call_stops_the_fetch() {
+    let server = Server::start().await;
+    let (_dir, ctx) = ctx();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let ctx = ctx.with_cancel_token(cancel.clone());
+    let tool = WebFetchTool::new();
+    let input = json!({"url": server.url("/stall"), "prompt": "p"});
+    let call = Tool::call(&tool, input, &ctx);
+    let canceller = async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        cancel.cancel();
+    };
+    let (result, ()) = tokio::join!(call, canceller);
+    assert_eq!(result.unwrap_err(), ToolError::cancelled("WebFetch"));
 }
