@@ -117,7 +117,8 @@ pub fn tracked(
                     let observation = match manifest.files.get(*relative) {
                         Some(entry) => Observation {
                             state: FileState::Present(entry.hash),
-                            stat: Some(entry.stat),
+                            // A racy entry's metadata does not prove its content.
+                            stat: (!entry.racy).then_some(entry.stat),
                         },
                         None => Observation {
                             state: FileState::Absent,
@@ -199,7 +200,14 @@ mod tests {
             ino: 1,
         };
         let before = Manifest {
-            files: BTreeMap::from([("gone".to_owned(), Entry { hash: a, stat })]),
+            files: BTreeMap::from([(
+                "gone".to_owned(),
+                Entry {
+                    hash: a,
+                    stat,
+                    racy: false,
+                },
+            )]),
         };
         let after = Manifest::default();
         let before_hash = ContentHash::of(b"before");

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +52,16 @@ pub struct Entry {
     pub hash: ContentHash,
     /// The metadata when it was hashed.
     pub stat: Stat,
+    /// The file was modified less than [`RACY_WINDOW_NS`] before the record
+    /// started: a write in the same timestamp tick could leave its metadata
+    /// unchanged, so the next record reads it again (git's "racily clean").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub racy: bool,
 }
+
+/// How recent a modification time makes an entry racy: file system
+/// timestamps advance in ticks (milliseconds on Linux, 2 s on FAT).
+pub const RACY_WINDOW_NS: i128 = 2_000_000_000;
 
 /// Every tracked file under a root, by path relative to the root ('/'-separated).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,11 +157,16 @@ pub fn record(
 ) -> Result<(Manifest, RecordStats), CheckpointError> {
     let mut manifest = Manifest::default();
     let mut stats = RecordStats::default();
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(i128::MAX, |since| {
+            since.as_nanos().try_into().unwrap_or(i128::MAX)
+        });
     for (relative, path, metadata) in walk(root, exclude)? {
         let stat = Stat::of(&metadata);
         let known = previous
             .and_then(|previous| previous.files.get(&relative))
-            .filter(|entry| entry.stat == stat);
+            .filter(|entry| entry.stat == stat && !entry.racy);
         let entry = match known {
             Some(entry) => *entry,
             None => {
@@ -167,7 +182,11 @@ pub fn record(
                 blobs.put_hashed(hash, &bytes)?;
                 // The metadata from before the read: a write during the read
                 // changes it, so the next record reads the file again.
-                Entry { hash, stat }
+                Entry {
+                    hash,
+                    stat,
+                    racy: stat.mtime_ns > started.saturating_sub(RACY_WINDOW_NS),
+                }
             }
         };
         manifest.files.insert(relative, entry);

@@ -2,6 +2,7 @@
 
 use std::fs;
 use std::process::Command;
+use std::time::{Duration, SystemTime};
 
 use ferrule_checkpoint::{RewindError, RewindOptions, WorkspaceRecordSummary};
 use pretty_assertions::assert_eq;
@@ -15,6 +16,27 @@ fn sh(session: &Session, script: &str) -> anyhow::Result<()> {
         .current_dir(&session.root)
         .status()?;
     anyhow::ensure!(status.success(), "sh -c {script:?} failed: {status}");
+    Ok(())
+}
+
+/// Sets the modification time of `files` (all files when empty) a minute
+/// back, so a record does not treat them as racily recent (modified in the
+/// record's timestamp tick). It changes their change time, so the next
+/// record reads them again.
+fn backdate(session: &Session, files: &[&str]) -> anyhow::Result<()> {
+    let past = SystemTime::now() - Duration::from_secs(60);
+    let all: Vec<String> = session.tree()?.into_keys().collect();
+    let files: Vec<&str> = if files.is_empty() {
+        all.iter().map(String::as_str).collect()
+    } else {
+        files.to_vec()
+    };
+    for relative in files {
+        fs::File::options()
+            .write(true)
+            .open(session.path(relative))?
+            .set_modified(past)?;
+    }
     Ok(())
 }
 
@@ -65,6 +87,7 @@ fn rewind_undoes_a_shell_command_that_modifies_creates_and_deletes() -> anyhow::
 fn second_record_reads_only_files_that_changed() -> anyhow::Result<()> {
     let session = Session::new()?;
     populate(&session)?;
+    backdate(&session, &[])?;
     let mut store = session.open()?;
     let first = store.record_workspace("m1", &session.root)?;
     // Hidden files (.gitignore) are skipped, as rg does.
@@ -84,6 +107,7 @@ fn second_record_reads_only_files_that_changed() -> anyhow::Result<()> {
         }
     );
     sh(&session, "echo changed >> modify.txt && echo x > added.txt")?;
+    backdate(&session, &["modify.txt", "added.txt"])?;
     let changed = store.record_workspace("m2", &session.root)?;
     assert_eq!(
         changed,
@@ -177,5 +201,38 @@ fn store_inside_the_workspace_is_not_recorded_or_rewound() -> anyhow::Result<()>
         vec![session.path("keep.txt").to_string_lossy().into_owned()]
     );
     assert!(session.path("state/checkpoints/index.jsonl").is_file());
+    Ok(())
+}
+
+#[test]
+fn file_modified_just_before_a_record_is_read_again_next_time() -> anyhow::Result<()> {
+    let session = Session::new()?;
+    populate(&session)?;
+    backdate(&session, &[])?;
+    let mut store = session.open()?;
+    store.record_workspace("m1", &session.root)?;
+    // Same size, and the same timestamp tick as the record for all we know.
+    fs::write(session.path("keep.txt"), "KEEP\n")?;
+    let racy = store.record_workspace("m1", &session.root)?;
+    assert_eq!(
+        racy,
+        WorkspaceRecordSummary {
+            files: 4,
+            hashed: 1
+        }
+    );
+    let again = store.record_workspace("m1", &session.root)?;
+    assert_eq!(again.hashed, 1, "still recent, so read again");
+    backdate(&session, &["keep.txt"])?;
+    // Backdating changes the metadata: one more read, then none.
+    store.record_workspace("m1", &session.root)?;
+    let settled = store.record_workspace("m1", &session.root)?;
+    assert_eq!(
+        settled,
+        WorkspaceRecordSummary {
+            files: 4,
+            hashed: 0
+        }
+    );
     Ok(())
 }
