@@ -71,6 +71,22 @@ pub struct Settings {
     /// The model (or tier, such as `auto` or `efficient`) to use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// ferrule extension: names standing for a `provider/model`, e.g.
+    /// `{"ultimate": "anthropic/claude-opus-4-1"}` (ARCHITECTURE.md, Models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_aliases: Option<BTreeMap<String, String>>,
+    /// ferrule extension: base URL of the OpenAI-compatible provider, used
+    /// when `OPENAI_BASE_URL` is unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openai_base_url: Option<String>,
+    /// ferrule extension: base URL of the Anthropic provider, used when
+    /// `ANTHROPIC_BASE_URL` is unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anthropic_base_url: Option<String>,
+    /// ferrule extension: price overrides by model-name prefix; each value is
+    /// validated by `ferrule-model` (its `Price` shape).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_prices: Option<Map<String, Value>>,
     /// Environment variables set for the session's tools and hooks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<BTreeMap<String, String>>,

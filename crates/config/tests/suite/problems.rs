@@ -86,6 +86,30 @@ fn unknown_keys_warn_and_are_kept_in_the_merge() {
 }
 
 #[test]
+fn model_keys_of_ferrule_model_are_known() {
+    let tree = Tree::new(&[(
+        "home/.qoder/settings.json",
+        r#"{"model": "fast", "modelAliases": {"fast": "openai/gpt-4.1-mini"},
+            "openaiBaseUrl": "http://127.0.0.1:9/v1", "anthropicBaseUrl": "http://127.0.0.1:9",
+            "modelPrices": {"gpt-4.1": {"input": 2.0, "output": 8.0}}}"#,
+    )]);
+    let loaded = load(&tree.options());
+    assert_eq!(loaded.diagnostics, vec![]);
+    assert_eq!(
+        loaded
+            .merged
+            .model_aliases
+            .as_ref()
+            .and_then(|a| a.get("fast")),
+        Some(&"openai/gpt-4.1-mini".to_owned())
+    );
+    assert_eq!(
+        loaded.merged.openai_base_url.as_deref(),
+        Some("http://127.0.0.1:9/v1")
+    );
+}
+
+#[test]
 fn invalid_utf8_is_an_error_with_position() {
     let tree = Tree::new(&[]);
     let path = tree.path("proj/.qoder/settings.json");
