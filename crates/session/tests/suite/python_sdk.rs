@@ -96,3 +96,50 @@ print(json.dumps({"sessions": infos, "messages": msgs}))
         })
     );
 }
+
+#[test]
+fn sdk_rename_tag_and_fork_of_our_session_read_back_here() {
+    let env = Env::new();
+    let mut session = env.new_session();
+    session
+        .transcript
+        .append_user(&Message::user("q1"))
+        .unwrap();
+    let a1 = session.transcript.append_assistant(&reply("a1")).unwrap();
+    session
+        .transcript
+        .append_user(&Message::user("q2"))
+        .unwrap();
+    let id = session.transcript.session_id().to_owned();
+    let a1_uuid = a1.uuid.unwrap();
+
+    let script = r#"
+import sys
+from qoder_agent_sdk._internal.session_mutations import rename_session, tag_session, fork_session
+d, sid, upto = sys.argv[1], sys.argv[2], sys.argv[3]
+rename_session(sid, "Renamed by the SDK", directory=d)
+tag_session(sid, "sdk-tag", directory=d)
+print(fork_session(sid, directory=d, up_to_message_id=upto).session_id)
+"#;
+    let Some(out) = run_python(
+        env.home.path(),
+        script,
+        &[env.cwd(), Path::new(&id), Path::new(&a1_uuid)],
+    ) else {
+        return;
+    };
+    let fork_id = out.trim().to_owned();
+
+    let listed = env.store.list(env.cwd()).unwrap();
+    let ours = listed.iter().find(|i| i.session_id == id).unwrap();
+    assert_eq!(
+        (ours.custom_title.as_deref(), ours.tag.as_deref()),
+        (Some("Renamed by the SDK"), Some("sdk-tag"))
+    );
+    let fork = env.store.open(env.cwd(), &Env::resume(&fork_id)).unwrap();
+    assert_eq!(
+        fork.conversation.messages,
+        vec![Message::user("q1"), super::reply_message("a1")]
+    );
+    assert_eq!(fork.conversation.diagnostics, vec![]);
+}
