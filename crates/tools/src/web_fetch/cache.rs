@@ -51,3 +51,50 @@ impl PageCache {
         entries.insert(url, (Instant::now(), page));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(text: &str) -> CachedPage {
+        CachedPage {
+            final_url: "https://example.com/".to_owned(),
+            status: 200,
+            text: text.to_owned(),
+            truncated_body: false,
+        }
+    }
+
+    #[test]
+    fn a_page_older_than_fifteen_minutes_is_fetched_again() {
+        let cache = PageCache::default();
+        cache.put("https://example.com/".to_owned(), page("fresh"));
+        assert_eq!(cache.get("https://example.com/"), Some(page("fresh")));
+        let Some(old) = Instant::now().checked_sub(CACHE_TTL + Duration::from_secs(1)) else {
+            return;
+        };
+        if let Some(entry) = cache
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut("https://example.com/")
+        {
+            entry.0 = old;
+        }
+        assert_eq!(cache.get("https://example.com/"), None);
+    }
+
+    #[test]
+    fn the_oldest_page_goes_when_the_cache_is_full() {
+        let cache = PageCache::default();
+        for n in 0..=CACHE_ENTRIES {
+            cache.put(format!("https://example.com/{n}"), page(&n.to_string()));
+            std::thread::sleep(Duration::from_micros(10));
+        }
+        assert_eq!(cache.get("https://example.com/0"), None);
+        assert_eq!(
+            cache.get(&format!("https://example.com/{CACHE_ENTRIES}")),
+            Some(page(&CACHE_ENTRIES.to_string()))
+        );
+    }
+}
