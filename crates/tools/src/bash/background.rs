@@ -169,6 +169,23 @@ impl Drop for Registry {
     }
 }
 
+/// Reads `pipe` into `ring` until it closes, counting it in `open` while
+/// it is open (children can keep a pipe open after the shell exited).
+fn collect<R>(pipe: R, ring: &Arc<Mutex<Ring>>, open: &Arc<AtomicU64>)
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+{
+    open.fetch_add(1, Ordering::SeqCst);
+    let reader = read_into(pipe, Arc::clone(ring), Ring::push);
+    let open = Arc::clone(open);
+    tokio::spawn(async move {
+        // The reader ends at end of file or on a read error; either way the
+        // pipe is done.
+        let _ = reader.await;
+        open.fetch_sub(1, Ordering::SeqCst);
+    });
+}
+
 /// The background shells of one session, shared by `Bash`, `TaskOutput` and
 /// `TaskStop` (clones share the tasks). When the last clone is dropped, every
 /// task still running is killed with its whole process group.
@@ -221,31 +238,11 @@ impl BackgroundTasks {
             stopping: std::sync::atomic::AtomicBool::new(false),
             open_streams: Arc::new(AtomicU64::new(0)),
         });
-        for (pipe, ring) in [
-            (
-                child
-                    .stdout
-                    .take()
-                    .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-                &task.stdout,
-            ),
-            (
-                child
-                    .stderr
-                    .take()
-                    .map(|p| Box::new(p) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-                &task.stderr,
-            ),
-        ] {
-            if let Some(pipe) = pipe {
-                task.open_streams.fetch_add(1, Ordering::SeqCst);
-                let reader = read_into(pipe, Arc::clone(ring), Ring::push);
-                let open = Arc::clone(&task.open_streams);
-                tokio::spawn(async move {
-                    let _ = reader.await;
-                    open.fetch_sub(1, Ordering::SeqCst);
-                });
-            }
+        if let Some(pipe) = child.stdout.take() {
+            collect(pipe, &task.stdout, &task.open_streams);
+        }
+        if let Some(pipe) = child.stderr.take() {
+            collect(pipe, &task.stderr, &task.open_streams);
         }
         let waiter_task = Arc::clone(&task);
         let exits = self.inner.exits_tx.clone();
