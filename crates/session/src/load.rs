@@ -124,10 +124,13 @@ impl LoadedTranscript {
         Some(self.conversation_from(Some(leaf)))
     }
 
+    /// The links of the conversation line: entries that are not side
+    /// chains, or, in a subagent's own transcript (every link a side
+    /// chain), all of them.
     fn main_links(&self) -> impl Iterator<Item = &LoadedEntry> {
-        self.entries
-            .iter()
-            .filter(|e| e.entry.kind.is_chain_link() && !e.entry.is_sidechain)
+        let links = || self.entries.iter().filter(|e| e.entry.kind.is_chain_link());
+        let only_sidechain = links().all(|e| e.entry.is_sidechain);
+        links().filter(move |e| only_sidechain || !e.entry.is_sidechain)
     }
 
     /// Walk back from the main link at position `leaf` (in main-link order)

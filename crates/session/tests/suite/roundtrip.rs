@@ -152,7 +152,13 @@ fn subagent_transcript_is_a_sidechain_beside_the_session() {
         .with_file_name(format!("{id}/subagents/agent-a1b2.jsonl"));
     assert_eq!(agent.path(), expected);
     assert!(expected.is_file());
-    // The parent's conversation does not include the side chain.
+    // The subagent's own file loads as its conversation ...
+    let own = load_transcript(agent.path()).unwrap().conversation();
+    assert_eq!(
+        own.messages,
+        vec![Message::user("sub task"), reply_message("sub done")]
+    );
+    // ... and the parent's conversation does not include the side chain.
     let conversation = load_transcript(session.transcript.path())
         .unwrap()
         .conversation();
