@@ -9,6 +9,13 @@
 //! every tracked file back to its state when a given message started and
 //! reports the files and line counts in the SDK's `rewind_files` shape.
 //!
+//! Limits: directories created since the checkpoint stay (emptied); a file
+//! deleted since then comes back with default permissions (a restored file
+//! that still exists keeps its own); workspace records follow the ignore
+//! rules as rg does (hidden and ignored files are not recorded) and skip
+//! symlinks and other non-regular files; a file changed outside the agent
+//! is detected by its content against the agent's last known state.
+//!
 //! Modules:
 //! - [`config`]: the `general.fileCheckpointing` setting / SDK option.
 //! - [`hash`]: content hashes and file states.
