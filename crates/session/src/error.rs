@@ -44,6 +44,16 @@ pub enum SessionError {
         /// The transcript searched.
         path: PathBuf,
     },
+    /// `resume_drops_turn` named another turn than the one the cut drops.
+    #[error("resuming session {session_id} at that entry would drop turn {}, not {expected}", found.as_deref().unwrap_or("(none)"))]
+    DropsOtherTurn {
+        /// The session.
+        session_id: String,
+        /// The prompt the caller expected to drop.
+        expected: String,
+        /// The prompt the cut actually drops, if any.
+        found: Option<String>,
+    },
     /// Reading or writing a file failed.
     #[error("{action} {}: {source}", path.display())]
     Io {

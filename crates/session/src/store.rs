@@ -25,6 +25,10 @@ pub struct SessionOptions {
     pub fork: bool,
     /// `--resume-session-at`: take the history only through this entry.
     pub resume_at: Option<String>,
+    /// `--resume-drops-turn`: the `uuid` of the user prompt that
+    /// `resume_at` is expected to cut off; opening fails when the cut would
+    /// drop another turn (the transcript changed since the caller looked).
+    pub resume_drops_turn: Option<String>,
     /// `--no-session-persistence`: write nothing.
     pub persistence: Persistence,
 }
@@ -166,6 +170,11 @@ impl SessionStore {
                 "--resume-session-at needs --resume or --continue",
             ));
         }
+        if options.resume_drops_turn.is_some() && options.resume_at.is_none() {
+            return Err(SessionError::Conflict(
+                "--resume-drops-turn needs --resume-session-at",
+            ));
+        }
         let cwd_text = canonical_project_path(cwd);
         let source = match (&options.resume, options.continue_recent) {
             (Some(id), _) => {
@@ -199,6 +208,16 @@ impl SessionStore {
             }
             None => loaded.conversation(),
         };
+        if let (Some(at), Some(expected)) = (&options.resume_at, &options.resume_drops_turn) {
+            let dropped = dropped_turn(&loaded.conversation().chain, at);
+            if dropped.as_deref() != Some(expected.as_str()) {
+                return Err(SessionError::DropsOtherTurn {
+                    session_id: source_id,
+                    expected: expected.clone(),
+                    found: dropped,
+                });
+            }
+        }
         let last_uuid = conversation.chain.iter().rev().find_map(|e| e.uuid.clone());
 
         if !options.fork {
@@ -378,6 +397,28 @@ impl SessionStore {
                 looked_for: path,
             })
         }
+    }
+}
+
+/// The `uuid` of the first user prompt after entry `at` on `chain`: the
+/// turn a resume at `at` leaves out. Tool results and meta messages are
+/// part of a turn, not the start of one.
+fn dropped_turn(chain: &[Entry], at: &str) -> Option<String> {
+    let position = chain.iter().position(|e| e.uuid.as_deref() == Some(at))?;
+    chain[position + 1..]
+        .iter()
+        .find(|e| e.kind == crate::EntryKind::User && !e.is_meta && is_prompt(e))
+        .and_then(|e| e.uuid.clone())
+}
+
+fn is_prompt(entry: &Entry) -> bool {
+    let content = entry.message.as_ref().and_then(|m| m.get("content"));
+    match content {
+        Some(serde_json::Value::Array(blocks)) => !blocks
+            .iter()
+            .any(|b| b.get("type").and_then(serde_json::Value::as_str) == Some("tool_result")),
+        Some(_) => true,
+        None => false,
     }
 }
 

@@ -241,3 +241,41 @@ fn resume_session_at_an_unknown_entry_is_an_error() {
         "{err:?}"
     );
 }
+
+#[test]
+fn resume_drops_turn_guards_against_cutting_another_turn() {
+    let env = Env::new();
+    let mut session = env.new_session();
+    let t = &mut session.transcript;
+    t.append_user(&Message::user("q1")).unwrap();
+    let a1 = t.append_assistant(&reply("a1")).unwrap();
+    let q2 = t.append_user(&Message::user("q2")).unwrap();
+    t.append_assistant(&reply("a2")).unwrap();
+    let id = t.session_id().to_owned();
+
+    let guarded = |drops: &str| SessionOptions {
+        resume_at: a1.uuid.clone(),
+        resume_drops_turn: Some(drops.to_owned()),
+        ..Env::resume(&id)
+    };
+    let ok = env.open(&guarded(q2.uuid.as_deref().unwrap()));
+    assert_eq!(
+        ok.conversation.messages,
+        vec![Message::user("q1"), reply_message("a1")]
+    );
+    let err = env
+        .store
+        .open(env.cwd(), &guarded("other-turn"))
+        .unwrap_err();
+    assert!(
+        matches!(&err, SessionError::DropsOtherTurn { expected, found, .. }
+            if expected == "other-turn" && *found == q2.uuid),
+        "{err:?}"
+    );
+    let unguarded_cut = SessionOptions {
+        resume_drops_turn: Some("x".to_owned()),
+        ..Env::resume(&id)
+    };
+    let err = env.store.open(env.cwd(), &unguarded_cut).unwrap_err();
+    assert!(matches!(err, SessionError::Conflict(_)), "{err:?}");
+}
