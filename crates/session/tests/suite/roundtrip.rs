@@ -164,3 +164,41 @@ fn subagent_transcript_is_a_sidechain_beside_the_session() {
         .conversation();
     assert_eq!(conversation.messages, vec![Message::user("delegate")]);
 }
+
+#[test]
+fn entries_record_the_git_branch_of_the_project() {
+    let env = Env::new();
+    let status = std::process::Command::new("git")
+        .args(["init", "-q", "-b", "feature/x"])
+        .current_dir(env.cwd())
+        .status();
+    let Ok(status) = status else {
+        eprintln!("skipped: git not runnable");
+        return;
+    };
+    assert!(status.success());
+    let nested = env.cwd().join("src");
+    std::fs::create_dir(&nested).unwrap();
+    assert_eq!(
+        ferrule_session::git_branch(&nested).as_deref(),
+        Some("feature/x")
+    );
+    let mut session = env.new_session();
+    let entry = session
+        .transcript
+        .append_user(&Message::user("hi"))
+        .unwrap();
+    assert_eq!(entry.git_branch.as_deref(), Some("feature/x"));
+}
+
+#[test]
+fn store_from_load_options_prefers_the_config_dir_flag() {
+    let mut options = ferrule_config::LoadOptions::new("/work");
+    options.user_dir = Some("/custom/qoder".into());
+    let store = ferrule_session::SessionStore::from_load_options(&options).unwrap();
+    assert_eq!(store.user_dir(), std::path::Path::new("/custom/qoder"));
+    assert_eq!(
+        store.projects_dir(),
+        std::path::PathBuf::from("/custom/qoder/projects")
+    );
+}
