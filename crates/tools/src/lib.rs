@@ -28,8 +28,9 @@
 //!   group per call; only the working directory carries over (tracked by an
 //!   `EXIT` trap, reset when it leaves the allowed directories). Timeout
 //!   120 s by default, clamped to 600 s; timeout and cancellation kill the
-//!   whole group (SIGTERM, SIGKILL 2 s later). Each stream is cut to 30000
-//!   characters in the middle. Exit code 1 of grep/rg/diff/cmp/test is
+//!   whole group (SIGTERM, SIGKILL 2 s later). The model reads at most 30000
+//!   characters of output (half per stream when both have some), the
+//!   middle cut with a marker; the structured result keeps 30000 of each. Exit code 1 of grep/rg/diff/cmp/test is
 //!   reported as "no match", not as a failure.
 //! - Background shells live in a [`BackgroundTasks`] registry per session;
 //!   `TaskOutput` returns everything kept so far (newest 1 MiB per stream),

@@ -21,7 +21,6 @@ pub use background::{
 };
 pub use output::MAX_OUTPUT_CHARS;
 
-use output::elide_middle;
 use process::{Ending, Finished};
 
 /// Timeout of a foreground command when the call gives none, in ms.
@@ -300,18 +299,29 @@ fn foreground_output(
     timeout_ms: u64,
     notes: &[String],
 ) -> ToolOutput {
-    let stdout = finished.stdout.to_text();
-    let stderr = finished.stderr.to_text();
+    let stdout = finished.stdout.to_text(MAX_OUTPUT_CHARS);
+    let stderr = finished.stderr.to_text(MAX_OUTPUT_CHARS);
+    // The model reads both streams within one budget: split it when both
+    // have output.
+    let budget = if stdout.is_empty() || stderr.is_empty() {
+        MAX_OUTPUT_CHARS
+    } else {
+        MAX_OUTPUT_CHARS / 2
+    };
     let interrupted = match finished.ending {
         Ending::Exited => false,
         Ending::TimedOut | Ending::Cancelled => true,
     };
     let mut parts: Vec<String> = Vec::new();
-    if !stdout.is_empty() {
-        parts.push(stdout.trim_end_matches('\n').to_owned());
-    }
-    if !stderr.is_empty() {
-        parts.push(stderr.trim_end_matches('\n').to_owned());
+    for (text, buffer) in [(&stdout, &finished.stdout), (&stderr, &finished.stderr)] {
+        if !text.is_empty() {
+            let text = if budget < MAX_OUTPUT_CHARS {
+                buffer.to_text(budget)
+            } else {
+                text.clone()
+            };
+            parts.push(text.trim_end_matches('\n').to_owned());
+        }
     }
     match finished.ending {
         Ending::Exited => {}
@@ -340,7 +350,7 @@ fn foreground_output(
     let text = if parts.is_empty() {
         "(no output)".to_owned()
     } else {
-        elide_middle(&parts.join("\n"), 2 * MAX_OUTPUT_CHARS, 0)
+        parts.join("\n")
     };
     ToolOutput::text(
         text,

@@ -35,21 +35,22 @@ impl HeadTail {
         }
     }
 
-    /// The stream as text (invalid UTF-8 replaced), at most
-    /// [`MAX_OUTPUT_CHARS`] characters with a marker where the middle was
-    /// cut.
-    pub(crate) fn to_text(&self) -> String {
+    /// The stream as text (invalid UTF-8 replaced), at most `max`
+    /// characters (at most [`MAX_OUTPUT_CHARS`]) with a marker where the
+    /// middle was cut.
+    pub(crate) fn to_text(&self, max: usize) -> String {
+        let max = max.min(MAX_OUTPUT_CHARS);
         let head = String::from_utf8_lossy(&self.head);
         if self.tail.is_empty() {
-            return elide_middle(&head, MAX_OUTPUT_CHARS, 0);
+            return elide_middle(&head, max, 0);
         }
         let tail: Vec<u8> = self.tail.iter().copied().collect();
         let tail = String::from_utf8_lossy(&tail);
         if self.dropped == 0 {
             let whole = format!("{head}{tail}");
-            return elide_middle(&whole, MAX_OUTPUT_CHARS, 0);
+            return elide_middle(&whole, max, 0);
         }
-        let half = MAX_OUTPUT_CHARS / 2;
+        let half = max / 2;
         let head_chars = head.chars().count();
         let tail_chars = tail.chars().count();
         let kept_head: String = head.chars().take(half).collect();
@@ -131,7 +132,7 @@ mod tests {
             buffer.push(&[b'x'; 10_000]);
         }
         buffer.push(b"END");
-        let text = buffer.to_text();
+        let text = buffer.to_text(MAX_OUTPUT_CHARS);
         assert!(text.starts_with("STARTxxx"));
         assert!(text.ends_with("xxxEND"));
         assert!(text.contains("more bytes of output elided"));

@@ -260,7 +260,9 @@ async fn a_child_with_its_output_redirected_may_outlive_the_command() {
 #[tokio::test]
 async fn huge_output_keeps_both_ends_and_says_how_much_was_cut() {
     let shell = Shell::new();
-    let (_, structured) = shell.run(json!({"command": "seq 1 300000"})).await;
+    let (text, structured) = shell.run(json!({"command": "seq 1 300000"})).await;
+    assert!(text.starts_with("1\n2\n3\n") && text.ends_with("299999\n300000"));
+    assert!(text.chars().count() <= MAX_OUTPUT_CHARS + 100);
     let stdout = structured["stdout"].as_str().unwrap();
     assert!(stdout.starts_with("1\n2\n3\n"));
     assert!(stdout.ends_with("299999\n300000\n"));
@@ -271,7 +273,7 @@ async fn huge_output_keeps_both_ends_and_says_how_much_was_cut() {
 #[tokio::test]
 async fn large_output_on_both_streams_does_not_deadlock() {
     let shell = Shell::new();
-    let (_, structured) = shell
+    let (text, structured) = shell
         .run(json!({
             "command": "head -c 3000000 /dev/zero | tr '\\0' o; head -c 3000000 /dev/zero | tr '\\0' e >&2; echo done",
             "timeout": 60000,
@@ -281,6 +283,14 @@ async fn large_output_on_both_streams_does_not_deadlock() {
     assert_eq!(structured["exitCode"], json!(0));
     assert!(structured["stdout"].as_str().unwrap().ends_with("odone\n"));
     assert!(structured["stderr"].as_str().unwrap().ends_with("eee"));
+    // Both streams share the model's budget: half each.
+    assert!(
+        text.chars().count() <= MAX_OUTPUT_CHARS + 200,
+        "{}",
+        text.len()
+    );
+    assert!(text.starts_with("ooo") && text.ends_with("eee"));
+    assert!(text.contains("odone\neee"));
 }
 
 #[tokio::test]
