@@ -34,7 +34,7 @@ pub(crate) fn shell_program() -> PathBuf {
             .file_name()
             .and_then(|name| name.to_str())
             .is_some_and(|name| matches!(name, "bash" | "zsh" | "sh"));
-        if known && path.is_absolute() {
+        if known && path.is_absolute() && path.is_file() {
             return path;
         }
     }
