@@ -29,7 +29,7 @@ fn custom_tool_example_lists_schemas_and_dispatches_calls() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
-        lines[..9],
+        lines[..13],
         [
             "tools offered to the model:",
             "- Read",
@@ -37,31 +37,35 @@ fn custom_tool_example_lists_schemas_and_dispatches_calls() {
             "- Edit",
             "- Glob",
             "- Grep",
+            "- Bash",
+            "- WebFetch",
             "- NotebookEdit",
+            "- TaskOutput",
+            "- TaskStop",
             "- TodoWrite",
             "- WordCount",
         ]
     );
     assert!(
-        lines[9].starts_with("WordCount input schema: {")
-            && lines[9].contains("\"file_path\"")
-            && lines[9].contains("\"word\""),
+        lines[13].starts_with("WordCount input schema: {")
+            && lines[13].contains("\"file_path\"")
+            && lines[13].contains("\"word\""),
         "{}",
-        lines[9]
+        lines[13]
     );
-    assert!(lines[10].ends_with("poem.txt has 5 words"), "{}", lines[10]);
+    assert!(lines[14].ends_with("poem.txt has 5 words"), "{}", lines[14]);
     assert!(
-        lines[11].starts_with("`the` occurs 2 times in ") && lines[11].ends_with("\"count\":2}"),
+        lines[15].starts_with("`the` occurs 2 times in ") && lines[15].ends_with("\"count\":2}"),
         "{}",
-        lines[11]
+        lines[15]
     );
     assert_eq!(
-        lines[12],
+        lines[16],
         "error for the model: Invalid input for WordCount: unknown field `file`, expected `file_path` or `word`"
     );
     assert!(
-        lines[13].contains("which is outside the allowed directories"),
+        lines[17].contains("which is outside the allowed directories"),
         "{}",
-        lines[13]
+        lines[17]
     );
 }
