@@ -22,7 +22,10 @@ fuzz_target!(|data: &[u8]| {
             if text.ends_with('\n') {
                 assert_eq!(records.len(), non_blank, "one record per line");
             } else {
-                assert!(records.len() + 1 >= non_blank, "only the cut line may be dropped");
+                assert!(
+                    records.len() + 1 >= non_blank,
+                    "only the cut line may be dropped"
+                );
             }
             let mut printed = String::new();
             for record in &records {
@@ -32,10 +35,17 @@ fuzz_target!(|data: &[u8]| {
                 printed.push('\n');
             }
             let reparsed = parse_index(Path::new("index.jsonl"), &printed);
-            assert!(matches!(&reparsed, Ok(again) if *again == records), "{reparsed:?}");
+            assert!(
+                matches!(&reparsed, Ok(again) if *again == records),
+                "{reparsed:?}"
+            );
         }
         Err(CheckpointError::BadIndex { line, .. }) => {
-            assert!(line >= 1 && line <= lines.len(), "line {line} of {}", lines.len());
+            assert!(
+                line >= 1 && line <= lines.len(),
+                "line {line} of {}",
+                lines.len()
+            );
         }
         Err(other) => panic!("unexpected error kind: {other}"),
     }
