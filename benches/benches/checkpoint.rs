@@ -2,7 +2,7 @@
 //! (new content, and content already stored) beside copying the file, and of
 //! `record_workspace` on the Linux corpus (first record, and incremental
 //! records with nothing or five files changed) beside a bare ignore-aware
-//! walk with metadata. Run with
+//! walk with metadata; and a dry-run rewind over the corpus. Run with
 //! `cargo bench -p ferrule-benches --bench checkpoint`; figures are recorded
 //! in README.md ("Checkpoint").
 //!
@@ -247,4 +247,26 @@ fn record_linux_incremental_five_changed(bencher: Bencher<'_, '_>) {
             assert_eq!(summary.hashed, 5, "five files re-read");
             summary
         });
+}
+
+/// A dry-run rewind over the corpus after five files changed (between a
+/// record before and one after, as around a Bash call): the walk, the
+/// manifests of both records compared, five files read and diffed.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn rewind_linux_dry_run_five_changed(bencher: Bencher<'_, '_>) {
+    let Some((_dir, mut store, root)) = recorded_store() else {
+        return;
+    };
+    change_five_files(root, COUNTER.fetch_add(1, Ordering::Relaxed));
+    store
+        .record_workspace("m0", root)
+        .unwrap_or_else(|error| panic!("record: {error}"));
+    let options = ferrule_checkpoint::RewindOptions::default().with_dry_run();
+    bencher.bench_local(|| {
+        let report = store
+            .try_rewind("m0", options)
+            .unwrap_or_else(|error| panic!("rewind: {error}"));
+        assert_eq!(report.files_changed.len(), 5, "five files to restore");
+        report
+    });
 }
