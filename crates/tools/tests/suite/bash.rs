@@ -219,9 +219,16 @@ async fn cancelling_the_call_kills_the_command_mid_run() {
     let (out, ()) = tokio::join!(call, canceller);
     let out = out.unwrap().structured;
     // stderr may carry the shell's "Terminated" line for the killed sleep.
+    // The shell ends by SIGTERM (143), or by the SIGKILL that follows the
+    // grace period (137) when the signal lands while it is forking.
     assert_eq!(
-        (&out["stdout"], &out["exitCode"], &out["interrupted"]),
-        (&json!("started\n"), &json!(143), &json!(true))
+        (&out["stdout"], &out["interrupted"]),
+        (&json!("started\n"), &json!(true))
+    );
+    assert!(
+        [json!(143), json!(137)].contains(&out["exitCode"]),
+        "exit code {} is not a signal death",
+        out["exitCode"]
     );
     assert!(wait_until_dead(read_pid(&pid_file)).await);
 }
