@@ -103,7 +103,9 @@ impl GlobPattern {
             base.push(component);
         }
         let glob = components[literal..].join("/");
-        if glob.is_empty() {
+        // A trailing `/` names directories, which Glob never lists (and
+        // globset's reading of a bare trailing `**/` differs by context).
+        if glob.is_empty() || glob.ends_with('/') {
             return Err(invalid(
                 "the pattern ends with `/`; Glob matches files, give a name or `**/*`".to_string(),
             ));
@@ -352,6 +354,12 @@ mod tests {
             ("", "the pattern is empty"),
             (
                 "src/",
+                "the pattern ends with `/`; Glob matches files, give a name or `**/*`",
+            ),
+            // Found by fuzz_glob: globset reads a trailing `**/` as "every
+            // path" on its own but as "nothing" after a base.
+            (
+                "/home/u/**/",
                 "the pattern ends with `/`; Glob matches files, give a name or `**/*`",
             ),
         ];
