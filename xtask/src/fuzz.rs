@@ -41,11 +41,12 @@ pub(crate) fn smoke(args: &[String]) -> Result<()> {
         &env,
     )?;
     let max_time = format!("-max_total_time={seconds}");
+    // A fixed seed makes the smoke run replay the same mutations each time,
+    // so CI is repeatable; long exploratory runs use `cargo fuzz run` directly.
+    let seed = "-seed=1";
     for target in &targets {
         let corpus = format!("corpus/{target}");
         std::fs::create_dir_all(fuzz_dir.join(&corpus))?;
-        // cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable
-        // toolchain accept them, so no second toolchain is required.
         run_in(
             &fuzz_dir,
             "cargo",
@@ -58,8 +59,9 @@ pub(crate) fn smoke(args: &[String]) -> Result<()> {
                 &corpus,
                 "--",
                 &max_time,
+                seed,
             ],
-            &[("RUSTC_BOOTSTRAP", "1")],
+            &env,
         )?;
     }
     Ok(())
