@@ -20,7 +20,6 @@ pub(crate) fn run_ci(args: &[String]) -> Result<()> {
             "warnings",
         ],
     )?;
-    run("cargo", &["test", "--workspace"])?;
     crate::schema::schema(&["--check".to_owned()])?;
     if !quick {
         // The advisory database lives on a git host this machine cannot reach,
@@ -40,6 +39,8 @@ pub(crate) fn run_ci(args: &[String]) -> Result<()> {
         )?;
         crate::fuzz::smoke(&[])?;
     }
+    // Tests last, so the test runner's summary closes the CI log.
+    run("cargo", &["test", "--workspace"])?;
     Ok(())
 }
 
