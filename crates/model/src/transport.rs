@@ -314,6 +314,24 @@ fn connection_error(endpoint: &Endpoint, error: &reqwest::Error) -> ModelError {
     }
 }
 
+/// The HTTP client a provider sends its requests with: one per model, with
+/// the configured connect timeout.
+pub(crate) fn http_client(
+    provider: &'static str,
+    base_url: &str,
+    options: &HttpOptions,
+) -> Result<reqwest::Client, ModelError> {
+    reqwest::Client::builder()
+        .connect_timeout(options.connect_timeout)
+        .build()
+        .map_err(|error| ModelError::Connection {
+            provider,
+            url: base_url.to_owned(),
+            message: format!("cannot build the HTTP client: {}", error_chain(&error)),
+            retries: 0,
+        })
+}
+
 /// The error and its sources, joined: reqwest's own message alone rarely
 /// says what went wrong ("error sending request").
 pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {

@@ -14,7 +14,7 @@ use crate::event::ModelStream;
 use crate::model::Model;
 use crate::request::ModelRequest;
 use crate::retry::HttpOptions;
-use crate::transport::{DriverStream, Endpoint, error_chain, stream_request};
+use crate::transport::{DriverStream, Endpoint, http_client, stream_request};
 
 /// Base URL used when neither `ANTHROPIC_BASE_URL` nor settings give one.
 pub const ANTHROPIC_DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -48,15 +48,7 @@ impl AnthropicModel {
         let base_url = base_url.into();
         let base_url = base_url.trim_end_matches('/');
         let base_url = base_url.strip_suffix("/v1").unwrap_or(base_url).to_owned();
-        let client = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .build()
-            .map_err(|error| ModelError::Connection {
-                provider: "anthropic",
-                url: base_url.clone(),
-                message: format!("cannot build the HTTP client: {}", error_chain(&error)),
-                retries: 0,
-            })?;
+        let client = http_client("anthropic", &base_url, &options)?;
         Ok(Self {
             name: format!("anthropic/{model}"),
             model,

@@ -15,7 +15,7 @@ use crate::event::ModelStream;
 use crate::model::Model;
 use crate::request::ModelRequest;
 use crate::retry::HttpOptions;
-use crate::transport::{DriverStream, Endpoint, error_chain, stream_request};
+use crate::transport::{DriverStream, Endpoint, http_client, stream_request};
 
 /// Base URL used when neither `OPENAI_BASE_URL` nor settings give one.
 pub const OPENAI_DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -45,15 +45,7 @@ impl OpenAiModel {
     ) -> Result<Self, ModelError> {
         let model = model.into();
         let base_url = base_url.into().trim_end_matches('/').to_owned();
-        let client = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .build()
-            .map_err(|error| ModelError::Connection {
-                provider: "openai",
-                url: base_url.clone(),
-                message: format!("cannot build the HTTP client: {}", error_chain(&error)),
-                retries: 0,
-            })?;
+        let client = http_client("openai", &base_url, &options)?;
         Ok(Self {
             name: format!("openai/{model}"),
             model,
