@@ -1,0 +1,1 @@
+//! The agent loop: turns, the tool pipeline, subagents and the event stream.

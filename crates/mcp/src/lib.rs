@@ -1,0 +1,1 @@
+//! MCP client and server on rmcp: config, connections, MCP tools as ferrule tools.

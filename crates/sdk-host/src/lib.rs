@@ -1,0 +1,1 @@
+//! The Qoder Agent SDK control protocol over stdin/stdout, and ACP.

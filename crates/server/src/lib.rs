@@ -1,0 +1,1 @@
+//! The Cloud Agents-compatible HTTP server.

@@ -1,0 +1,1 @@
+//! Assembles an agent from settings, flags and the workspace, for every host.
