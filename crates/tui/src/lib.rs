@@ -1,0 +1,1 @@
+//! The interactive terminal interface of ferrule.
