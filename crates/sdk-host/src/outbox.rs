@@ -61,7 +61,10 @@ impl Outbox {
             self.state
                 .last_result_error
                 .store(result.is_error, Ordering::SeqCst);
-        } else if matches!(message, StreamMessage::Assistant(_) | StreamMessage::User(_)) {
+        } else if matches!(
+            message,
+            StreamMessage::Assistant(_) | StreamMessage::User(_)
+        ) {
             // §8.4: exit code 1 is accepted only when nothing conversational
             // followed the error result.
             self.state.last_result_error.store(false, Ordering::SeqCst);
@@ -148,6 +151,9 @@ mod tests {
             .unwrap();
         assert_eq!(text.lines().count(), 1);
         assert!(text.ends_with('\n'));
-        assert!(text.starts_with(r#"{"type":"result","subtype":"success""#), "{text}");
+        assert!(
+            text.starts_with(r#"{"type":"result","subtype":"success""#),
+            "{text}"
+        );
     }
 }
