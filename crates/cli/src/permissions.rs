@@ -2,15 +2,14 @@
 //! for one tool call, or for a stream of self-contained requests (`--jsonl`).
 
 use std::io::{BufRead as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use ferrule_config::{DEFAULT_POLICY_PATH, LayerStatus, LoadOptions, LoadedSettings, load};
+use ferrule_config::{DEFAULT_POLICY_PATH, LoadOptions, LoadedSettings, load};
 use ferrule_permissions::{
-    AskKind, Behavior, CheckAnswer, CheckRequest, Decision, Mode, Policy, PolicyBuilder, Request,
-    RuleDiagnostic, RuleSource, check, decide,
+    AskKind, CheckAnswer, CheckRequest, Decision, Policy, Request, RuleDiagnostic, check, decide,
 };
 use serde_json::{Value, json};
 
@@ -132,37 +131,10 @@ fn check_one(args: CheckArgs) -> Result<ExitCode> {
         bail!("cannot determine the home directory (set HOME)");
     };
     let loaded = load(&opts);
-    let mode_name = args
-        .mode
-        .clone()
-        .or_else(|| loaded.merged.default_permission_mode().map(str::to_string));
-    let mode = match &mode_name {
-        Some(name) => name.parse::<Mode>()?,
-        None => Mode::Default,
-    };
-    // Organisation switches that forbid bypass mode (reference §3.2).
-    let yolo_disabled = loaded
-        .merged
-        .security
-        .as_ref()
-        .and_then(|s| s.disable_yolo_mode)
-        .unwrap_or(false)
-        || loaded
-            .merged
-            .permissions
-            .as_ref()
-            .and_then(|p| p.disable_bypass_permissions_mode.as_deref())
-            == Some("disable");
-    if mode == Mode::BypassPermissions && yolo_disabled {
-        bail!(
-            "bypass_permissions mode is disabled by settings (security.disableYoloMode or permissions.disableBypassPermissionsMode)"
-        );
-    }
-    let mut builder = Policy::builder(&cwd, &home).mode(mode);
-    if let Some(user_dir) = opts.resolved_user_dir() {
-        builder = builder.user_dir(user_dir);
-    }
-    builder = add_layers(builder, &loaded, &home);
+    let mode = ferrule_setup::resolve_mode(&loaded, args.mode.as_deref())?;
+    let user_dir = opts.resolved_user_dir();
+    let mut builder =
+        ferrule_setup::policy_builder(&loaded, &cwd, &home, user_dir.as_deref(), mode);
     for dir in &args.add_dir {
         builder = builder.additional_dir(dir.as_str());
     }
@@ -186,38 +158,6 @@ fn check_one(args: CheckArgs) -> Result<ExitCode> {
     }
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Adds the rules and additional directories of every loaded layer, each
-/// with its file and anchor root.
-fn add_layers(mut builder: PolicyBuilder, loaded: &LoadedSettings, home: &Path) -> PolicyBuilder {
-    for layer in &loaded.layers {
-        if layer.status != LayerStatus::Loaded {
-            continue;
-        }
-        let Some(permissions) = &layer.settings.permissions else {
-            continue;
-        };
-        let root = layer
-            .project_root
-            .clone()
-            .unwrap_or_else(|| home.to_path_buf());
-        for (list, rules) in [
-            (Behavior::Allow, &permissions.allow),
-            (Behavior::Ask, &permissions.ask),
-            (Behavior::Deny, &permissions.deny),
-        ] {
-            let source = RuleSource {
-                path: layer.path.clone(),
-                root: root.clone(),
-            };
-            builder = builder.rules(list, rules, source);
-        }
-        for dir in &permissions.additional_directories {
-            builder = builder.additional_dir(dir.as_str());
-        }
-    }
-    builder
 }
 
 fn rule_where(decision: &Decision) -> Option<String> {

@@ -1,1 +1,40 @@
-//! Assembles an agent from settings, flags and the workspace, for every host.
+//! Assembles an agent from settings, flags and the workspace, for every
+//! host: the headless CLI, the SDK host, the server worker and the TUI all
+//! go through [`prepare`], so they read settings, build the permission
+//! policy, hooks, memory, tools, model and session the same way.
+//!
+//! [`SetupOptions`] holds what the host knows (argv or SDK options and the
+//! environment); [`prepare`] returns a [`Prepared`] with every part and the
+//! facts hosts print ([`InitFacts`] for `system/init`). Settings, memory
+//! and hook problems are logged with `tracing` (stderr) and never fail;
+//! an unknown permission mode, an unresolvable model, a bad session option
+//! or a missing system prompt file do.
+//!
+//! Decisions:
+//! - Every host but the terminal UI trusts the directory it starts in
+//!   (cli-core.md A-22): project settings, hooks and memory load.
+//! - `--disallowed-tools` rules naming a whole tool (`WebFetch`,
+//!   `mcp__github`) also hide that tool from the model; rules with content
+//!   (`Bash(rm:*)`) only deny matching calls.
+//! - The HTTP providers' timeouts can be tuned with the variables of
+//!   [`model::TIMEOUT_VARIABLES`] (milliseconds).
+//! - File checkpoints live in `<project dir>/<session id>/checkpoints/`
+//!   beside the transcript.
+
+pub mod error;
+pub mod init;
+pub mod model;
+pub mod options;
+pub mod policy;
+mod prepare;
+pub mod tools;
+pub mod workspace;
+
+pub use error::SetupError;
+pub use init::{InitFacts, wire_mode};
+pub use model::{ModelSetupError, SessionModel};
+pub use options::{Host, SetupOptions, SystemPromptChoice, ToolSelection};
+pub use policy::{PolicyError, add_layers, policy_builder, resolve_mode};
+pub use prepare::{Prepared, PromptParts, prepare};
+pub use tools::{LOOP_TOOLS, ToolChoice, tool_registry};
+pub use workspace::{StartupContext, load_workspace, startup_context};

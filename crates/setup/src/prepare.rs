@@ -1,0 +1,336 @@
+//! [`prepare`]: from [`SetupOptions`] to every part an agent is built from.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ferrule_checkpoint::CheckpointStore;
+use ferrule_config::{CliArgs, DEFAULT_POLICY_PATH, LoadOptions, LoadedSettings, load};
+use ferrule_hooks::{Dispatcher, FolderTrust, HookSource};
+use ferrule_memory::{SessionMemory, Subagent, Trust, Workspace};
+use ferrule_permissions::{Mode, PolicyBuilder};
+use ferrule_protocol::Message;
+use ferrule_session::{SessionOrigin, SessionStore, Transcript};
+use ferrule_tool::ToolRegistry;
+use ferrule_tools::BuiltinOptions;
+
+use crate::error::SetupError;
+use crate::init::InitFacts;
+use crate::model::{SessionModel, http_options, session_model};
+use crate::options::{Host, SetupOptions, SystemPromptChoice};
+use crate::policy::{policy_builder, resolve_mode};
+use crate::tools::{ToolChoice, tool_registry};
+use crate::workspace::{StartupContext, load_workspace, startup_context};
+
+/// The system prompt's inputs: what replaces or extends the built-in
+/// prompt, and the startup context.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PromptParts {
+    /// `--system-prompt` / `--system-prompt-file` text replacing the
+    /// built-in prompt (`None`: the built-in prompt).
+    pub replace: Option<String>,
+    /// `--append-system-prompt`.
+    pub append: Option<String>,
+    /// Memory, rules and skills.
+    pub context: StartupContext,
+}
+
+/// Everything an agent is built from, with what hosts print about it.
+/// Fields are public so a host can adjust a part before building (the SDK
+/// host adds its hooks and asker, the server its own session store).
+#[non_exhaustive]
+pub struct Prepared {
+    /// The host it was prepared for.
+    pub host: Host,
+    /// The absolute working directory.
+    pub cwd: PathBuf,
+    /// The user directory (transcripts, plans, user settings).
+    pub user_dir: PathBuf,
+    /// Every settings layer and the merge.
+    pub settings: LoadedSettings,
+    /// The permission mode the session starts in.
+    pub mode: Mode,
+    /// The permission policy, as a builder so session rules can be added.
+    pub policy: PolicyBuilder,
+    /// The hooks of every settings layer and plugin.
+    pub hooks: Arc<Dispatcher>,
+    /// The memory snapshot.
+    pub workspace: Arc<Workspace>,
+    /// The session's memory (subfolder memory and glob rules as files are
+    /// touched).
+    pub memory: SessionMemory,
+    /// Inputs of the system prompt.
+    pub prompt: PromptParts,
+    /// The built-in tools offered.
+    pub tools: ToolRegistry,
+    /// Which tool names are offered (for tools added later: loop and MCP tools).
+    pub tool_choice: ToolChoice,
+    /// Shared state of the built-in tools (background shells, todo list).
+    pub builtin: BuiltinOptions,
+    /// The model.
+    pub model: SessionModel,
+    /// The transcript writer (writes nothing with `--no-session-persistence`).
+    pub transcript: Transcript,
+    /// The resumed conversation (empty for a new session).
+    pub history: Vec<Message>,
+    /// New, resumed or forked.
+    pub origin: SessionOrigin,
+    /// File checkpoints, when `general.fileCheckpointing.enabled`.
+    pub checkpoints: Option<CheckpointStore>,
+    /// Subagent definitions.
+    pub subagents: Vec<Subagent>,
+    /// The environment of tools and hooks: the process environment with
+    /// the settings' `env` over it.
+    pub env: BTreeMap<String, String>,
+    /// Additional working directories (absolute).
+    pub additional_dirs: Vec<PathBuf>,
+    /// `--max-turns`.
+    pub max_turns: Option<u32>,
+    /// `--max-output-tokens`.
+    pub max_output_tokens: Option<u32>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("cwd", &self.cwd)
+            .field("mode", &self.mode)
+            .field("model", &self.model)
+            .field("session_id", &self.transcript.session_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Prepared {
+    /// The session id.
+    pub fn session_id(&self) -> &str {
+        self.transcript.session_id()
+    }
+
+    /// The init facts, with `tools` as the final list the model sees
+    /// (built-ins plus whatever the agent and MCP added).
+    pub fn init_facts(&self, tools: Vec<String>) -> InitFacts {
+        InitFacts::new(
+            &self.workspace,
+            self.session_id().to_owned(),
+            tools,
+            self.model.model.name().to_owned(),
+            self.mode,
+        )
+    }
+}
+
+/// Reads settings, memory, the model and the session as `options` say.
+/// Settings and memory problems are logged (tracing, to stderr) and do not
+/// fail; a bad mode, model, session option or prompt file does.
+pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
+    let cwd = options.cwd.clone();
+    if !cwd.is_dir() {
+        return Err(SetupError::Cwd(cwd));
+    }
+    let home = options.resolved_home().ok_or(SetupError::NoHome)?;
+    let user_dir = options
+        .resolved_user_dir()
+        .unwrap_or_else(|| home.join(".qoder"));
+
+    let settings = load_settings(&options, &home, &user_dir);
+    for diagnostic in &settings.diagnostics {
+        tracing::warn!(
+            "settings: {}:{}:{}: {}",
+            diagnostic.path.display(),
+            diagnostic.line.unwrap_or(0),
+            diagnostic.column.unwrap_or(0),
+            diagnostic.message
+        );
+    }
+    let merged = &settings.merged;
+
+    let mode = resolve_mode(&settings, None)?;
+    let policy = policy_builder(&settings, &cwd, &home, Some(&user_dir), mode);
+    let built = policy.clone().build();
+    for diagnostic in built.diagnostics() {
+        tracing::warn!("permissions: {diagnostic}");
+    }
+    let additional_dirs = built.working_dirs().iter().skip(1).cloned().collect();
+
+    let mut env = options.env.clone();
+    if let Some(extra) = &merged.env {
+        env.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+
+    // Non-interactive hosts trust the directory they were started in.
+    let trusted = !matches!(options.host, Host::Interactive);
+    let workspace = Arc::new(load_workspace(
+        &cwd,
+        Some(&home),
+        Some(&user_dir),
+        merged,
+        &options.plugin_dirs,
+        options.agents_json.as_deref(),
+        if trusted {
+            Trust::Trusted
+        } else {
+            Trust::Untrusted
+        },
+    ));
+    let hooks = Arc::new(dispatcher(&settings, &workspace, &user_dir, &env, trusted));
+    let (memory, context) = startup_context(Arc::clone(&workspace));
+    let prompt = PromptParts {
+        replace: system_prompt_text(&options)?,
+        append: options.append_system_prompt.clone(),
+        context,
+    };
+
+    let excluded = merged
+        .tools
+        .as_ref()
+        .and_then(|t| t.exclude.clone())
+        .unwrap_or_default();
+    let tool_choice = ToolChoice::new(options.tools.clone(), &options.disallowed_tools, &excluded);
+    let builtin = BuiltinOptions::default();
+    let (tools, unknown) = tool_registry(&tool_choice, &builtin)?;
+    for name in unknown {
+        tracing::warn!("--tools: no built-in tool is called `{name}`");
+    }
+
+    let settings_json = serde_json::to_value(merged).unwrap_or_default();
+    let http =
+        http_options(&options.env, options.max_model_request_retries).map_err(SetupError::Model)?;
+    let model = session_model(
+        options.model.as_deref(),
+        &options.env,
+        &settings_json,
+        &cwd,
+        http,
+        options.record.as_deref(),
+    )?;
+
+    let store = SessionStore::new(&user_dir);
+    let opened = store.open(&cwd, &options.session)?;
+    for diagnostic in &opened.conversation.diagnostics {
+        tracing::warn!("session: {diagnostic}");
+    }
+    let checkpoints_on = merged
+        .general
+        .as_ref()
+        .and_then(|g| g.file_checkpointing.as_ref())
+        .and_then(|c| c.enabled)
+        .unwrap_or(false);
+    let checkpoints = if checkpoints_on {
+        let dir = store
+            .project_dir(&cwd)
+            .join(opened.transcript.session_id())
+            .join("checkpoints");
+        Some(CheckpointStore::open(dir)?)
+    } else {
+        None
+    };
+
+    Ok(Prepared {
+        host: options.host,
+        cwd,
+        user_dir,
+        subagents: workspace.subagents.clone(),
+        settings,
+        mode,
+        policy,
+        hooks,
+        workspace,
+        memory,
+        prompt,
+        tools,
+        tool_choice,
+        builtin,
+        model,
+        transcript: opened.transcript,
+        history: opened.conversation.messages,
+        origin: opened.origin,
+        checkpoints,
+        env,
+        additional_dirs,
+        max_turns: options.max_turns,
+        max_output_tokens: options.max_output_tokens,
+    })
+}
+
+fn load_settings(
+    options: &SetupOptions,
+    home: &std::path::Path,
+    user_dir: &std::path::Path,
+) -> LoadedSettings {
+    let mut opts = LoadOptions::new(&options.cwd);
+    opts.user_dir = Some(user_dir.to_path_buf());
+    opts.home = Some(home.to_path_buf());
+    opts.settings_flag.clone_from(&options.settings);
+    opts.setting_sources.clone_from(&options.setting_sources);
+    opts.cli_args = CliArgs {
+        permission_mode: options.permission_mode.clone(),
+        allowed_tools: options.allowed_tools.clone(),
+        disallowed_tools: options.disallowed_tools.clone(),
+        add_dirs: options.add_dirs.clone(),
+        model: options.model.clone(),
+    };
+    opts.policy_path = Some(options.policy_path.clone().unwrap_or_else(|| {
+        options
+            .var("FERRULE_POLICY_SETTINGS")
+            .map_or_else(|| PathBuf::from(DEFAULT_POLICY_PATH), PathBuf::from)
+    }));
+    opts.trust = match options.host {
+        Host::Interactive => ferrule_config::Trust::Untrusted,
+        _ => ferrule_config::Trust::Trusted,
+    };
+    opts.env = Some(options.env.clone().into_iter().collect());
+    load(&opts)
+}
+
+fn dispatcher(
+    settings: &LoadedSettings,
+    workspace: &Workspace,
+    user_dir: &std::path::Path,
+    env: &BTreeMap<String, String>,
+    trusted: bool,
+) -> Dispatcher {
+    let trust = if trusted {
+        FolderTrust::Trusted
+    } else {
+        FolderTrust::Untrusted
+    };
+    let mut builder = Dispatcher::builder(&workspace.cwd).settings(settings, trust);
+    let data_root = user_dir.join("plugins/data");
+    for plugin in &workspace.plugins {
+        if let Some(hooks) = &plugin.hooks {
+            let source = HookSource::plugin(
+                &plugin.name,
+                &plugin.root,
+                data_root.join(&plugin.name),
+                plugin.root.join("hooks/hooks.json"),
+            );
+            builder = builder.hooks(hooks, source);
+        }
+    }
+    let dispatcher = builder
+        .env(env.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .build();
+    for diagnostic in dispatcher.diagnostics() {
+        tracing::warn!(
+            "hooks: {}: {}",
+            diagnostic.path.display(),
+            diagnostic.message
+        );
+    }
+    dispatcher
+}
+
+fn system_prompt_text(options: &SetupOptions) -> Result<Option<String>, SetupError> {
+    match &options.system_prompt {
+        SystemPromptChoice::Default => Ok(None),
+        SystemPromptChoice::Replace(text) if text.is_empty() => Ok(None),
+        SystemPromptChoice::Replace(text) => Ok(Some(text.clone())),
+        SystemPromptChoice::File(path) => {
+            let path = options.cwd.join(path);
+            std::fs::read_to_string(&path)
+                .map(Some)
+                .map_err(|source| SetupError::SystemPromptFile { path, source })
+        }
+    }
+}
