@@ -5,7 +5,7 @@
 //! or `cargo bench -p ferrule-benches --bench search`. Environment:
 //! `FERRULE_CORPUS` (corpus directory), `RG`, `FD` (anchor binaries),
 //! `FERRULE_BENCH_QUICK=1` (fewer runs), `FERRULE_BENCH_ONLY=substring`
-//! (a subset), `FERRULE_BENCH_OUT=dir` (where `search.md` and
+//! (a subset; `name$` for one row), `FERRULE_BENCH_OUT=dir` (where `search.md` and
 //! `search.tsv` go; default `$CARGO_TARGET_DIR/ferrule-bench`).
 //! Under `cargo test` (no `--bench` argument) it does nothing.
 //!
@@ -113,7 +113,12 @@ fn main() -> Result<()> {
         warm_small,
     ));
     cases.extend(anchor_only_cases(&corpus, &anchors, large_runs, spawn_runs));
-    cases.retain(|c| c.name.contains(&only));
+    // `name$` selects one row exactly (`large.fd.all_files$` leaves out
+    // its `.warm` twin).
+    cases.retain(|c| match only.strip_suffix('$') {
+        Some(exact) => c.name == exact,
+        None => c.name.contains(&only),
+    });
 
     let mut rows = Vec::new();
     for case in &mut cases {
@@ -358,7 +363,7 @@ fn files_case<'a>(root: &'a Path, anchors: &Anchors, runs: Runs, mode: Mode<'a>)
         };
         let mut text = Vec::with_capacity(out.files.len() * 48);
         for file in out.files.iter() {
-            text.extend_from_slice(file.relative.as_os_str().as_encoded_bytes());
+            text.extend_from_slice(file.relative().as_os_str().as_encoded_bytes());
             text.push(b'\n');
         }
         Ok(text)

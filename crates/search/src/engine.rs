@@ -375,7 +375,7 @@ impl SearchEngine {
             let mut dirs: HashSet<&Path> = HashSet::new();
             dirs.insert(&key.root);
             for entry in files.iter() {
-                for parent in entry.path.ancestors().skip(1) {
+                for parent in entry.path().ancestors().skip(1) {
                     if !parent.starts_with(&key.root) || !dirs.insert(parent) {
                         break;
                     }
@@ -413,7 +413,7 @@ impl SearchEngine {
     /// Drops cached contents of files under `root` that the new walk no
     /// longer lists (deleted, or now ignored).
     fn prune(&self, root: &Path, files: &[WalkEntry]) {
-        let listed: HashSet<&OsStr> = files.iter().map(|f| f.path.as_os_str()).collect();
+        let listed: HashSet<&OsStr> = files.iter().map(|f| f.path().as_os_str()).collect();
         let mut contents = self
             .contents
             .write()
@@ -501,39 +501,39 @@ impl<'e> CacheAccess<'e> {
         local: &mut Changes,
     ) {
         let config = &self.engine.config;
-        let cached = contents.get(entry.path.as_os_str());
-        let now = local.stamps.read(&entry.path);
+        let cached = contents.get(entry.path().as_os_str());
+        let now = local.stamps.read(entry.path());
         if let (Some(cached), Some(now)) = (cached, now)
             && cached.stamp == now
         {
-            worker.search_walked_bytes(&entry.relative, &cached.bytes, cached.has_nul, true);
+            worker.search_walked_bytes(entry.relative(), &cached.bytes, cached.has_nul, true);
             return;
         }
         if cached.is_some() {
-            local.removals.push(entry.path.as_os_str().to_owned());
+            local.removals.push(entry.path().as_os_str().to_owned());
         }
         let Some(now) = now else {
             // Vanished since the walk (or unreadable): counted as skipped.
-            return worker.search_walked_file(&entry.relative, &entry.path);
+            return worker.search_walked_file(entry.relative(), entry.path());
         };
         if now.size() > config.max_cached_file
             || self.engine.used.load(Ordering::Relaxed) as u64 + now.size()
                 > config.memory_budget as u64
         {
-            return worker.search_walked_file(&entry.relative, &entry.path);
+            return worker.search_walked_file(entry.relative(), entry.path());
         }
         let read_at = SystemTime::now();
-        let (stamp, bytes) = match read_whole(&entry.path) {
+        let (stamp, bytes) = match read_whole(entry.path()) {
             Ok(read) => read,
-            Err(err) => return worker.out.skip(&entry.path, &err),
+            Err(err) => return worker.out.skip(entry.path(), &err),
         };
         let has_nul = memchr::memchr(0, &bytes).is_some();
-        worker.search_walked_bytes(&entry.relative, &bytes, has_nul, false);
+        worker.search_walked_bytes(entry.relative(), &bytes, has_nul, false);
         let stable =
             !stamp.is_racy(read_at, config.racy_window) && stamp.size() == bytes.len() as u64;
         if stable && self.engine.reserve(bytes.len()) {
             local.inserts.push((
-                entry.path.as_os_str().to_owned(),
+                entry.path().as_os_str().to_owned(),
                 Arc::new(CachedFile {
                     stamp,
                     bytes: bytes.into_boxed_slice(),

@@ -69,6 +69,7 @@ mod matcher;
 mod output;
 mod parallel;
 mod path_hash;
+mod path_order;
 mod query;
 mod search;
 mod snapshot;

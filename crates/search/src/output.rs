@@ -126,7 +126,7 @@ pub(crate) fn assemble(
         .iter()
         .flat_map(|hits| hits.files.iter().map(move |file| (hits, file)))
         .collect();
-    files.sort_unstable_by(|a, b| a.1.path.cmp(&b.1.path));
+    files.sort_unstable_by(|a, b| crate::path_order::cmp_paths(&a.1.path, &b.1.path));
 
     let window_start = query.offset;
     let window_end = query

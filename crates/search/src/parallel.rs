@@ -15,7 +15,7 @@ use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
 use crate::limits::Control;
 use crate::output::SearchStats;
 use crate::query::GrepQuery;
-use crate::walk::{WalkEntry, WalkPlan, relative_to};
+use crate::walk::{WalkEntry, WalkPlan};
 use crate::worker::{Hits, Worker};
 
 /// How a worker gets at a file's contents.
@@ -54,7 +54,7 @@ impl FileAccess for Streaming {
     type Local = ();
 
     fn search(&self, worker: &mut Worker<'_>, entry: &WalkEntry, _local: &mut ()) {
-        worker.search_walked_file(&entry.relative, &entry.path);
+        worker.search_walked_file(entry.relative(), entry.path());
     }
 }
 
@@ -212,10 +212,7 @@ impl<A: FileAccess> ParallelVisitor for Visitor<'_, A> {
             // loop is never entered; sockets and devices are not searched.
             return WalkState::Continue;
         }
-        let walk_entry = WalkEntry {
-            relative: relative_to(self.root, entry.path()),
-            path: entry.into_path(),
-        };
+        let walk_entry = WalkEntry::new(self.root, entry.into_path());
         self.access
             .search(&mut self.worker, &walk_entry, &mut self.local);
         if self.record == Record::Files {

@@ -9,6 +9,8 @@
 //! loop is never entered); `-g` globs and `--type` are overrides applied
 //! on top, with globs taking precedence over ignore files.
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -18,6 +20,7 @@ use ignore::{WalkBuilder, WalkState};
 
 use crate::error::SearchError;
 use crate::limits::{Control, PartialReason, SearchLimits};
+use crate::path_order::cmp_paths;
 
 /// Which files of a tree a walk yields, beyond the ignore rules.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -50,14 +53,88 @@ impl WalkFilter {
     }
 }
 
-/// One file found by a walk.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// One file found by a walk: its path, held once, and where the part
+/// relative to the walk root starts in it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WalkEntry {
+    path: PathBuf,
+    relative_start: usize,
+}
+
+impl WalkEntry {
+    /// The entry for `path`, found by walking `root`.
+    pub fn new(root: &Path, path: PathBuf) -> Self {
+        let relative_start = relative_start(root, &path);
+        Self {
+            path,
+            relative_start,
+        }
+    }
+
+    /// An entry shown as its whole path (a file named as the root).
+    pub(crate) fn whole(path: PathBuf) -> Self {
+        Self {
+            path,
+            relative_start: 0,
+        }
+    }
+
+    /// The path to open: the root joined with [`Self::relative`].
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The path relative to the walk root, as rg prints it when run from
     /// the root (no leading `./`).
-    pub relative: PathBuf,
-    /// The path to open: the root joined with `relative`.
-    pub path: PathBuf,
+    pub fn relative(&self) -> &Path {
+        let bytes = self.path.as_os_str().as_bytes();
+        Path::new(OsStr::from_bytes(&bytes[self.relative_start..]))
+    }
+
+    /// The path to open, by value.
+    pub fn into_path(self) -> PathBuf {
+        self.path
+    }
+}
+
+impl Ord for WalkEntry {
+    /// Relative paths in component order (`rg --sort path`), then the
+    /// full path.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        cmp_paths(self.relative(), other.relative()).then_with(|| self.path.cmp(&other.path))
+    }
+}
+
+impl PartialOrd for WalkEntry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Where the part of `path` below `root` starts: after the root's bytes
+/// and the separators that follow. Walk paths are the root joined with
+/// names, so the byte check almost always answers; anything else goes
+/// through `strip_prefix`, and a path not under the root is shown whole.
+pub(crate) fn relative_start(root: &Path, path: &Path) -> usize {
+    let root_bytes = root.as_os_str().as_bytes();
+    let bytes = path.as_os_str().as_bytes();
+    if let Some(rest) = bytes.strip_prefix(root_bytes)
+        && (root_bytes.ends_with(b"/") || rest.first() == Some(&b'/'))
+    {
+        let separators = rest.iter().take_while(|&&b| b == b'/').count();
+        return root_bytes.len() + separators;
+    }
+    match path.strip_prefix(root) {
+        Ok(rest) => {
+            let rest = rest.as_os_str().as_bytes();
+            if bytes.ends_with(rest) {
+                bytes.len() - rest.len()
+            } else {
+                0
+            }
+        }
+        Err(_) => 0,
+    }
 }
 
 /// The files under a root, sorted by path (component by component, the
@@ -166,13 +243,6 @@ pub(crate) fn default_threads() -> usize {
         .min(12)
 }
 
-/// The path of `path` relative to `root`, as rg prints it.
-pub(crate) fn relative_to(root: &Path, path: &Path) -> PathBuf {
-    path.strip_prefix(root)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf())
-}
-
 /// Walks `root` in parallel and returns the files rg would search, sorted
 /// by path. A file root yields just that file.
 ///
@@ -190,10 +260,7 @@ pub fn walk_files(
     let plan = WalkPlan::new(root, filter)?;
     if meta.is_file() {
         return Ok(WalkOutput {
-            files: Arc::from([WalkEntry {
-                relative: root.to_path_buf(),
-                path: root.to_path_buf(),
-            }]),
+            files: Arc::from([WalkEntry::whole(root.to_path_buf())]),
             partial: None,
             reused: false,
             errors: 0,
@@ -228,10 +295,7 @@ pub fn walk_files(
                 }
             };
             if entry.file_type().is_some_and(|t| t.is_file()) {
-                local.files.push(WalkEntry {
-                    relative: relative_to(root, entry.path()),
-                    path: entry.into_path(),
-                });
+                local.files.push(WalkEntry::new(root, entry.into_path()));
             }
             WalkState::Continue
         })

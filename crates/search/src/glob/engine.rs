@@ -52,7 +52,7 @@ impl SearchEngine {
                 let (_, unknown) = matching(&walk.files, &pattern, &control, threads, None);
                 stat_all(&unknown, &control, threads)
                     .into_iter()
-                    .map(|(i, modified, _)| (modified, unknown[i].path.clone()))
+                    .map(|(i, modified, _)| (modified, unknown[i].path().to_path_buf()))
                     .collect()
             }
         });
@@ -93,11 +93,11 @@ fn matching<'f>(
                 break;
             }
             for entry in &files[start..(start + CHUNK).min(files.len())] {
-                if !pattern.is_match_below_root(&entry.relative) {
+                if !pattern.is_match_below_root(entry.relative()) {
                     continue;
                 }
-                match watcher.and_then(|w| w.get(&entry.path)) {
-                    Some(modified) => known.push((modified, entry.path.clone())),
+                match watcher.and_then(|w| w.get(entry.path())) {
+                    Some(modified) => known.push((modified, entry.path().to_path_buf())),
                     None => unknown.push(entry),
                 }
             }
@@ -141,7 +141,7 @@ fn stat_all(
                 .skip(start)
             {
                 // Deleted since the walk was validated: skipped.
-                if let Some((modified, nlink)) = reader.regular_file(&entry.path) {
+                if let Some((modified, nlink)) = reader.regular_file(entry.path()) {
                     local.push((i, modified, nlink));
                 }
             }
@@ -167,7 +167,7 @@ fn cached_times(
     let (mut found, unknown) = matching(files, pattern, control, threads, Some(watcher));
     let mut last_dir: Option<&Path> = None;
     for entry in &unknown {
-        let dir = entry.path.parent();
+        let dir = entry.path().parent();
         if dir != last_dir {
             if let Some(dir) = dir {
                 watcher.watch(dir);
@@ -176,9 +176,9 @@ fn cached_times(
         }
     }
     for (i, modified, nlink) in stat_all(&unknown, control, threads) {
-        let path = &unknown[i].path;
+        let path = unknown[i].path();
         watcher.insert(path, modified, nlink);
-        found.push((modified, path.clone()));
+        found.push((modified, path.to_path_buf()));
     }
     found
 }

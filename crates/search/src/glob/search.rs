@@ -1,5 +1,7 @@
 //! Running a Glob query: a parallel, ignore-aware walk, then the sort.
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
@@ -9,7 +11,7 @@ use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
 use crate::glob::mtime::MtimeReader;
 use crate::glob::{GlobError, GlobOutput, GlobPattern, GlobQuery};
 use crate::limits::{Control, PartialReason, SearchLimits};
-use crate::walk::{WalkFilter, WalkPlan, default_threads};
+use crate::walk::{WalkFilter, WalkPlan, default_threads, relative_start};
 
 /// One matching file and its modification time.
 pub(crate) type Found = (SystemTime, PathBuf);
@@ -130,9 +132,10 @@ impl ParallelVisitor for Visitor<'_, '_> {
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             return WalkState::Continue;
         }
-        let Ok(relative) = entry.path().strip_prefix(shared.root) else {
-            return WalkState::Continue;
-        };
+        let bytes = entry.path().as_os_str().as_bytes();
+        let relative = Path::new(OsStr::from_bytes(
+            &bytes[relative_start(shared.root, entry.path())..],
+        ));
         if !shared.pattern.is_match_below_root(relative) {
             return WalkState::Continue;
         }

@@ -335,7 +335,7 @@ fn walk_lists_files_and_sees_new_ones() -> Result<()> {
             .walk(dir.path(), &filter, &SearchLimits::none())?
             .files
             .iter()
-            .map(|f| f.relative.display().to_string())
+            .map(|f| f.relative().display().to_string())
             .collect())
     };
     assert_eq!(names(&engine)?, vec!["src/b.rs", "src/c.rs"]);
