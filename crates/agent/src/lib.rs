@@ -1,1 +1,74 @@
 //! The agent loop: turns, the tool pipeline, subagents and the event stream.
+//!
+//! An [`Agent`] holds a conversation. [`Agent::run`] takes one user message
+//! and drives the model until it stops: it streams each answer (forwarding
+//! every delta as an [`AgentEvent`](ferrule_protocol::AgentEvent) to an
+//! [`EventSink`]), runs the tool calls through the pipeline of
+//! `ARCHITECTURE.md` — PreToolUse hooks, `ferrule_permissions::decide`,
+//! PermissionRequest hooks and the host's [`Asker`] on "ask", checkpoints,
+//! the tool, PostToolUse hooks — and sends the results back. Read-only
+//! calls of one answer run concurrently; results keep call order. A run
+//! always ends with one `TurnFinished` and a [`TurnResult`], whether the
+//! model finished, the turn limit was hit, a request failed or
+//! [`AgentControls::interrupt`] was called; the history stays consistent
+//! for the next run.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use ferrule_agent::{AgentBuilder, FnSink, UserInput};
+//! use ferrule_model::{Script, ScriptTurn, ScriptedModel};
+//! use ferrule_protocol::{AgentEvent, ContentBlock, TurnOutcome};
+//!
+//! # tokio::runtime::Runtime::new()?.block_on(async {
+//! let dir = tempfile::tempdir()?;
+//! let script = Script {
+//!     model: None,
+//!     turns: vec![ScriptTurn::from_blocks(vec![ContentBlock::text("Hello!")])],
+//! };
+//! let model = Arc::new(ScriptedModel::new("demo.json", script));
+//! let mut agent = AgentBuilder::new(model, Default::default(), dir.path()).build()?;
+//! let sink = FnSink(|emitted: ferrule_agent::Emitted| {
+//!     if let AgentEvent::TextDelta { text, .. } = emitted.event {
+//!         eprint!("{text}");
+//!     }
+//! });
+//! let result = agent.run(UserInput::text("Hi"), &sink).await;
+//! assert_eq!(result.outcome, TurnOutcome::Completed);
+//! assert_eq!(result.summary.result.as_deref(), Some("Hello!"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Contents: [`AgentBuilder`] and [`Agent`]; [`AgentControls`] (interrupt,
+//! mode, model); [`Asker`], [`AskRequest`], [`AskAnswer`] and
+//! [`HeadlessAsker`]; [`EventSink`], [`Emitted`], [`FnSink`], [`NullSink`];
+//! [`UserInput`] and [`TurnResult`]; [`SystemPrompt`]; the loop's own
+//! tools in [`tools`]; [`hook_runners`] for prompt and agent hooks.
+
+mod accounting;
+mod agent;
+mod ask;
+mod builder;
+mod core;
+mod events;
+pub mod hook_runners;
+mod input;
+mod pipeline;
+mod policy;
+mod prompt;
+mod run;
+mod stream;
+mod subagent;
+mod suggest;
+pub mod tools;
+mod turn;
+
+pub use agent::Agent;
+pub use ask::{AskAnswer, AskRequest, Asker, HeadlessAsker};
+pub use builder::{AgentBuildError, AgentBuilder};
+pub use core::AgentControls;
+pub use events::{Emitted, EventSink, FnSink, NullSink};
+pub use input::{TurnResult, UserInput};
+pub use policy::{mode_from_wire, mode_to_wire};
+pub use prompt::{EnvironmentFacts, SkillEntry, SystemPrompt};

@@ -1,0 +1,507 @@
+//! One tool call through the pipeline of ARCHITECTURE.md: PreToolUse hooks
+//! → `decide()` → on ask: PermissionRequest hooks, then the asker →
+//! checkpoint → the tool → PostToolUse / PostToolUseFailure hooks.
+
+use std::time::{Duration, Instant};
+
+use ferrule_hooks::{
+    EventPayload, PermissionDecision, PermissionDeniedInput, PermissionRequestDecision,
+    PermissionRequestInput, PostToolUseFailureInput, PostToolUseInput, PreToolUseInput, ToolCall,
+};
+use ferrule_permissions::{Behavior, Decision, HookVerdict, Request};
+use ferrule_protocol::sdk::{PermissionDenial, PermissionUpdate};
+use ferrule_protocol::{ToolResultBlock, ToolResultContent, ToolUseBlock};
+use ferrule_tool::{Access, ToolError, ToolTarget};
+use serde_json::Value;
+
+use crate::accounting::millis;
+use crate::ask::{AskAnswer, AskRequest};
+use crate::core::lock;
+use crate::turn::Turn;
+
+/// The text of the result of a call stopped by an interrupt.
+pub(crate) const INTERRUPTED: &str = "Interrupted by user";
+
+/// How long a cancelled tool may take to stop by itself (Bash kills its
+/// process group) before it is dropped.
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
+
+/// One call to run: the model's block and, when its arguments did not
+/// parse, why.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    pub(crate) block: ToolUseBlock,
+    pub(crate) invalid: Option<String>,
+}
+
+/// Why the run must stop after this call.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Halt {
+    /// An interrupt (or a deny answer with `interrupt: true`).
+    Interrupt,
+    /// A fatal tool error.
+    Fatal(String),
+}
+
+/// What one call produced.
+#[derive(Debug, Clone)]
+pub(crate) struct CallOutcome {
+    pub(crate) result: ToolResultBlock,
+    pub(crate) structured: Option<Value>,
+    pub(crate) duration_ms: Option<u64>,
+    pub(crate) denial: Option<PermissionDenial>,
+    /// Context hooks added, for the model.
+    pub(crate) context: Vec<String>,
+    pub(crate) halt: Option<Halt>,
+}
+
+impl CallOutcome {
+    fn error(id: &str, message: impl Into<String>) -> Self {
+        Self {
+            result: ToolResultBlock::error(id, message),
+            structured: None,
+            duration_ms: None,
+            denial: None,
+            context: Vec::new(),
+            halt: None,
+        }
+    }
+
+    /// The result of a call cut by an interrupt.
+    pub(crate) fn interrupted(id: &str) -> Self {
+        Self {
+            halt: Some(Halt::Interrupt),
+            ..Self::error(id, INTERRUPTED)
+        }
+    }
+}
+
+/// The answer to an ask.
+enum Resolved {
+    Allow(Value),
+    Deny {
+        message: String,
+        interrupt: bool,
+        reason_type: &'static str,
+    },
+    Interrupted,
+}
+
+/// Whether a call may run at the same time as its neighbours.
+pub(crate) fn runs_concurrently(turn: &Turn<'_>, call: &Call) -> bool {
+    let name = canonical(&call.block.name);
+    name == "Agent" || turn.tools.get(name).is_some_and(|tool| tool.is_read_only())
+}
+
+/// `Task` is the old name of `Agent`.
+pub(crate) fn canonical(name: &str) -> &str {
+    if name == "Task" { "Agent" } else { name }
+}
+
+/// Runs one call through the whole pipeline.
+pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
+    let id = call.block.id.as_str();
+    let name = call.block.name.as_str();
+    if let Some(error) = &call.invalid {
+        return CallOutcome::error(id, error.clone());
+    }
+    let Some(tool) = turn.tools.get(canonical(name)).cloned() else {
+        return CallOutcome::error(
+            id,
+            format!(
+                "No such tool: `{name}`. Available tools: {}",
+                turn.tools.names().join(", ")
+            ),
+        );
+    };
+    if turn.cancel.is_cancelled() {
+        return CallOutcome::interrupted(id);
+    }
+    let mut input = call.block.input.clone();
+    let mut context = Vec::new();
+
+    // PreToolUse hooks (reference §3.8).
+    let mut hook_verdict = None;
+    let mut hook_reason = None;
+    if let Some(outcome) = turn
+        .fire(EventPayload::PreToolUse(PreToolUseInput {
+            call: tool_call(name, &input, id),
+        }))
+        .await
+    {
+        context.extend(outcome.additional_context.iter().cloned());
+        if let Some(updated) = outcome.updated_input.clone() {
+            input = updated;
+        }
+        hook_verdict = match outcome.permission_decision {
+            Some(PermissionDecision::Deny) => Some(HookVerdict::Deny),
+            Some(PermissionDecision::Ask) => Some(HookVerdict::Ask),
+            Some(PermissionDecision::Allow) => Some(HookVerdict::Allow),
+            Some(PermissionDecision::Defer) | None => None,
+        };
+        if outcome.is_blocked() {
+            hook_verdict = Some(HookVerdict::Deny);
+        }
+        hook_reason = outcome
+            .permission_decision_reason
+            .clone()
+            .or_else(|| outcome.block_reason());
+    }
+    if turn.cancel.is_cancelled() {
+        return CallOutcome::interrupted(id);
+    }
+
+    let request = Request {
+        tool: name.to_owned(),
+        input: input.clone(),
+        hook: hook_verdict,
+    };
+    let decision = lock(&turn.core.permissions).decide(&request);
+    tracing::debug!(call_id = %id, tool_name = %name, behavior = %decision.behavior, reason = %decision.reason, "permission decision");
+    match decision.behavior {
+        Behavior::Allow => {}
+        Behavior::Deny => {
+            let (message, reason_type) = if hook_verdict == Some(HookVerdict::Deny) {
+                let reason = hook_reason.unwrap_or_else(|| "no reason given".to_owned());
+                (
+                    format!("A PreToolUse hook denied this {name} call: {reason}"),
+                    "hook",
+                )
+            } else {
+                (
+                    format!("Permission to use {name} was denied: {}.", decision.reason),
+                    if decision.rule.is_some() {
+                        "rule"
+                    } else {
+                        "mode"
+                    },
+                )
+            };
+            return denied(
+                turn,
+                call,
+                &input,
+                message,
+                reason_type,
+                &decision,
+                false,
+                context,
+            )
+            .await;
+        }
+        Behavior::Ask => match resolve_ask(turn, call, &input, &decision).await {
+            Resolved::Allow(updated) => input = updated,
+            Resolved::Deny {
+                message,
+                interrupt,
+                reason_type,
+            } => {
+                return denied(
+                    turn,
+                    call,
+                    &input,
+                    message,
+                    reason_type,
+                    &decision,
+                    interrupt,
+                    context,
+                )
+                .await;
+            }
+            Resolved::Interrupted => return CallOutcome::interrupted(id),
+        },
+    }
+
+    let ctx = match turn.tool_context() {
+        Ok(ctx) => ctx,
+        Err(error) => return CallOutcome::error(id, error.to_string()),
+    };
+    let targets = match tool.targets(&input, &ctx) {
+        Ok(targets) => targets,
+        Err(error) => return failed(turn, name, &input, id, error, context).await,
+    };
+    checkpoint(turn, &targets, Phase::Before).await;
+    let started = Instant::now();
+    let result = if canonical(name) == "Agent" {
+        crate::subagent::run_for_call(turn, id, input.clone(), &ctx).await
+    } else {
+        let running = tool.call(input.clone(), &ctx);
+        tokio::pin!(running);
+        tokio::select! {
+            result = &mut running => result,
+            () = turn.cancel.cancelled() => {
+                match tokio::time::timeout(CANCEL_GRACE, &mut running).await {
+                    Ok(result) => result,
+                    Err(_) => Err(ToolError::cancelled(name)),
+                }
+            }
+        }
+    };
+    let duration_ms = millis(started.elapsed());
+    checkpoint(turn, &targets, Phase::After).await;
+
+    match result {
+        Ok(output) => {
+            let structured = output.structured.clone();
+            let mut content = output.result_content();
+            if let Some(outcome) = turn
+                .fire(EventPayload::PostToolUse(PostToolUseInput {
+                    call: tool_call(name, &input, id),
+                    tool_response: structured.clone(),
+                    duration_ms: Some(duration_ms),
+                }))
+                .await
+            {
+                context.extend(outcome.additional_context.iter().cloned());
+                if let Some(replaced) = outcome.updated_tool_output.clone() {
+                    content = ToolResultContent::Text(match replaced {
+                        Value::String(text) => text,
+                        other => other.to_string(),
+                    });
+                }
+                if outcome.is_blocked()
+                    && let Some(reason) = outcome.block_reason()
+                {
+                    context.push(reason);
+                }
+            }
+            let mut outcome = CallOutcome::error(id, String::new());
+            outcome.result = ToolResultBlock {
+                tool_use_id: id.to_owned(),
+                content: Some(content),
+                is_error: Some(false),
+            };
+            outcome.structured = Some(structured);
+            outcome.duration_ms = Some(duration_ms);
+            outcome.context = context;
+            outcome
+        }
+        Err(error) => {
+            let mut outcome = failed(turn, name, &input, id, error, context).await;
+            outcome.duration_ms = Some(duration_ms);
+            outcome
+        }
+    }
+}
+
+/// A call that ran (or tried to) and failed.
+async fn failed(
+    turn: &Turn<'_>,
+    name: &str,
+    input: &Value,
+    id: &str,
+    error: ToolError,
+    mut context: Vec<String>,
+) -> CallOutcome {
+    let interrupted = turn.cancel.is_cancelled();
+    let (message, halt) = if interrupted {
+        (INTERRUPTED.to_owned(), Some(Halt::Interrupt))
+    } else if error.is_for_model() {
+        (error.message().to_owned(), None)
+    } else {
+        (
+            error.message().to_owned(),
+            Some(Halt::Fatal(error.message().to_owned())),
+        )
+    };
+    if let Some(outcome) = turn
+        .fire(EventPayload::PostToolUseFailure(PostToolUseFailureInput {
+            call: tool_call(name, input, id),
+            error: message.clone(),
+            error_type: if interrupted {
+                "interrupted"
+            } else {
+                "execution_failed"
+            }
+            .to_owned(),
+            is_interrupt: interrupted,
+        }))
+        .await
+    {
+        context.extend(outcome.additional_context.iter().cloned());
+    }
+    CallOutcome {
+        halt,
+        context,
+        ..CallOutcome::error(id, message)
+    }
+}
+
+/// Asks the PermissionRequest hooks, then the host.
+async fn resolve_ask(turn: &Turn<'_>, call: &Call, input: &Value, decision: &Decision) -> Resolved {
+    let name = call.block.name.as_str();
+    let suggestions = crate::suggest::suggestions(canonical(name), input, decision);
+    if let Some(outcome) = turn
+        .fire(EventPayload::PermissionRequest(PermissionRequestInput {
+            tool_name: name.to_owned(),
+            tool_input: input.clone(),
+            permission_suggestions: suggestions
+                .iter()
+                .filter_map(|update| serde_json::to_value(update).ok())
+                .collect(),
+        }))
+        .await
+    {
+        match outcome.permission_request {
+            Some(PermissionRequestDecision::Allow {
+                updated_input,
+                updated_permissions,
+            }) => {
+                let updates: Vec<PermissionUpdate> = updated_permissions
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|value| match serde_json::from_value(value) {
+                        Ok(update) => Some(update),
+                        Err(error) => {
+                            tracing::warn!(%error, "a PermissionRequest hook sent an unreadable permission update");
+                            None
+                        }
+                    })
+                    .collect();
+                lock(&turn.core.permissions).apply(&updates);
+                return Resolved::Allow(updated_input.unwrap_or_else(|| input.clone()));
+            }
+            Some(PermissionRequestDecision::Deny { message, interrupt }) => {
+                return Resolved::Deny {
+                    message: message.unwrap_or_else(|| {
+                        format!("A PermissionRequest hook denied this {name} call.")
+                    }),
+                    interrupt: interrupt.unwrap_or(false),
+                    reason_type: "hook",
+                };
+            }
+            None => {}
+        }
+    }
+    let request = AskRequest {
+        tool_use_id: call.block.id.clone(),
+        tool_name: name.to_owned(),
+        input: input.clone(),
+        decision: decision.clone(),
+        suggestions,
+        agent_id: turn.scope.agent_id.clone(),
+        cancel: turn.cancel.clone(),
+    };
+    let answer = tokio::select! {
+        biased;
+        () = turn.cancel.cancelled() => return Resolved::Interrupted,
+        answer = turn.core.asker.ask(request) => answer,
+    };
+    match answer {
+        AskAnswer::Allow {
+            updated_input,
+            updated_permissions,
+        } => {
+            lock(&turn.core.permissions).apply(&updated_permissions);
+            Resolved::Allow(updated_input.unwrap_or_else(|| input.clone()))
+        }
+        AskAnswer::Deny { message, interrupt } => Resolved::Deny {
+            message,
+            interrupt,
+            reason_type: "user",
+        },
+    }
+}
+
+/// A refused call: an error result, a denial record, the PermissionDenied hook.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site per refusal kind, all fields needed"
+)]
+async fn denied(
+    turn: &Turn<'_>,
+    call: &Call,
+    input: &Value,
+    message: String,
+    reason_type: &str,
+    decision: &Decision,
+    interrupt: bool,
+    context: Vec<String>,
+) -> CallOutcome {
+    let name = call.block.name.as_str();
+    let id = call.block.id.as_str();
+    if reason_type != "hook" {
+        // `retry` is not honoured: the model reads the refusal and decides.
+        let _ = turn
+            .fire(EventPayload::PermissionDenied(PermissionDeniedInput {
+                tool_name: name.to_owned(),
+                tool_input: input.clone(),
+                tool_use_id: id.to_owned(),
+                reason: decision.reason.clone(),
+            }))
+            .await;
+    }
+    CallOutcome {
+        denial: Some(PermissionDenial {
+            tool_name: name.to_owned(),
+            tool_use_id: id.to_owned(),
+            tool_input: input.clone(),
+            message: Some(message.clone()),
+            decision_reason_type: Some(reason_type.to_owned()),
+            decision_reason: Some(decision.reason.clone()),
+        }),
+        halt: interrupt.then_some(Halt::Interrupt),
+        context,
+        ..CallOutcome::error(id, message)
+    }
+}
+
+fn tool_call(name: &str, input: &Value, id: &str) -> ToolCall {
+    ToolCall {
+        tool_name: name.to_owned(),
+        tool_input: input.clone(),
+        tool_use_id: id.to_owned(),
+        mcp_context: None,
+        original_request_name: None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Before,
+    After,
+}
+
+/// Snapshots what the call writes: file targets one by one, the workspace
+/// around a shell command. Failures are logged; they never stop the call.
+async fn checkpoint(turn: &Turn<'_>, targets: &[ToolTarget], phase: Phase) {
+    let Some(store) = turn.core.checkpoints.clone() else {
+        return;
+    };
+    let writes: Vec<_> = targets
+        .iter()
+        .filter_map(|target| match target {
+            ToolTarget::Path {
+                path,
+                access: Access::Write,
+            } => Some(path.clone()),
+            _ => None,
+        })
+        .collect();
+    let command = targets
+        .iter()
+        .any(|target| matches!(target, ToolTarget::Command { .. }));
+    if writes.is_empty() && !command {
+        return;
+    }
+    let id = turn.user_message_uuid.clone();
+    let root = turn.core.cwd.clone();
+    let work = move || {
+        let mut store = lock(&store);
+        for path in &writes {
+            let result = match phase {
+                Phase::Before => store.before_write(&id, path).map(drop),
+                Phase::After => store.after_write(&id, path),
+            };
+            if let Err(error) = result {
+                tracing::warn!(path = %path.display(), %error, "checkpoint failed");
+            }
+        }
+        if command && let Err(error) = store.record_workspace(&id, &root) {
+            tracing::warn!(root = %root.display(), %error, "workspace checkpoint failed");
+        }
+    };
+    if let Err(error) = tokio::task::spawn_blocking(work).await {
+        tracing::warn!(%error, "checkpoint task failed");
+    }
+}

@@ -1,0 +1,190 @@
+//! Subagents: the `Agent` tool's runs of a child agent with its own
+//! context, prompt and tool set, its events nested under the call.
+
+use std::sync::Arc;
+
+use ferrule_hooks::{EventPayload, SubagentStartInput};
+use ferrule_memory::Subagent;
+use ferrule_protocol::TurnOutcome;
+use ferrule_session::SessionStore;
+use ferrule_tool::{ToolContext, ToolError, ToolFilter, ToolOutput, ToolRegistry, parse_input};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::agent::{Agent, Scope};
+use crate::core::Core;
+use crate::events::{EventSink, NullSink, new_uuid};
+use crate::input::UserInput;
+use crate::prompt::{EnvironmentFacts, SystemPrompt};
+use crate::tools::AgentInput;
+use crate::turn::Turn;
+
+/// The subagent that exists without any definition.
+pub(crate) const GENERAL_PURPOSE: &str = "general-purpose";
+
+/// Tools a subagent never gets: recursion and questions to the user.
+const NEVER_IN_SUBAGENTS: [&str; 5] = [
+    "Agent",
+    "Task",
+    "AskUserQuestion",
+    "EnterPlanMode",
+    "ExitPlanMode",
+];
+
+const GENERAL_PURPOSE_PROMPT: &str = "\
+You are a subagent of ferrule, a coding agent. You get one task from the main agent. \
+Work on it on your own with the tools you have: search and read the code, run \
+commands, make the changes the task asks for. When you are done, answer with a \
+concise report of what you found or did: that answer is all the main agent sees.";
+
+/// A run of the `Agent` tool from the loop: events go to the run's sink,
+/// nested under `tool_use_id`.
+pub(crate) async fn run_for_call(
+    turn: &Turn<'_>,
+    tool_use_id: &str,
+    input: Value,
+    ctx: &ToolContext,
+) -> Result<ToolOutput, ToolError> {
+    let input: AgentInput = parse_input("Agent", input)?;
+    let parent = Parent {
+        sink: turn.emitter.sink,
+        tool_use_id: Some(tool_use_id.to_owned()),
+        cancel: ctx.cancel_token().clone(),
+        transcript: turn.transcript,
+    };
+    let start = SubagentStartInput {
+        agent_id: new_uuid(),
+        agent_type: input.kind().to_owned(),
+    };
+    if let Some(outcome) = turn.fire(EventPayload::SubagentStart(start.clone())).await {
+        tracing::debug!(
+            context = outcome.additional_context.len(),
+            "SubagentStart hooks ran"
+        );
+        return run(
+            turn.core,
+            &input,
+            parent,
+            start.agent_id,
+            outcome.additional_context,
+        )
+        .await;
+    }
+    run(turn.core, &input, parent, start.agent_id, Vec::new()).await
+}
+
+/// A run of the `Agent` tool called outside the loop (`ToolRegistry::call`):
+/// the subagent's events are dropped, its answer is the result.
+pub(crate) async fn run_detached(
+    core: &Arc<Core>,
+    input: Value,
+    ctx: &ToolContext,
+) -> Result<ToolOutput, ToolError> {
+    let input: AgentInput = parse_input("Agent", input)?;
+    let parent = Parent {
+        sink: &NullSink,
+        tool_use_id: None,
+        cancel: ctx.cancel_token().clone(),
+        transcript: None,
+    };
+    run(core, &input, parent, new_uuid(), Vec::new()).await
+}
+
+/// Where a subagent is started from.
+struct Parent<'a> {
+    sink: &'a dyn EventSink,
+    tool_use_id: Option<String>,
+    cancel: CancellationToken,
+    transcript: Option<&'a ferrule_session::Transcript>,
+}
+
+async fn run(
+    core: &Arc<Core>,
+    input: &AgentInput,
+    parent: Parent<'_>,
+    agent_id: String,
+    context: Vec<String>,
+) -> Result<ToolOutput, ToolError> {
+    let kind = input.kind();
+    let definition = core.subagents.iter().find(|agent| agent.name == kind);
+    if definition.is_none() && kind != GENERAL_PURPOSE {
+        let mut known: Vec<&str> = core.subagents.iter().map(|a| a.name.as_str()).collect();
+        known.push(GENERAL_PURPOSE);
+        return Err(ToolError::respond(format!(
+            "Unknown subagent_type `{kind}`. Available: {}",
+            known.join(", ")
+        )));
+    }
+    let tools = tools_for(&core.tools, definition);
+    let mut prompt = SystemPrompt::new()
+        .replace(definition.map_or(GENERAL_PURPOSE_PROMPT, |d| d.prompt.as_str()))
+        .environment(EnvironmentFacts::detect(&core.cwd));
+    for text in context {
+        prompt = prompt.append(text);
+    }
+    if let Some(definition) = definition
+        && let Some(model) = definition.meta.model.as_deref()
+        && model != "inherit"
+    {
+        tracing::info!(subagent = %kind, %model, "subagent model overrides are not resolved here; the parent's model runs it");
+    }
+    let transcript = parent
+        .transcript
+        .map(|t| SessionStore::new("/").subagent_transcript(t, &agent_id));
+    let mut child = Agent {
+        core: Arc::clone(core),
+        tools,
+        system_prompt: prompt,
+        max_turns: definition
+            .and_then(|d| d.meta.max_turns)
+            .map(|turns| u32::try_from(turns.0).unwrap_or(u32::MAX)),
+        messages: Vec::new(),
+        transcript,
+        scope: Scope {
+            agent_id: Some(agent_id),
+            agent_type: Some(kind.to_owned()),
+            parent_tool_use_id: parent.tool_use_id,
+            parent_cancel: Some(parent.cancel),
+        },
+    };
+    // Boxed: the child's run contains the pipeline that called us.
+    let result = Box::pin(child.run(UserInput::text(input.prompt.clone()), parent.sink)).await;
+    let text = result.summary.result.clone().unwrap_or_default();
+    match result.outcome {
+        TurnOutcome::Completed => Ok(ToolOutput::text(
+            text.clone(),
+            json!({ "result": text, "agent": kind }),
+        )),
+        TurnOutcome::Interrupted => Err(ToolError::cancelled("Agent")),
+        TurnOutcome::MaxTurns | TurnOutcome::MaxBudget | TurnOutcome::Failed => Err(
+            ToolError::respond(format!("The {kind} subagent did not finish: {text}")),
+        ),
+        other => Err(ToolError::respond(format!(
+            "The {kind} subagent ended with {other:?}: {text}"
+        ))),
+    }
+}
+
+/// The tools of a subagent: its definition's `tools` (all when absent or
+/// `*`), minus `disallowedTools`, never the loop's own tools.
+fn tools_for(all: &ToolRegistry, definition: Option<&Subagent>) -> ToolRegistry {
+    let mut filter = ToolFilter::all();
+    if let Some(list) = definition.and_then(|d| d.meta.tools.as_ref())
+        && !list.0.iter().any(|tool| tool == "*")
+    {
+        filter = filter.allow_only(list.0.iter().map(|tool| tool_name(tool)));
+    }
+    if let Some(list) = definition.and_then(|d| d.meta.disallowed_tools.as_ref()) {
+        filter = filter.deny(list.0.iter().map(|tool| tool_name(tool)));
+    }
+    all.filtered(&filter.deny(NEVER_IN_SUBAGENTS))
+}
+
+/// `Bash(git:*)` → `Bash`: the tool a list entry names.
+fn tool_name(entry: &str) -> String {
+    entry
+        .split_once('(')
+        .map_or(entry, |(name, _)| name)
+        .trim()
+        .to_owned()
+}

@@ -1,0 +1,96 @@
+//! What every step of one run sees: the shared core, the agent's tools,
+//! where events go, the cancellation token and the hook plumbing.
+
+use std::sync::Arc;
+
+use ferrule_hooks::{CommonFields, EventPayload, HookInput, Outcome};
+use ferrule_session::Transcript;
+use ferrule_tool::{ToolContext, ToolRegistry};
+use tokio_util::sync::CancellationToken;
+
+use crate::agent::Scope;
+use crate::core::Core;
+use crate::events::Emitter;
+use crate::policy::mode_to_wire;
+
+/// The context of one run.
+pub(crate) struct Turn<'a> {
+    pub(crate) core: &'a Arc<Core>,
+    pub(crate) tools: &'a ToolRegistry,
+    pub(crate) emitter: Emitter<'a>,
+    pub(crate) cancel: CancellationToken,
+    pub(crate) user_message_uuid: String,
+    pub(crate) scope: &'a Scope,
+    pub(crate) transcript: Option<&'a Transcript>,
+}
+
+impl Turn<'_> {
+    /// The transcript file, or `""` without one.
+    pub(crate) fn transcript_path(&self) -> String {
+        self.transcript
+            .map(|t| t.path().display().to_string())
+            .unwrap_or_default()
+    }
+
+    /// The common fields of a hook input now.
+    pub(crate) fn common_fields(&self) -> CommonFields {
+        CommonFields {
+            session_id: self.core.session_id.clone(),
+            transcript_path: self.transcript_path(),
+            cwd: self.core.cwd.display().to_string(),
+            permission_mode: Some(mode_to_wire(self.core.mode()).as_str().to_owned()),
+            agent_id: self.scope.agent_id.clone(),
+            agent_type: self.scope.agent_type.clone(),
+        }
+    }
+
+    /// Fires the hooks of `payload`'s event; `None` when no hook matches.
+    pub(crate) async fn fire(&self, payload: EventPayload) -> Option<Outcome> {
+        let hooks = self.core.hooks.as_ref()?;
+        let input = HookInput::new(self.common_fields(), payload);
+        if hooks.matching(&input).is_empty() {
+            return None;
+        }
+        let dispatch = hooks.dispatch(&input).await;
+        for error in &dispatch.outcome.errors {
+            tracing::warn!(event = input.event().as_str(), hook = %error.hook, message = %error.message, "hook failed");
+        }
+        Some(dispatch.outcome)
+    }
+
+    /// The tool context for one call: the session's directories (with
+    /// those added during the session), env and cancellation.
+    pub(crate) fn tool_context(&self) -> Result<ToolContext, ferrule_tool::ContextError> {
+        let (added, removed) = {
+            let permissions = crate::core::lock(&self.core.permissions);
+            (
+                permissions.added_dirs().to_vec(),
+                permissions.removed_dirs().to_vec(),
+            )
+        };
+        let make = |with_added: bool| {
+            let mut builder = ToolContext::builder(&self.core.cwd)
+                .cancel_token(self.cancel.child_token())
+                .file_state(Arc::clone(&self.core.file_state))
+                .session_id(self.core.session_id.clone());
+            for dir in &self.core.additional_dirs {
+                if !removed.iter().any(|r| dir.as_os_str() == r.as_str()) {
+                    builder = builder.additional_dir(dir);
+                }
+            }
+            if with_added {
+                for dir in &added {
+                    builder = builder.additional_dir(dir);
+                }
+            }
+            for (key, value) in &self.core.env {
+                builder = builder.env(key.clone(), value.clone());
+            }
+            builder.build()
+        };
+        make(true).or_else(|error| {
+            tracing::warn!(%error, "a directory added in the session cannot be used; leaving those out");
+            make(false)
+        })
+    }
+}

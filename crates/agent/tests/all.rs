@@ -1,0 +1,3 @@
+//! Integration tests of ferrule-agent, one binary (STYLE.md §6).
+
+mod suite;

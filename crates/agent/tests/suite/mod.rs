@@ -1,0 +1,2 @@
+mod basics;
+pub(crate) mod support;
