@@ -288,6 +288,25 @@ mod tests {
     }
 
     #[test]
+    fn request_text_carries_the_conversation_and_the_instructions() {
+        let text = summary_request_text("User: hi", Some("  keep the flag name "), 3);
+        assert!(
+            text.contains("<conversation>\nUser: hi\n</conversation>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("follow them:\nkeep the flag name\n"),
+            "{text}"
+        );
+        assert!(text.contains("The 3 messages after it"), "{text}");
+        let plain = summary_request_text("User: hi", Some(" "), 0);
+        assert!(
+            !plain.contains("instructions") && !plain.contains("messages after"),
+            "{plain}"
+        );
+    }
+
+    #[test]
     fn recent_files_and_todos_come_from_the_last_calls() {
         let history = vec![
             call("1", "Read", json!({"file_path": "a.rs"})),
