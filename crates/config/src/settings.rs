@@ -274,6 +274,18 @@ pub struct ContextSettings {
     /// Memory file name(s) replacing `AGENTS.md`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_name: Option<OneOrMany>,
+    /// ferrule extension: context window in tokens by model-id prefix
+    /// (`{"qwen3-coder": 262144}`), replacing ferrule-context's table;
+    /// the longest matching prefix wins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub windows: Option<BTreeMap<String, u64>>,
+    /// ferrule extension: files (relative to the project) whose current
+    /// content every compaction keeps verbatim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned_files: Option<Vec<String>>,
+    /// ferrule extension: `false` turns automatic compaction off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_compact: Option<bool>,
     /// Keys this version does not know.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
