@@ -151,6 +151,16 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
         return CallOutcome::interrupted(id);
     }
 
+    // Bad input is the model's to fix, not a permission matter: check it
+    // (through the tool's targets, which parse it) before deciding.
+    let ctx = match turn.tool_context() {
+        Ok(ctx) => ctx,
+        Err(error) => return CallOutcome::error(id, error.to_string()),
+    };
+    if let Err(error) = tool.targets(&input, &ctx) {
+        return failed(turn, name, &input, id, error, context).await;
+    }
+
     let request = Request {
         tool: name.to_owned(),
         input: input.clone(),
@@ -212,10 +222,6 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
         },
     }
 
-    let ctx = match turn.tool_context() {
-        Ok(ctx) => ctx,
-        Err(error) => return CallOutcome::error(id, error.to_string()),
-    };
     let targets = match tool.targets(&input, &ctx) {
         Ok(targets) => targets,
         Err(error) => return failed(turn, name, &input, id, error, context).await,

@@ -1,2 +1,4 @@
 mod basics;
+mod permissions;
+mod providers;
 pub(crate) mod support;

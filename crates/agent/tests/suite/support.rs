@@ -100,3 +100,111 @@ impl Asker for TestAsker {
         answer
     }
 }
+
+/// Retry and timeout settings that keep tests fast.
+pub(crate) fn fast_options() -> ferrule_model::HttpOptions {
+    ferrule_model::HttpOptions {
+        max_retries: 2,
+        base_delay: std::time::Duration::from_millis(10),
+        max_delay: std::time::Duration::from_millis(40),
+        max_retry_after: std::time::Duration::from_secs(2),
+        connect_timeout: std::time::Duration::from_secs(2),
+        first_byte_timeout: std::time::Duration::from_secs(5),
+        stall_timeout: std::time::Duration::from_millis(400),
+    }
+}
+
+/// An OpenAI-compatible model at the fake server.
+pub(crate) fn openai_model(
+    server: &ferrule_test_support::FakeModelServer,
+) -> Arc<ferrule_model::OpenAiModel> {
+    Arc::new(
+        ferrule_model::OpenAiModel::new(
+            "gpt-4.1",
+            server.base_url(),
+            Some("sk-test".into()),
+            fast_options(),
+        )
+        .unwrap(),
+    )
+}
+
+/// An Anthropic model at the fake server.
+pub(crate) fn anthropic_model(
+    server: &ferrule_test_support::FakeModelServer,
+) -> Arc<ferrule_model::AnthropicModel> {
+    Arc::new(
+        ferrule_model::AnthropicModel::new(
+            "claude-sonnet-4-5",
+            server.base_url(),
+            Some("sk-ant-test".into()),
+            fast_options(),
+        )
+        .unwrap(),
+    )
+}
+
+/// A policy for `dir` in `mode` with `allow` rules.
+pub(crate) fn policy(
+    dir: &std::path::Path,
+    mode: ferrule_permissions::Mode,
+    allow: &[&str],
+) -> ferrule_permissions::PolicyBuilder {
+    ferrule_permissions::Policy::builder(dir, dir)
+        .mode(mode)
+        .rules(
+            ferrule_permissions::Behavior::Allow,
+            allow.iter().copied(),
+            ferrule_permissions::RuleSource {
+                path: None,
+                root: dir.to_path_buf(),
+            },
+        )
+}
+
+/// A read-only tool whose calls wait for each other: `Meet {id, sleep_ms}`
+/// succeeds only when `parties` calls are in flight at once.
+pub(crate) struct Meet {
+    pub(crate) barrier: Arc<tokio::sync::Barrier>,
+}
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+pub(crate) struct MeetInput {
+    id: String,
+    sleep_ms: u64,
+}
+
+#[async_trait]
+impl ferrule_tool::TypedTool for Meet {
+    type Input = MeetInput;
+    fn name(&self) -> &str {
+        "Meet"
+    }
+    fn description(&self) -> &str {
+        "Waits for the other calls."
+    }
+    fn is_read_only(&self) -> bool {
+        true
+    }
+    fn targets(
+        &self,
+        _: &MeetInput,
+        _: &ferrule_tool::ToolContext,
+    ) -> Result<Vec<ferrule_tool::ToolTarget>, ferrule_tool::ToolError> {
+        Ok(Vec::new())
+    }
+    async fn call(
+        &self,
+        input: MeetInput,
+        _: &ferrule_tool::ToolContext,
+    ) -> Result<ferrule_tool::ToolOutput, ferrule_tool::ToolError> {
+        tokio::time::timeout(std::time::Duration::from_secs(5), self.barrier.wait())
+            .await
+            .map_err(|_| ferrule_tool::ToolError::respond("alone: the other calls never came"))?;
+        tokio::time::sleep(std::time::Duration::from_millis(input.sleep_ms)).await;
+        Ok(ferrule_tool::ToolOutput::text(
+            format!("met {}", input.id),
+            serde_json::json!({"id": input.id}),
+        ))
+    }
+}
