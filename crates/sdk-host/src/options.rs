@@ -1,0 +1,36 @@
+//! What the host needs beyond [`SetupOptions`]: the flags that only mean
+//! something in SDK mode (`sdk-protocol.md` §1.6).
+
+use ferrule_setup::SetupOptions;
+
+/// Options of one SDK session.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct HostOptions {
+    /// Everything the agent is assembled from (flags, env, cwd).
+    pub setup: SetupOptions,
+    /// `--include-partial-messages`: emit `stream_event` lines.
+    pub include_partial_messages: bool,
+    /// `--replay-user-messages`: echo each accepted user message.
+    pub replay_user_messages: bool,
+    /// `--permission-prompt-tool`: `stdio` sends `can_use_tool` requests;
+    /// absent, "ask" is denied as in print mode.
+    pub permission_prompt_tool: Option<String>,
+    /// `--mcp-config` values (inline JSON or file paths); `type: "sdk"`
+    /// servers in them are reached over `mcp_message`.
+    pub mcp_config: Vec<String>,
+    /// Abort the running turn and exit on SIGTERM (§8.3). Off for hosts
+    /// embedded in another program.
+    pub handle_signals: bool,
+}
+
+impl HostOptions {
+    /// SDK options around `setup`, with signal handling on.
+    pub fn new(setup: SetupOptions) -> Self {
+        Self {
+            setup,
+            handle_signals: true,
+            ..Self::default()
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! The `initialize` handshake (`sdk-protocol.md` §6.1, §8.1): assemble the
+//! agent from the flags (ferrule-setup) and what the request adds — SDK
+//! hook callbacks, subagents, in-process MCP servers, system prompt
+//! options, checkpoints — then emit `system/init` and answer.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ferrule_agent::{AgentControls, Asker};
+use ferrule_checkpoint::CheckpointStore;
+use ferrule_hooks::{Dispatcher, FolderTrust, HookSource};
+use ferrule_permissions::Mode;
+use ferrule_protocol::sdk::{
+    AgentInfo, InitializeRequest, InitializeResponse, McpServerStatus, ModelInfo, StreamMessage,
+    SystemMessage,
+};
+use ferrule_session::SessionStore;
+use ferrule_setup::{InitFacts, Prepared, SystemPromptChoice};
+use serde_json::{Map, Value};
+
+use crate::asker::SdkAsker;
+use crate::callbacks::SdkCallbacks;
+use crate::host::{Shared, lock};
+use crate::sdk_mcp::{SdkMcpServer, failed_status};
+
+/// Capabilities advertised in `initialize` and `system/init`: only what
+/// works (§6.1; the Python SDK gates methods on them).
+pub(crate) const CAPABILITIES: &[&str] = &["plan_mode_v1"];
+
+/// What the control handlers need once the session is up.
+pub(crate) struct Ready {
+    pub(crate) controls: AgentControls,
+    pub(crate) session_id: String,
+    pub(crate) facts: InitFacts,
+    pub(crate) mcp: Vec<McpServerStatus>,
+    pub(crate) models: Vec<ModelInfo>,
+    /// The model the session started with (`set_model` with `null`).
+    pub(crate) default_model: Arc<dyn ferrule_model::Model>,
+    /// For building models by name (`set_model`).
+    pub(crate) model_env: BTreeMap<String, String>,
+    pub(crate) settings_json: Value,
+    pub(crate) cwd: PathBuf,
+    /// Checkpoint directory, when file checkpointing is on.
+    pub(crate) checkpoints: Option<PathBuf>,
+    /// The mode to return to when plan mode is switched off.
+    pub(crate) before_plan: Option<Mode>,
+}
+
+/// Handles `initialize`; the answer's payload or the error text.
+pub(crate) async fn initialize(
+    shared: &Arc<Shared>,
+    request: InitializeRequest,
+) -> Result<Value, String> {
+    let Some(agent_slot) = lock(&shared.agent_slot).take() else {
+        return Err("Already initialized".to_owned());
+    };
+    let mut setup = shared.options.setup.clone();
+    // TypeScript sends its system prompt options here instead of flags (§16).
+    match &request.system_prompt {
+        Some(Value::String(text)) => {
+            setup.system_prompt = SystemPromptChoice::Replace(text.clone())
+        }
+        Some(Value::Object(spec)) => {
+            if let Some(append) = spec.get("append").and_then(Value::as_str) {
+                setup.append_system_prompt = Some(append.to_owned());
+            }
+        }
+        _ => {}
+    }
+    if let Some(append) = &request.append_system_prompt {
+        setup.append_system_prompt = Some(append.clone());
+    }
+    if let Some(agents) = &request.agents {
+        setup.agents_json = Some(merge_agents(setup.agents_json.as_deref(), agents)?);
+    }
+    let mut prepared = ferrule_setup::prepare(setup).map_err(|error| error.to_string())?;
+
+    if let Some(hooks) = &request.hooks
+        && !hooks.is_empty()
+    {
+        let value = serde_json::to_value(hooks).map_err(|e| e.to_string())?;
+        prepared.hooks = Arc::new(with_sdk_hooks(&prepared, &value, shared));
+    }
+
+    let mut mcp = Vec::new();
+    for name in sdk_server_names(&request, &shared.options.mcp_config) {
+        match SdkMcpServer::connect(&name, shared.peer.clone()).await {
+            Ok(server) => {
+                for tool in server.tools() {
+                    if let Err(error) = prepared.tools.register_arc(tool) {
+                        tracing::warn!(server = %name, %error, "SDK MCP tool not registered");
+                    }
+                }
+                mcp.push(server.status());
+            }
+            Err(error) => {
+                tracing::warn!(%error, "SDK MCP server not connected");
+                mcp.push(failed_status(&name, &error));
+            }
+        }
+    }
+
+    if request.enable_file_checkpointing == Some(true) && prepared.checkpoints.is_none() {
+        let dir = SessionStore::new(&prepared.user_dir)
+            .project_dir(&prepared.cwd)
+            .join(prepared.session_id())
+            .join("checkpoints");
+        prepared.checkpoints = Some(CheckpointStore::open(dir).map_err(|error| error.to_string())?);
+    }
+    let checkpoints = prepared.checkpoints.as_ref().map(|c| c.dir().to_path_buf());
+
+    let asker: Option<Arc<dyn Asker>> = match shared.options.permission_prompt_tool.as_deref() {
+        Some("stdio") => Some(Arc::new(SdkAsker::new(shared.peer.clone()))),
+        Some(other) => {
+            tracing::warn!(
+                tool = other,
+                "--permission-prompt-tool with an MCP tool is not supported; asks are denied"
+            );
+            None
+        }
+        None => None,
+    };
+
+    let agents: Vec<AgentInfo> = prepared
+        .subagents
+        .iter()
+        .map(|agent| AgentInfo {
+            name: agent.name.clone(),
+            description: agent.description.clone(),
+            model: None,
+        })
+        .collect();
+    let default_model = Arc::clone(&prepared.model.model);
+    let model_env = shared.options.setup.env.clone();
+    let settings_json = serde_json::to_value(&prepared.settings.merged).unwrap_or_default();
+    let cwd = prepared.cwd.clone();
+    let model_name = prepared.model.model.name().to_owned();
+    let (agent, facts) = build_agent(prepared, asker)?;
+    let controls = agent.controls();
+    let session_id = agent.session_id().to_owned();
+
+    let mut init = facts.to_system_init(uuid::Uuid::new_v4().to_string());
+    init.mcp_servers.clone_from(&mcp);
+    init.capabilities = Some(CAPABILITIES.iter().map(|c| (*c).to_owned()).collect());
+    shared
+        .outbox
+        .send(&StreamMessage::System(SystemMessage::Init(init)));
+
+    let models = vec![ModelInfo {
+        value: model_name.clone(),
+        display_name: model_name
+            .rsplit('/')
+            .next()
+            .unwrap_or(&model_name)
+            .to_owned(),
+        description: String::new(),
+        is_default: Some(true),
+        is_enabled: Some(true),
+        extra: Map::new(),
+    }];
+    let response = InitializeResponse {
+        commands: Vec::new(),
+        agents,
+        skills: None,
+        output_style: "default".to_owned(),
+        available_output_styles: vec!["default".to_owned()],
+        models: models.clone(),
+        account: Map::new(),
+        capabilities: CAPABILITIES.iter().map(|c| (*c).to_owned()).collect(),
+        permission_mode: Some(ferrule_agent::mode_to_wire(facts.mode)),
+        memory: None,
+        evolution: None,
+        fast_mode_state: None,
+        extra: Map::new(),
+    };
+    *lock(&shared.ready) = Some(Ready {
+        controls,
+        session_id,
+        facts,
+        mcp,
+        models,
+        default_model,
+        model_env,
+        settings_json,
+        cwd,
+        checkpoints,
+        before_plan: None,
+    });
+    if agent_slot.send(agent).is_err() {
+        return Err("the session ended during initialize".to_owned());
+    }
+    serde_json::to_value(response).map_err(|error| error.to_string())
+}
+
+/// Builds the agent from everything prepared, with the SDK's asker.
+fn build_agent(
+    prepared: Prepared,
+    asker: Option<Arc<dyn Asker>>,
+) -> Result<(ferrule_agent::Agent, InitFacts), String> {
+    let (mut builder, info) = prepared.into_builder();
+    if let Some(asker) = asker {
+        builder = builder.asker(asker);
+    }
+    let agent = builder.build().map_err(|error| error.to_string())?;
+    let facts = info.init_facts(agent.tool_names());
+    Ok((agent, facts))
+}
+
+/// The settings and plugin hooks again, plus the SDK's callbacks. The
+/// dispatcher `prepare` built cannot take more hooks, so it is rebuilt the
+/// way ferrule-setup builds it (settings trusted: SDK mode, A-22).
+fn with_sdk_hooks(prepared: &Prepared, hooks: &Value, shared: &Arc<Shared>) -> Dispatcher {
+    let mut builder =
+        Dispatcher::builder(&prepared.cwd).settings(&prepared.settings, FolderTrust::Trusted);
+    let data_root = prepared.user_dir.join("plugins/data");
+    for plugin in &prepared.workspace.plugins {
+        if let Some(plugin_hooks) = &plugin.hooks {
+            builder = builder.hooks(
+                plugin_hooks,
+                HookSource::plugin(
+                    &plugin.name,
+                    &plugin.root,
+                    data_root.join(&plugin.name),
+                    plugin.root.join("hooks/hooks.json"),
+                ),
+            );
+        }
+    }
+    let dispatcher = builder
+        .sdk_hooks(hooks, Arc::new(SdkCallbacks::new(shared.peer.clone())))
+        .env(prepared.env.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .build();
+    for diagnostic in dispatcher.diagnostics() {
+        tracing::warn!("hooks: {}", diagnostic.message);
+    }
+    dispatcher
+}
+
+/// `initialize.agents` merged over `--agents` JSON (the request wins).
+fn merge_agents(
+    flag: Option<&str>,
+    agents: &BTreeMap<String, ferrule_protocol::sdk::AgentDefinition>,
+) -> Result<String, String> {
+    let mut merged = match flag {
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        },
+        None => Map::new(),
+    };
+    for (name, definition) in agents {
+        let value = serde_json::to_value(definition).map_err(|e| e.to_string())?;
+        merged.insert(name.clone(), value);
+    }
+    serde_json::to_string(&Value::Object(merged)).map_err(|e| e.to_string())
+}
+
+/// SDK servers named in `initialize.sdkMcpServers` or as `type: "sdk"` in
+/// `--mcp-config`, each once.
+fn sdk_server_names(request: &InitializeRequest, mcp_config: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = request.sdk_mcp_servers.clone().unwrap_or_default();
+    for config in mcp_config {
+        let text = if config.trim_start().starts_with('{') {
+            config.clone()
+        } else {
+            std::fs::read_to_string(config).unwrap_or_default()
+        };
+        let Ok(value) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        if let Some(servers) = value.get("mcpServers").and_then(Value::as_object) {
+            for (name, server) in servers {
+                if server.get("type").and_then(Value::as_str) == Some("sdk") {
+                    names.push(name.clone());
+                }
+            }
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    names.retain(|name| seen.insert(name.clone()));
+    names
+}

@@ -1,0 +1,86 @@
+//! The turn runner (`sdk-protocol.md` §8.2): takes user messages from the
+//! queue one at a time, runs each through the agent, streams its events
+//! and ends it with exactly one `result`.
+
+use std::sync::{Arc, Mutex};
+
+use ferrule_agent::{Agent, Emitted, EventSink, UserInput};
+use ferrule_protocol::sdk::{ResultMessage, ResultSubtype, StreamMessage, UserStreamMessage};
+use tokio::sync::oneshot;
+
+use crate::events::{EventIds, EventLines};
+use crate::host::{Shared, lock};
+use crate::queue::QueuedTurn;
+
+/// Writes each event's lines to stdout as it happens.
+struct LineSink {
+    shared: Arc<Shared>,
+    lines: Mutex<EventLines>,
+}
+
+impl EventSink for LineSink {
+    fn emit(&self, event: Emitted) {
+        let ids = EventIds {
+            session_id: &event.session_id,
+            uuid: &event.uuid,
+            parent_tool_use_id: event.parent_tool_use_id.as_deref(),
+        };
+        let lines = lock(&self.lines).lines(&event.event, ids);
+        for line in &lines {
+            self.shared.outbox.send(line);
+        }
+    }
+}
+
+/// Runs turns until the queue is closed and empty. Without an agent
+/// (`initialize` never succeeded) every queued message gets an error result.
+pub(crate) async fn run_turns(shared: Arc<Shared>, agent: oneshot::Receiver<Agent>) {
+    let Ok(mut agent) = agent.await else {
+        while let Some(turn) = shared.queue.next().await {
+            let mut result = ResultMessage::new(ResultSubtype::ErrorDuringExecution, "");
+            let text = "initialize_required: the session was not initialized";
+            result.result = Some(text.to_owned());
+            result.errors = Some(vec![text.to_owned()]);
+            result.uuid = Some(turn.uuid);
+            shared.outbox.send(&StreamMessage::Result(result));
+        }
+        return;
+    };
+    let sink = LineSink {
+        shared: Arc::clone(&shared),
+        lines: Mutex::new(EventLines::new(shared.options.include_partial_messages)),
+    };
+    while let Some(turn) = shared.queue.next().await {
+        if turn.message.should_query == Some(false) {
+            tracing::warn!(
+                uuid = %turn.uuid,
+                "a user message with shouldQuery: false is not added to the conversation"
+            );
+            continue;
+        }
+        *lock(&shared.running) = Some(turn.uuid.clone());
+        run_one(&shared, &mut agent, &sink, turn).await;
+        *lock(&shared.running) = None;
+    }
+    // Dropping the agent ends background shells and tool processes.
+    drop(agent);
+}
+
+async fn run_one(shared: &Arc<Shared>, agent: &mut Agent, sink: &LineSink, turn: QueuedTurn) {
+    let session_id = agent.session_id().to_owned();
+    if shared.options.replay_user_messages {
+        // §3.4: the echo carries the uuid rewind_files is keyed by.
+        let mut replay = UserStreamMessage::new(turn.message.message.clone());
+        replay.session_id = Some(session_id.clone());
+        replay.uuid = Some(turn.uuid.clone());
+        replay.is_replay = Some(true);
+        replay.timestamp = Some(jiff::Timestamp::now().to_string());
+        shared.outbox.send(&StreamMessage::User(replay));
+    }
+    let input = UserInput::blocks(turn.message.message.content.clone().into_blocks())
+        .with_uuid(turn.uuid.clone());
+    let result = agent.run(input, sink).await;
+    let mut line = result.summary.into_result(result.outcome, session_id);
+    line.uuid = Some(uuid::Uuid::new_v4().to_string());
+    shared.outbox.send(&StreamMessage::Result(line));
+}

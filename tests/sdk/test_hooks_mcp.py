@@ -1,0 +1,115 @@
+"""Hooks (`hooks.md`) and in-process SDK MCP tools (`mcp.md`)."""
+
+from typing import Any
+
+import pytest
+from qoder_agent_sdk import (
+    HookMatcher,
+    QoderSDKClient,
+    ToolResultBlock,
+    UserMessage,
+    create_sdk_mcp_server,
+    query,
+    tool,
+)
+
+from conftest import text
+from conftest import tool as call
+
+pytestmark = pytest.mark.anyio
+
+
+def tool_results(messages):
+    return [b for m in messages if isinstance(m, UserMessage) and isinstance(m.content, list)
+            for b in m.content if isinstance(b, ToolResultBlock)]
+
+
+async def test_pre_tool_use_hook_denies_a_dangerous_command(sandbox):
+    victim = sandbox.project / "keep.txt"
+    victim.write_text("keep")
+    model = sandbox.script(call("Bash", {"command": f"rm -rf {victim}"}), text("blocked"))
+    seen = []
+
+    async def security_hook(inp, tid, ctx):
+        seen.append((inp["hook_event_name"], inp["tool_name"], tid))
+        if "rm -rf" in (inp.get("tool_input") or {}).get("command", ""):
+            return {"hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": "deny",
+                "permissionDecisionReason": "Destructive delete operations are not allowed",
+            }}
+        return {}
+
+    options = sandbox.options(model, permission_mode="bypassPermissions",
+                              hooks={"PreToolUse": [HookMatcher(matcher="Bash", hooks=[security_hook])]})
+    messages = [m async for m in query(prompt="clean up", options=options)]
+    assert victim.exists()
+    assert seen == [("PreToolUse", "Bash", "call_1")]
+    [result] = tool_results(messages)
+    assert result.is_error and "Destructive delete" in str(result.content)
+
+
+async def test_post_tool_use_hook_sees_the_tool_response(sandbox):
+    (sandbox.project / "a.txt").write_text("alpha\n")
+    model = sandbox.script(call("Read", {"file_path": str(sandbox.project / "a.txt")}), text("read"))
+    responses = []
+
+    async def audit(inp, tid, ctx):
+        responses.append((inp["hook_event_name"], inp["tool_name"], str(inp.get("tool_response"))))
+        return {}
+
+    options = sandbox.options(model, hooks={"PostToolUse": [HookMatcher(hooks=[audit])]})
+    [m async for m in query(prompt="read", options=options)]
+    assert len(responses) == 1 and responses[0][:2] == ("PostToolUse", "Read")
+    assert "alpha" in responses[0][2]
+
+
+async def test_a_raising_hook_does_not_block_the_tool(sandbox):
+    model = sandbox.script(call("Bash", {"command": "touch ran.txt"}), text("ok"))
+
+    async def broken(inp, tid, ctx):
+        raise RuntimeError("hook exploded")
+
+    options = sandbox.options(model, permission_mode="bypassPermissions",
+                              hooks={"PreToolUse": [HookMatcher(hooks=[broken])]})
+    messages = [m async for m in query(prompt="run", options=options)]
+    assert (sandbox.project / "ran.txt").exists()
+    assert messages[-1].subtype == "success"
+
+
+@tool("add", "Add two integers.", {"a": int, "b": int})
+async def add(args: dict[str, Any]) -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": str(args["a"] + args["b"])}]}
+
+
+@tool("fail", "Always fails.", {})
+async def fail(args: dict[str, Any]) -> dict[str, Any]:
+    raise ValueError("calculator on fire")
+
+
+async def test_sdk_mcp_tool_is_offered_called_and_reported(sandbox):
+    calc = create_sdk_mcp_server(name="calc", tools=[add, fail])
+    model = sandbox.script(call("mcp__calc__add", {"a": 2, "b": 3}), text("5"))
+    options = sandbox.options(model, mcp_servers={"calc": calc},
+                              allowed_tools=["mcp__calc__add"])
+    async with QoderSDKClient(options=options) as client:
+        status = await client.get_mcp_status()
+        await client.query("add 2 and 3")
+        messages = [m async for m in client.receive_response()]
+    init = messages[0]
+    assert "mcp__calc__add" in init.data["tools"]
+    servers = status.get("mcpServers") or status.get("servers")
+    assert [(s["name"], s["status"]) for s in servers] == [("calc", "connected")]
+    [result] = tool_results(messages)
+    assert not result.is_error and "5" in str(result.content)
+
+
+async def test_sdk_mcp_tool_error_reaches_the_model_as_a_tool_error(sandbox):
+    calc = create_sdk_mcp_server(name="calc", tools=[add, fail])
+    model = sandbox.script(call("mcp__calc__fail", {}), text("it failed"))
+    options = sandbox.options(model, mcp_servers={"calc": calc},
+                              allowed_tools=["mcp__calc__fail"])
+    messages = [m async for m in query(prompt="fail", options=options)]
+    [result] = tool_results(messages)
+    assert result.is_error and "calculator on fire" in str(result.content)
+    assert messages[-1].subtype == "success"
