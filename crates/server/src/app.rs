@@ -1,0 +1,230 @@
+//! The router, shared state and the cross-cutting middleware: request IDs,
+//! bearer authentication and error envelopes for axum's own rejections.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{ApiError, REQUEST_ID};
+use crate::live::LiveTurns;
+use crate::store::Store;
+use crate::{agents, environments, events, keys, models, sessions, stream};
+
+/// Settings of a running server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The data directory (database file, session working directories).
+    pub data_dir: PathBuf,
+    /// A key accepted without being stored (`FERRULE_API_KEY`).
+    pub bootstrap_key: Option<String>,
+    /// Quiet time after which an SSE stream gets a heartbeat comment.
+    pub heartbeat: Duration,
+    /// The server's default model (`FERRULE_MODEL`).
+    pub default_model: Option<String>,
+    /// Model aliases from settings (`modelAliases`).
+    pub model_aliases: BTreeMap<String, String>,
+    /// Environment the model providers read (`OPENAI_BASE_URL`, …).
+    pub model_env: BTreeMap<String, String>,
+    /// Cap on model requests per turn.
+    pub max_model_requests: Option<u32>,
+}
+
+impl ServerConfig {
+    /// Defaults for a data directory, reading the process environment.
+    pub fn from_env(data_dir: PathBuf) -> Self {
+        let model_env: BTreeMap<String, String> = std::env::vars()
+            .filter(|(k, _)| {
+                k.starts_with("OPENAI_") || k.starts_with("ANTHROPIC_") || k.starts_with("FERRULE_")
+            })
+            .collect();
+        Self {
+            data_dir,
+            bootstrap_key: std::env::var("FERRULE_API_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
+            heartbeat: Duration::from_secs(15),
+            default_model: model_env.get("FERRULE_MODEL").cloned(),
+            model_aliases: BTreeMap::new(),
+            model_env,
+            max_model_requests: Some(100),
+        }
+    }
+}
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// The state behind [`AppState`].
+pub struct Inner {
+    /// Database and event log.
+    pub(crate) store: Store,
+    /// Live turns.
+    pub(crate) live: LiveTurns,
+    /// Settings.
+    pub(crate) config: ServerConfig,
+    /// Fires on shutdown: streams end, turns stop.
+    pub(crate) shutdown: CancellationToken,
+    /// Turn tasks in flight, to wait for on shutdown and cancel.
+    pub(crate) tasks: tokio_util::task::TaskTracker,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Wraps the parts.
+    pub(crate) fn new(store: Store, config: ServerConfig) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            live: LiveTurns::default(),
+            config,
+            shutdown: CancellationToken::new(),
+            tasks: tokio_util::task::TaskTracker::new(),
+        }))
+    }
+}
+
+/// The `/api/v1/cloud` router with its middleware.
+pub(crate) fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/models", get(models::list))
+        .route(
+            "/environments",
+            get(environments::list).post(environments::create),
+        )
+        .route(
+            "/environments/{id}",
+            get(environments::get)
+                .post(environments::update)
+                .delete(environments::delete),
+        )
+        .route("/environments/{id}/archive", post(environments::archive))
+        .route("/agents", get(agents::list).post(agents::create))
+        .route("/agents/{id}", get(agents::get).post(agents::update))
+        .route("/agents/{id}/archive", post(agents::archive))
+        .route("/agents/{id}/versions", get(agents::versions))
+        .route("/sessions", get(sessions::list).post(sessions::create))
+        .route(
+            "/sessions/{id}",
+            get(sessions::get)
+                .post(sessions::update)
+                .delete(sessions::delete),
+        )
+        .route("/sessions/{id}/archive", post(sessions::archive))
+        .route("/sessions/{id}/cancel", post(sessions::cancel))
+        .route(
+            "/sessions/{id}/events",
+            get(events::list).post(events::send),
+        )
+        .route("/sessions/{id}/events/stream", get(stream::handler));
+    Router::new()
+        .nest("/api/v1/cloud", api)
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), authenticate))
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` fires. Trailing slashes
+/// are stripped before routing, so `/agents/` and `/agents` are one path.
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    use tower_layer::Layer;
+    let app = middleware::map_request(strip_trailing_slash).layer(router(state));
+    axum::serve(
+        listener,
+        axum::ServiceExt::<Request>::into_make_service(app),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found_message("No such endpoint.")
+}
+
+async fn strip_trailing_slash(mut request: Request) -> Request {
+    let path = request.uri().path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/').to_owned();
+        let rebuilt = match request.uri().query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed,
+        };
+        if let Ok(uri) = rebuilt.parse() {
+            *request.uri_mut() = uri;
+        }
+    }
+    request
+}
+
+async fn request_id(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 200)
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let mut response = REQUEST_ID
+        .scope(id.clone(), async move {
+            let response = next.run(request).await;
+            // axum answers a wrong method with a bare 405.
+            if response.status() == StatusCode::METHOD_NOT_ALLOWED {
+                return ApiError::method_not_allowed().into_response();
+            }
+            response
+        })
+        .await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let token = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    let Some(token) = token else {
+        return ApiError::unauthenticated().into_response();
+    };
+    let bootstrap = state
+        .config
+        .bootstrap_key
+        .as_deref()
+        .is_some_and(|key| keys::same_secret(key, token));
+    let valid = bootstrap
+        || match keys::is_valid(&state.store.pool, token).await {
+            Ok(valid) => valid,
+            Err(error) => return ApiError::internal(error).into_response(),
+        };
+    if !valid {
+        return ApiError::unauthenticated().into_response();
+    }
+    next.run(request).await
+}

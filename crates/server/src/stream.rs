@@ -1,0 +1,131 @@
+//! The SSE stream of a session (`cloud-api.md` §7.7): replay from the start
+//! or after `Last-Event-ID`, then live events, each exactly once, with
+//! comment heartbeats while quiet.
+
+use std::convert::Infallible;
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+use crate::input::QueryPairs;
+use crate::store::StoredEvent;
+
+/// `GET /sessions/{id}/events/stream`
+pub(crate) async fn handler(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    query: QueryPairs,
+) -> ApiResult<Response> {
+    open(state, id, headers, query).await
+}
+
+/// Opens the stream (shared with `GET /events` + `Accept: text/event-stream`).
+pub(crate) async fn open(
+    state: AppState,
+    id: String,
+    headers: HeaderMap,
+    query: QueryPairs,
+) -> ApiResult<Response> {
+    crate::sessions::load(&state, &id).await?;
+    let last = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .or_else(|| query.get("after_id").map(str::to_owned));
+    let after =
+        match last {
+            None => None,
+            Some(event_id) => Some(state.store.event_seq(&id, &event_id).await?.ok_or_else(
+                || {
+                    ApiError::field(
+                        "Last-Event-ID",
+                        format!("Last-Event-ID '{event_id}' is not an event of session '{id}'."),
+                    )
+                },
+            )?),
+        };
+    // Subscribe before reading the backlog so nothing falls in between.
+    let mut feed = state.store.subscribe();
+    let (tx, rx) = mpsc::channel::<Event>(64);
+    let shutdown = state.shutdown.clone();
+    let heartbeat = state.config.heartbeat;
+    tokio::spawn(async move {
+        let mut last_seq = after.unwrap_or(i64::MIN);
+        let send = |event: &StoredEvent| {
+            let kind = event.body["type"].as_str().unwrap_or_default().to_owned();
+            let frame = Event::default()
+                .id(event.body["id"].as_str().unwrap_or_default())
+                .event(kind.clone())
+                .data(event.body.to_string());
+            (
+                frame,
+                kind == "session.deleted" || kind == "session.status_terminated",
+            )
+        };
+        let mut catch_up = true;
+        loop {
+            if catch_up {
+                catch_up = false;
+                let Ok(backlog) = state.store.events_after(&id, Some(last_seq)).await else {
+                    return;
+                };
+                for event in backlog {
+                    let (frame, last) = send(&event);
+                    if tx.send(frame).await.is_err() {
+                        return;
+                    }
+                    last_seq = event.seq;
+                    if last {
+                        return;
+                    }
+                }
+            }
+            let received = tokio::select! {
+                received = feed.recv() => received,
+                () = shutdown.cancelled() => return,
+                () = tx.closed() => return,
+            };
+            match received {
+                Ok(event) if event.session_id == id && event.seq > last_seq => {
+                    let (frame, last) = send(&event);
+                    if tx.send(frame).await.is_err() {
+                        return;
+                    }
+                    last_seq = event.seq;
+                    if last {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => catch_up = true,
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|event| (Ok::<_, Infallible>(event), rx))
+    });
+    let keep_alive = KeepAlive::new().interval(heartbeat).text(" heartbeat");
+    let mut response = Sse::new(stream).keep_alive(keep_alive).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        "cache-control",
+        axum::http::HeaderValue::from_static("no-cache"),
+    );
+    headers.insert(
+        "x-accel-buffering",
+        axum::http::HeaderValue::from_static("no"),
+    );
+    Ok(response)
+}
