@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ferrule_protocol::sdk::{McpServerConfig, McpStdioServer, TypedMcpServerConfig};
+use ferrule_protocol::sdk::{McpRemoteServer, McpSdkServer, McpStdioServer};
 use serde_json::Value;
 
 /// Where a server's configuration came from. Declared lowest precedence
@@ -148,30 +148,18 @@ pub fn parse_server(
     let Value::Object(fields) = value else {
         return Err(err(format!("expected an object, got {value}")));
     };
-    match fields.get("type").and_then(Value::as_str) {
-        Some("ws") => {
-            return Err(err(
-                "the WebSocket transport (`type: ws`) is not supported; use `http`".to_owned(),
-            ));
+    let kind = match fields.get("type") {
+        None => {
+            if !fields.contains_key("command") && fields.contains_key("url") {
+                return Err(err(
+                    "a server with `url` needs `type`: `http` or `sse`".to_owned()
+                ));
+            }
+            "stdio"
         }
-        Some("stdio" | "sse" | "http" | "sdk") => {}
-        Some(other) => {
-            return Err(err(format!(
-                "unknown `type` `{other}` (expected stdio, sse, http or sdk)"
-            )));
-        }
-        None if fields.contains_key("type") => {
-            return Err(err("`type` must be a string".to_owned()));
-        }
-        None if !fields.contains_key("command") && fields.contains_key("url") => {
-            return Err(err(
-                "a server with `url` needs `type`: `http` or `sse`".to_owned()
-            ));
-        }
-        None => {}
-    }
-    let config: McpServerConfig =
-        serde_json::from_value(value.clone()).map_err(|e| err(e.to_string()))?;
+        Some(Value::String(kind)) => kind.as_str(),
+        Some(other) => return Err(err(format!("`type` must be a string, got {other}"))),
+    };
     let timeout = fields
         .get("timeout")
         .map(|t| {
@@ -180,23 +168,45 @@ pub fn parse_server(
                 .ok_or_else(|| err(format!("`timeout` must be milliseconds, got {t}")))
         })
         .transpose()?;
-    let transport = match config {
-        McpServerConfig::Stdio(stdio)
-        | McpServerConfig::Typed(TypedMcpServerConfig::Stdio(stdio)) => {
+    let mut body = fields.clone();
+    body.remove("type");
+    body.remove("timeout");
+    let body = Value::Object(body);
+    let fail = |e: serde_json::Error| err(format!("{e} (as a `{kind}` server)"));
+    let transport = match kind {
+        "stdio" => {
+            let stdio: McpStdioServer = serde_json::from_value(body).map_err(fail)?;
             stdio_transport(stdio, base_dir).map_err(err)?
         }
-        McpServerConfig::Typed(TypedMcpServerConfig::Http(remote)) => TransportSpec::Http {
-            url: remote.url,
-            headers: remote.headers.unwrap_or_default(),
-        },
-        McpServerConfig::Typed(TypedMcpServerConfig::Sse(remote)) => TransportSpec::Sse {
-            url: remote.url,
-            headers: remote.headers.unwrap_or_default(),
-        },
-        McpServerConfig::Typed(TypedMcpServerConfig::Sdk(sdk)) => {
+        "http" | "sse" => {
+            let remote: McpRemoteServer = serde_json::from_value(body).map_err(fail)?;
+            let headers = remote.headers.unwrap_or_default();
+            if kind == "http" {
+                TransportSpec::Http {
+                    url: remote.url,
+                    headers,
+                }
+            } else {
+                TransportSpec::Sse {
+                    url: remote.url,
+                    headers,
+                }
+            }
+        }
+        "sdk" => {
+            let sdk: McpSdkServer = serde_json::from_value(body).map_err(fail)?;
             TransportSpec::Sdk { name: sdk.name }
         }
-        McpServerConfig::Typed(_) => return Err(err("unsupported server type".to_owned())),
+        "ws" => {
+            return Err(err(
+                "the WebSocket transport (`type: ws`) is not supported; use `http`".to_owned(),
+            ));
+        }
+        other => {
+            return Err(err(format!(
+                "unknown `type` `{other}` (expected stdio, sse, http or sdk)"
+            )));
+        }
     };
     Ok(ServerSpec {
         name: name.to_owned(),

@@ -332,7 +332,10 @@ impl McpManager {
     }
 
     fn slots(&self) -> MutexGuard<'_, BTreeMap<String, Slot>> {
-        self.inner.slots.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn bump(&self) {

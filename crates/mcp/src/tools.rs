@@ -190,11 +190,14 @@ impl McpManager {
 struct McpTool {
     manager: McpManager,
     server: String,
+    /// The server's tool; `name` is the server's spelling, `full_name` the
+    /// model's.
     tool: RemoteTool,
 }
 
 #[async_trait]
 impl Tool for McpTool {
+    #[allow(clippy::misnamed_getters)] // the model-facing name is the full one
     fn name(&self) -> &str {
         &self.tool.full_name
     }

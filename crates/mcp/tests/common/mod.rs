@@ -1,0 +1,131 @@
+//! Shared helpers: the Python venv with the official `mcp` package (created
+//! once by `tests/mcp/setup.sh`), the test servers, and ready-made specs.
+#![allow(dead_code, unreachable_pub, clippy::expect_used, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use ferrule_mcp::{McpScope, ServerSpec, TransportSpec};
+use serde_json::json;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The venv directory (override with FERRULE_MCP_VENV).
+pub fn venv() -> PathBuf {
+    std::env::var_os("FERRULE_MCP_VENV").map_or_else(
+        || PathBuf::from("/var/cache/ferrule/venv-mcp"),
+        PathBuf::from,
+    )
+}
+
+/// The venv's python, running `tests/mcp/setup.sh` once when the venv is
+/// missing. `None` (after a loud message) only when Python or pip itself is
+/// unavailable on this machine.
+pub fn python() -> Option<PathBuf> {
+    static READY: OnceLock<Option<PathBuf>> = OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let venv = venv();
+            if !venv.join(".ready").exists() {
+                let has_pip = std::process::Command::new("python3")
+                    .args(["-m", "pip", "--version"])
+                    .output()
+                    .is_ok_and(|o| o.status.success());
+                if !has_pip {
+                    eprintln!(
+                        "\n\n!!!!! SKIPPING MCP SERVER TESTS: python3 with pip is not available, \
+                         so the test venv (tests/mcp/setup.sh) cannot be created !!!!!\n\n"
+                    );
+                    return None;
+                }
+                let status = std::process::Command::new("bash")
+                    .arg(repo().join("tests/mcp/setup.sh"))
+                    .status()
+                    .expect("running tests/mcp/setup.sh");
+                assert!(status.success(), "tests/mcp/setup.sh failed: {status}");
+            }
+            Some(venv.join("bin/python"))
+        })
+        .clone()
+}
+
+/// A test server script.
+pub fn script(name: &str) -> String {
+    repo()
+        .join("tests/mcp/servers")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A stdio spec for `name` running `args` with `command`.
+pub fn stdio_spec(name: &str, command: &str, args: &[&str]) -> ServerSpec {
+    ServerSpec {
+        name: name.to_owned(),
+        scope: McpScope::Local,
+        transport: TransportSpec::Stdio {
+            command: command.to_owned(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            env: BTreeMap::new(),
+            cwd: None,
+        },
+        timeout: None,
+        raw: json!({"command": command, "args": args}),
+        disabled: None,
+    }
+}
+
+/// The `basic.py` server over stdio.
+pub fn basic(name: &str, python: &Path) -> ServerSpec {
+    stdio_spec(
+        name,
+        &python.display().to_string(),
+        &[&script("basic.py"), "stdio"],
+    )
+}
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Starts `basic.py` over streamable HTTP and waits until it accepts
+/// connections. The child is killed when the guard drops.
+pub async fn http_server(python: &Path) -> (tokio::process::Child, String) {
+    let port = free_port();
+    let child = tokio::process::Command::new(python)
+        .args([script("basic.py"), "http".to_owned(), port.to_string()])
+        .kill_on_drop(true)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn http server");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "http MCP server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, format!("http://127.0.0.1:{port}/mcp"))
+}
+
+/// A tool context in a temp-free cwd.
+pub fn ctx() -> ferrule_tool::ToolContext {
+    ferrule_tool::ToolContext::builder(std::env::temp_dir())
+        .build()
+        .expect("context")
+}
