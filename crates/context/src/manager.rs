@@ -135,11 +135,17 @@ impl ContextManager {
     /// Takes the usage the provider reported for the latest response
     /// (call it after observing that response's message): input, cache and
     /// output tokens together are the exact size of the context so far.
+    /// Anthropic reports cached input apart from `input_tokens`;
+    /// OpenAI-compatible servers count it inside `prompt_tokens`, so it is
+    /// added only for `anthropic/` models.
     pub fn record_usage(&mut self, usage: &Usage) {
-        let total = usage.input_tokens
-            + usage.output_tokens
-            + usage.cache_read_input_tokens.unwrap_or(0)
-            + usage.cache_creation_input_tokens.unwrap_or(0);
+        let cached = if self.model.starts_with("anthropic/") {
+            usage.cache_read_input_tokens.unwrap_or(0)
+                + usage.cache_creation_input_tokens.unwrap_or(0)
+        } else {
+            0
+        };
+        let total = usage.input_tokens + usage.output_tokens + cached;
         if total > 0 {
             self.reported = Some(total);
             self.since_report = 0;
@@ -275,5 +281,70 @@ impl ContextManager {
             post_compact(hooks, &trigger, &compacted.summary).await;
         }
         Ok(compacted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pretty_assertions::assert_eq;
+
+    fn manager(model: &str) -> ContextManager {
+        ContextManager::new(
+            model,
+            &ContextSettings::default(),
+            EnvOverrides::default(),
+            Path::new("/p"),
+        )
+    }
+
+    fn usage(input: u64, output: u64, cache_read: u64) -> Usage {
+        let mut usage = Usage::new(input, output);
+        usage.cache_read_input_tokens = Some(cache_read);
+        usage
+    }
+
+    #[test]
+    fn reported_usage_replaces_the_estimate_until_the_next_messages() {
+        let mut context = manager("openai/gpt-4.1");
+        context.set_fixed(Some("You are a coding agent."), &[]);
+        context.observe(&Message::user("hello world"));
+        let estimate = context.usage_tokens();
+        assert_eq!(
+            estimate,
+            context.counter().count_text("You are a coding agent.") as u64 + 6
+        );
+        // OpenAI: cached tokens are part of prompt_tokens.
+        context.record_usage(&usage(1_000, 50, 800));
+        assert_eq!(context.usage_tokens(), 1_050);
+        context.observe(&Message::user("hello world"));
+        assert_eq!(context.usage_tokens(), 1_056);
+        // Recounting forgets the report.
+        context.reset(&[Message::user("hello world")]);
+        assert_eq!(context.usage_tokens(), estimate);
+
+        // Anthropic: cache reads come on top of input_tokens.
+        let mut context = manager("anthropic/claude-sonnet-4-5");
+        context.record_usage(&usage(10, 50, 800));
+        assert_eq!(context.usage_tokens(), 860);
+        context.record_usage(&Usage::new(0, 0));
+        assert_eq!(context.usage_tokens(), 860, "an empty report is ignored");
+    }
+
+    #[test]
+    fn maybe_reduce_does_nothing_below_the_warning_threshold() {
+        let mut context = manager("openai/gpt-4o");
+        let mut history = vec![Message::user("x".repeat(100))];
+        context.reset(&history);
+        assert_eq!(context.maybe_reduce(&mut history), None);
+    }
+
+    #[test]
+    fn switching_models_changes_limits_and_tokenizer() {
+        let mut context = manager("openai/gpt-4o");
+        assert_eq!(context.limits().context_window, 128_000);
+        context.set_model("anthropic/claude-opus-4-1");
+        assert_eq!(context.limits().context_window, 200_000);
+        assert!(!context.counter().encoding().exact);
     }
 }
