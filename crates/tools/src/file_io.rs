@@ -1,5 +1,5 @@
 //! File access shared by the tools: reading with clear errors, the
-//! read-before-write check, and writing with parent directories.
+//! read-before-write check, and atomic writing with parent directories.
 
 use std::io;
 use std::path::Path;
@@ -72,6 +72,14 @@ pub(crate) fn ensure_fresh(
 
 /// Writes `bytes` to `path`, creating missing parent directories, and
 /// records the new content as seen by the session.
+///
+/// The write is atomic: the content goes to a temp file in the same
+/// directory, which then replaces the file by a rename, so a reader (or a
+/// crash) sees the old content or the new, never a part. An existing
+/// file keeps its permissions (and its owner where the process may set
+/// it); a path that is a symbolic link keeps the link and replaces its
+/// target. Where no temp file can be created beside the file (a
+/// directory the process may not write), the file is written in place.
 pub(crate) async fn write_and_record(
     ctx: &ToolContext,
     path: &Path,
@@ -82,10 +90,71 @@ pub(crate) async fn write_and_record(
             .await
             .map_err(|error| io_error("create the directory", parent, &error))?;
     }
-    tokio::fs::write(path, bytes)
+    let target = path.to_path_buf();
+    let content = bytes.to_vec();
+    tokio::task::spawn_blocking(move || write_atomic(&target, &content))
         .await
+        .map_err(|error| ToolError::respond(format!("Cannot write {}: {error}", path.display())))?
         .map_err(|error| io_error("write", path, &error))?;
     ctx.file_state().record(path, FileStamp::of_content(bytes));
+    Ok(())
+}
+
+/// Replaces the content of `path` by `bytes` through a temp file and a
+/// rename (see [`write_and_record`]).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    // Write through a symbolic link to the file it names.
+    let target = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path)?,
+        _ => path.to_path_buf(),
+    };
+    let existing = match std::fs::metadata(&target) {
+        // Something other than a file (a FIFO, a device) is written to,
+        // never replaced.
+        Ok(meta) if !meta.is_file() => return std::fs::write(&target, bytes),
+        Ok(meta) => {
+            // The rename needs only the directory writable; refuse a file
+            // the process may not write, as an in-place write would.
+            std::fs::OpenOptions::new().write(true).open(&target)?;
+            Some(meta)
+        }
+        Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+        Err(error) => return Err(error),
+    };
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let name = target
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy());
+    // A new file gets the mode a plain create would give it (0o666 less
+    // the umask, applied by the kernel at open).
+    let temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir);
+    let mut temp = match temp {
+        Ok(temp) => temp,
+        Err(error) => {
+            tracing::debug!(%error, path = %target.display(), "no temp file beside the target; writing in place");
+            return std::fs::write(&target, bytes);
+        }
+    };
+    temp.write_all(bytes)?;
+    if let Some(meta) = &existing {
+        let file = temp.as_file();
+        // Owner first: changing the owner can clear set-id bits.
+        if let Err(error) = std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid())) {
+            tracing::debug!(%error, path = %target.display(), "cannot keep the file's owner");
+        }
+        file.set_permissions(meta.permissions())?;
+    }
+    temp.persist(&target).map_err(|error| error.error)?;
     Ok(())
 }
 

@@ -77,6 +77,8 @@ mod multi_edit;
 mod notebook;
 mod notebook_edit;
 mod read;
+mod read_pdf;
+mod read_unchanged;
 mod replace;
 mod task_output;
 mod task_stop;
@@ -102,6 +104,8 @@ pub use notebook_edit::{NotebookCellType, NotebookEditInput, NotebookEditMode, N
 pub use read::{
     DEFAULT_READ_LIMIT, MAX_IMAGE_BYTES, MAX_LINE_CHARS, MAX_WHOLE_READ_BYTES, ReadInput, ReadTool,
 };
+pub use read_pdf::{MAX_PDF_PAGES_PER_READ, PDF_PAGES_WITHOUT_RANGE};
+pub use read_unchanged::forget_reads;
 pub use replace::{ReplaceError, ReplaceMode, Replaced, replace};
 pub use task_output::{DEFAULT_TASK_OUTPUT_WAIT_MS, TaskOutputInput, TaskOutputTool};
 pub use task_stop::{TaskStopInput, TaskStopTool};

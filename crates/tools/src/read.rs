@@ -1,5 +1,5 @@
-//! `Read`: a file's text with line numbers, an image, or a notebook's cells
-//! (`cli-core.md` §2.2).
+//! `Read`: a file's text with line numbers, an image, a notebook's cells or
+//! a PDF's pages (`cli-core.md` §2.2).
 
 use std::fmt::Write as _;
 use std::fs::Metadata;
@@ -14,6 +14,8 @@ use serde_json::json;
 
 use crate::file_io::{MAX_FILE_BYTES, io_error};
 use crate::notebook::Notebook;
+use crate::read_pdf::{MAX_PDF_PAGES_PER_READ, PDF_PAGES_WITHOUT_RANGE};
+use crate::read_unchanged::{self, Part};
 use crate::text::{self, DecodeError};
 
 /// Lines shown when `limit` is not given.
@@ -43,7 +45,8 @@ pub struct ReadInput {
     /// large to read at once.
     #[serde(default)]
     pub limit: Option<u64>,
-    /// Page range of a PDF file, e.g. "1-5" or "3".
+    /// Page range of a PDF file, e.g. "1-5" or "3" (or a list, "1-3,7").
+    /// Needed for PDFs of more than 10 pages; at most 20 pages per call.
     #[serde(default)]
     pub pages: Option<String>,
 }
@@ -62,6 +65,10 @@ a part of a long file.
 number and tab are not part of the file.
 - Images (PNG, JPEG, GIF, WebP) are returned as images; Jupyter notebooks (.ipynb) as their \
 cells with outputs.
+- PDF files are returned as the text of their pages. A PDF of more than 10 pages needs `pages` \
+(e.g. \"1-5\", \"3\" or \"1-3,7\"); at most 20 pages per call.
+- Reading the same part of a file again while it is unchanged returns a short note instead \
+of the content: the earlier result is still current.
 - Directories cannot be read; use LS or Glob.
 - A file must be read before Write or Edit change it.";
 
@@ -98,14 +105,18 @@ impl TypedTool for ReadTool {
                 path.display()
             )));
         }
-        match FileKind::of(&path) {
+        let kind = FileKind::of(&path);
+        if input.pages.is_some() && !matches!(kind, FileKind::Pdf) {
+            return Err(ToolError::respond(format!(
+                "`pages` applies to PDF files only, and {} is not one; use `offset` and \
+                 `limit` for a part of a text file",
+                path.display()
+            )));
+        }
+        match kind {
             FileKind::Image => read_image(ctx, &path, &metadata).await,
             FileKind::Notebook => read_notebook(ctx, &path, &metadata).await,
-            FileKind::Pdf => Err(ToolError::respond(format!(
-                "{} is a PDF; this Read tool does not extract PDF text yet. Convert it to text \
-                 first (e.g. with `pdftotext` through Bash).",
-                path.display()
-            ))),
+            FileKind::Pdf => read_pdf(ctx, &path, input.pages, &metadata).await,
             FileKind::Text => read_text(ctx, &path, &input, &metadata).await,
         }
     }
@@ -146,11 +157,60 @@ async fn load(path: &Path, size: u64, limit: u64) -> Result<Vec<u8>, ToolError> 
         .map_err(|error| io_error("read", path, &error))
 }
 
-/// Remembers what was shown. Freshness is judged by the content hash, so
+/// Remembers what was shown (for Write and Edit, and for the
+/// `file_unchanged` answer). Freshness is judged by the content hash, so
 /// the metadata taken just before the read is good enough.
-fn record(ctx: &ToolContext, path: &Path, bytes: &[u8], metadata: &Metadata) {
-    ctx.file_state()
-        .record(path, FileStamp::new(bytes, metadata));
+fn record(ctx: &ToolContext, path: &Path, bytes: &[u8], metadata: &Metadata, part: Part) {
+    let stamp = FileStamp::new(bytes, metadata);
+    ctx.file_state().record(path, stamp);
+    read_unchanged::remember(ctx, path, stamp, part);
+}
+
+/// The `file_unchanged` result when the session already has `part` of
+/// the file as it is now.
+fn unchanged(ctx: &ToolContext, path: &Path, bytes: &[u8], part: &Part) -> Option<ToolOutput> {
+    if !read_unchanged::is_unchanged(ctx, path, bytes, part) {
+        return None;
+    }
+    let message = read_unchanged::message();
+    Some(ToolOutput::text(
+        message,
+        json!({
+            "type": "file_unchanged",
+            "file_path": path.display().to_string(),
+            "message": message,
+        }),
+    ))
+}
+
+async fn read_pdf(
+    ctx: &ToolContext,
+    path: &Path,
+    pages: Option<String>,
+    metadata: &Metadata,
+) -> Result<ToolOutput, ToolError> {
+    let bytes = load(path, metadata.len(), MAX_FILE_BYTES).await?;
+    let part = Part::Pages(pages.clone());
+    if let Some(output) = unchanged(ctx, path, &bytes, &part) {
+        return Ok(output);
+    }
+    // Parsing and text extraction are CPU work: keep them off the runtime.
+    let (bytes, extracted) = tokio::task::spawn_blocking(move || {
+        let extracted = crate::read_pdf::extract(&bytes, pages.as_deref());
+        (bytes, extracted)
+    })
+    .await
+    .map_err(|error| ToolError::respond(format!("Cannot read PDF {}: {error}", path.display())))?;
+    let text = extracted.map_err(|reason| {
+        ToolError::respond(format!(
+            "Cannot read PDF {}: {reason}. (Read returns up to {PDF_PAGES_WITHOUT_RANGE} pages \
+             without `pages`, at most {MAX_PDF_PAGES_PER_READ} per call.)",
+            path.display()
+        ))
+    })?;
+    record(ctx, path, &bytes, metadata, part);
+    let file_path = path.display().to_string();
+    Ok(ToolOutput::text(text.render(), text.structured(&file_path)))
 }
 
 /// The media type of `bytes`, from their signature.
@@ -180,8 +240,11 @@ async fn read_image(
             path.display()
         )));
     };
+    if let Some(output) = unchanged(ctx, path, &bytes, &Part::Whole) {
+        return Ok(output);
+    }
     let data = base64::engine::general_purpose::STANDARD.encode(&bytes);
-    record(ctx, path, &bytes, metadata);
+    record(ctx, path, &bytes, metadata, Part::Whole);
     let structured = json!({
         "type": "image",
         "source": {"type": "base64", "media_type": media_type, "data": data},
@@ -196,6 +259,9 @@ async fn read_notebook(
     metadata: &Metadata,
 ) -> Result<ToolOutput, ToolError> {
     let bytes = load(path, metadata.len(), MAX_FILE_BYTES).await?;
+    if let Some(output) = unchanged(ctx, path, &bytes, &Part::Whole) {
+        return Ok(output);
+    }
     let decoded = text::decode(&bytes).map_err(|error| {
         ToolError::respond(format!("Cannot read notebook {}: {error}", path.display()))
     })?;
@@ -205,7 +271,7 @@ async fn read_notebook(
             path.display()
         ))
     })?;
-    record(ctx, path, &bytes, metadata);
+    record(ctx, path, &bytes, metadata, Part::Whole);
     let cells = notebook.read_cells();
     let structured = json!({
         "type": "notebook",
@@ -243,6 +309,13 @@ async fn read_text(
         ));
     }
     let bytes = load(path, size, MAX_FILE_BYTES).await?;
+    let part = Part::Lines {
+        offset: input.offset,
+        limit: input.limit,
+    };
+    if let Some(output) = unchanged(ctx, path, &bytes, &part) {
+        return Ok(output);
+    }
     let (content, note) = match text::decode(&bytes) {
         Ok(decoded) => (decoded.text, None),
         Err(DecodeError::InvalidUtf8 { offset }) => (
@@ -255,8 +328,8 @@ async fn read_text(
         ),
         Err(error @ DecodeError::Binary { .. }) => {
             return Err(ToolError::respond(format!(
-                "Cannot read {}: {error}. Read shows text files, images (PNG, JPEG, GIF, WebP) \
-                 and notebooks.",
+                "Cannot read {}: {error}. Read shows text files, images (PNG, JPEG, GIF, WebP), \
+                 notebooks and PDFs.",
                 path.display()
             )));
         }
@@ -267,7 +340,7 @@ async fn read_text(
             )));
         }
     };
-    record(ctx, path, &bytes, metadata);
+    record(ctx, path, &bytes, metadata, part);
     let file_path = path.display().to_string();
     let lines: Vec<&str> = content.lines().collect();
     let total = lines.len();

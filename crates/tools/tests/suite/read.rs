@@ -89,7 +89,6 @@ async fn read_errors_name_the_problem() {
     let session = Session::new();
     session.write_file("bin.dat", b"ab\0cd");
     std::fs::create_dir(session.path("dir")).unwrap();
-    session.write_file("doc.pdf", b"%PDF-1.4");
     session.write_file("fake.png", b"not a png");
     let cases = [
         (
@@ -99,7 +98,7 @@ async fn read_errors_name_the_problem() {
         (
             "bin.dat",
             format!(
-                "Cannot read {}: it looks binary (NUL byte at offset 2). Read shows text files, images (PNG, JPEG, GIF, WebP) and notebooks.",
+                "Cannot read {}: it looks binary (NUL byte at offset 2). Read shows text files, images (PNG, JPEG, GIF, WebP), notebooks and PDFs.",
                 session.path_str("bin.dat")
             ),
         ),
@@ -108,13 +107,6 @@ async fn read_errors_name_the_problem() {
             format!(
                 "{} is a directory, not a file. Use LS or Glob to list it.",
                 session.path_str("dir")
-            ),
-        ),
-        (
-            "doc.pdf",
-            format!(
-                "{} is a PDF; this Read tool does not extract PDF text yet. Convert it to text first (e.g. with `pdftotext` through Bash).",
-                session.path_str("doc.pdf")
             ),
         ),
         (
