@@ -11,7 +11,7 @@ use ferrule_session::Transcript;
 use serde_json::Value;
 
 use crate::compact::{Compacted, Compactor};
-use crate::count::TokenCounter;
+use crate::count::{TokenCounter, message_hash};
 use crate::error::{CompactError, ContextError};
 use crate::limits::ModelLimits;
 use crate::pinned::Pinned;
@@ -43,6 +43,8 @@ pub struct ContextManager {
     message_tokens: u64,
     reported: Option<u64>,
     since_report: u64,
+    fixed_key: Option<[u8; 32]>,
+    synced: Option<(usize, [u8; 32])>,
     cwd: PathBuf,
     pinned: Pinned,
     /// What [`ContextManager::maybe_reduce`] may stub.
@@ -82,6 +84,8 @@ impl ContextManager {
             message_tokens: 0,
             reported: None,
             since_report: 0,
+            fixed_key: None,
+            synced: None,
             cwd: cwd.to_path_buf(),
             pinned: Pinned::with_files(cwd, &settings.pinned_files),
             reduce_policy: ReducePolicy::default(),
@@ -116,13 +120,55 @@ impl ContextManager {
         self.thresholds = Thresholds::compute(self.limits, self.env);
         self.counter = TokenCounter::for_model(model);
         self.reported = None;
+        self.fixed_key = None;
+        self.synced = None;
     }
 
     /// Counts the parts sent with every request: the system prompt and the
-    /// tool schemas.
+    /// tool schemas. Unchanged parts (same hash) are not counted again, so
+    /// calling it before every request is cheap.
     pub fn set_fixed(&mut self, system: Option<&str>, tools: &[ToolSpec]) {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(system.unwrap_or_default().as_bytes());
+        for tool in tools {
+            hasher.update(&[0]);
+            hasher.update(tool.name.as_bytes());
+            hasher.update(tool.description.as_bytes());
+            hasher.update(tool.input_schema.to_string().as_bytes());
+        }
+        let key = *hasher.finalize().as_bytes();
+        if self.fixed_key == Some(key) {
+            return;
+        }
+        self.fixed_key = Some(key);
         let system = system.map_or(0, |s| self.counter.count_text(s));
         self.fixed_tokens = (system + self.counter.count_tools(tools)) as u64;
+    }
+
+    /// Brings the count up to date with `history` in one call: when the
+    /// history only grew since the last sync (the last message counted is
+    /// still in place), only the new messages are counted; otherwise it is
+    /// recounted (from the cache). Call it before every model request and
+    /// right before [`ContextManager::record_usage`].
+    pub fn sync(&mut self, history: &[Message]) {
+        if let Some((len, last)) = self.synced
+            && len <= history.len()
+            && (len == 0 || message_hash(&history[len - 1]) == last)
+        {
+            for message in &history[len..] {
+                self.observe(message);
+            }
+        } else {
+            self.reset(history);
+        }
+        self.mark_synced(history);
+    }
+
+    fn mark_synced(&mut self, history: &[Message]) {
+        self.synced = Some((
+            history.len(),
+            history.last().map(message_hash).unwrap_or_default(),
+        ));
     }
 
     /// Adds one message appended to the history.
@@ -158,6 +204,7 @@ impl ContextManager {
         self.message_tokens = self.counter.count_messages(history) as u64;
         self.reported = None;
         self.since_report = 0;
+        self.mark_synced(history);
     }
 
     /// Tokens the next request would hold.
@@ -172,6 +219,12 @@ impl ContextManager {
     pub fn state(&self) -> ContextState {
         self.thresholds
             .state(self.usage_tokens(), self.auto_compact)
+    }
+
+    /// [`ContextManager::usage_tokens`] as a percentage of the effective
+    /// window (for `get_context_usage`).
+    pub fn percent_used(&self) -> u8 {
+        self.thresholds.percent_used(self.usage_tokens())
     }
 
     /// The thresholds in force.
@@ -329,6 +382,48 @@ mod tests {
         assert_eq!(context.usage_tokens(), 860);
         context.record_usage(&Usage::new(0, 0));
         assert_eq!(context.usage_tokens(), 860, "an empty report is ignored");
+    }
+
+    #[test]
+    fn sync_counts_only_new_messages_and_recounts_after_edits() {
+        let mut context = manager("openai/gpt-4.1");
+        let mut history = vec![Message::user("one"), Message::assistant("two")];
+        context.sync(&history);
+        let two = context.usage_tokens();
+        assert_eq!(
+            two,
+            context.counter().count_text("one") as u64
+                + context.counter().count_text("two") as u64
+                + 8
+        );
+        history.push(Message::user("three"));
+        context.sync(&history);
+        assert_eq!(
+            context.counter().cache_stats(),
+            (0, 3),
+            "old messages are not looked at again"
+        );
+        assert_eq!(
+            context.usage_tokens(),
+            two + context.counter().count_text("three") as u64 + 4
+        );
+        history[2] = Message::user("3");
+        context.sync(&history);
+        assert_eq!(
+            context.usage_tokens(),
+            two + context.counter().count_text("3") as u64 + 4
+        );
+        history.truncate(1);
+        context.sync(&history);
+        assert_eq!(
+            context.usage_tokens(),
+            context.counter().count_text("one") as u64 + 4
+        );
+        // Unchanged fixed parts are not counted again.
+        context.set_fixed(Some("system"), &[]);
+        let with_system = context.usage_tokens();
+        context.set_fixed(Some("system"), &[]);
+        assert_eq!(context.usage_tokens(), with_system);
     }
 
     #[test]
