@@ -247,6 +247,15 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
     checkpoint(turn, &targets, Phase::After).await;
 
     match result {
+        // A tool that stops on cancellation by itself may still return
+        // output (Bash reports the killed command); the call was
+        // interrupted all the same.
+        Ok(_) if turn.cancel.is_cancelled() => {
+            let mut outcome =
+                failed(turn, name, &input, id, ToolError::cancelled(name), context).await;
+            outcome.duration_ms = Some(duration_ms);
+            outcome
+        }
         Ok(output) => {
             let structured = output.structured.clone();
             let mut content = output.result_content();

@@ -1,4 +1,7 @@
 mod basics;
+mod interaction;
+mod interrupts;
 mod permissions;
 mod providers;
+mod sessions;
 pub(crate) mod support;

@@ -261,7 +261,11 @@ async fn unknown_tools_and_bad_arguments_are_errors_the_model_reads() {
     let result = agent.run(UserInput::text("x"), &sink).await;
     assert_eq!(result.outcome, TurnOutcome::Completed);
     let results = sink.results();
-    assert!(results.iter().all(|r| r.is_error()));
+    assert!(
+        results
+            .iter()
+            .all(ferrule_protocol::ToolResultBlock::is_error)
+    );
     let first = results[0].content.clone().unwrap().joined_text();
     assert!(first.contains("No such tool: `Nope`"), "{first}");
     let second = results[1].content.clone().unwrap().joined_text();
