@@ -5,9 +5,7 @@ use std::path::PathBuf;
 
 use ferrule_memory::Workspace;
 use ferrule_permissions::Mode;
-use ferrule_protocol::sdk::{
-    ApiKeySource, PROTOCOL_VERSION, PermissionMode, PluginInfo, SystemInit,
-};
+use ferrule_protocol::sdk::{ApiKeySource, PROTOCOL_VERSION, PluginInfo, SystemInit};
 use serde_json::Map;
 
 /// The facts of a session a host prints at start.
@@ -85,7 +83,7 @@ impl InitFacts {
             tools: self.tools.clone(),
             mcp_servers: Vec::new(),
             model: self.model.clone(),
-            permission_mode: wire_mode(self.mode),
+            permission_mode: ferrule_agent::mode_to_wire(self.mode),
             slash_commands: self.slash_commands.clone(),
             output_style: "default".to_owned(),
             skills: self.skills.clone(),
@@ -98,18 +96,6 @@ impl InitFacts {
             fast_mode_state: None,
             extra: Map::new(),
         }
-    }
-}
-
-/// The camelCase wire mode of a permission mode.
-pub fn wire_mode(mode: Mode) -> PermissionMode {
-    match mode {
-        Mode::Default => PermissionMode::Default,
-        Mode::AcceptEdits => PermissionMode::AcceptEdits,
-        Mode::Auto => PermissionMode::Auto,
-        Mode::BypassPermissions => PermissionMode::BypassPermissions,
-        Mode::DontAsk => PermissionMode::DontAsk,
-        Mode::Plan => PermissionMode::Plan,
     }
 }
 

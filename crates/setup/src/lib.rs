@@ -21,6 +21,7 @@
 //! - File checkpoints live in `<project dir>/<session id>/checkpoints/`
 //!   beside the transcript.
 
+mod agent;
 pub mod error;
 pub mod init;
 pub mod model;
@@ -30,8 +31,9 @@ mod prepare;
 pub mod tools;
 pub mod workspace;
 
+pub use agent::HostInfo;
 pub use error::SetupError;
-pub use init::{InitFacts, wire_mode};
+pub use init::InitFacts;
 pub use model::{ModelSetupError, SessionModel};
 pub use options::{Host, SetupOptions, SystemPromptChoice, ToolSelection};
 pub use policy::{PolicyError, add_layers, policy_builder, resolve_mode};

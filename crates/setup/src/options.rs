@@ -123,6 +123,9 @@ pub struct SetupOptions {
     pub max_output_tokens: Option<u32>,
     /// `--max-model-request-retries`.
     pub max_model_request_retries: Option<u32>,
+    /// `--thinking enabled` / `--thinking-budget`: extended thinking with
+    /// this token budget (`None`: off).
+    pub thinking_budget: Option<u32>,
     /// `--resume`, `--continue`, `--fork-session`, `--session-id`,
     /// `--no-session-persistence`, `--resume-session-at`.
     pub session: SessionOptions,

@@ -88,6 +88,8 @@ pub struct Prepared {
     pub max_turns: Option<u32>,
     /// `--max-output-tokens`.
     pub max_output_tokens: Option<u32>,
+    /// Extended thinking budget (`None`: off).
+    pub thinking_budget: Option<u32>,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -250,6 +252,7 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
         additional_dirs,
         max_turns: options.max_turns,
         max_output_tokens: options.max_output_tokens,
+        thinking_budget: options.thinking_budget,
     })
 }
 

@@ -1,0 +1,133 @@
+//! From a [`Prepared`] session to an [`AgentBuilder`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ferrule_agent::{AgentBuilder, EnvironmentFacts, SystemPrompt};
+use ferrule_memory::Workspace;
+use ferrule_model::Thinking;
+use ferrule_permissions::Mode;
+use ferrule_session::SessionOrigin;
+use ferrule_tools::BackgroundTasks;
+
+use crate::init::InitFacts;
+use crate::prepare::{Prepared, PromptParts};
+use crate::tools::LOOP_TOOLS;
+
+/// What a host keeps about the session once the builder has taken the
+/// parts: what it prints at start and where things live.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HostInfo {
+    /// The absolute working directory.
+    pub cwd: PathBuf,
+    /// The user directory.
+    pub user_dir: PathBuf,
+    /// The session id.
+    pub session_id: String,
+    /// The transcript file (`None` without persistence).
+    pub transcript_path: Option<PathBuf>,
+    /// New, resumed or forked.
+    pub origin: SessionOrigin,
+    /// The model's name, `provider/model`.
+    pub model: String,
+    /// The script `--record` writes.
+    pub record: Option<PathBuf>,
+    /// The starting permission mode.
+    pub mode: Mode,
+    /// The memory snapshot.
+    pub workspace: Arc<Workspace>,
+    /// The session's background shells (killed when the last clone goes).
+    pub background: BackgroundTasks,
+}
+
+impl HostInfo {
+    /// The init facts; `tools` is the agent's final tool list
+    /// (`Agent::tool_names`).
+    pub fn init_facts(&self, tools: Vec<String>) -> InitFacts {
+        InitFacts::new(
+            &self.workspace,
+            self.session_id.clone(),
+            tools,
+            self.model.clone(),
+            self.mode,
+        )
+    }
+}
+
+impl PromptParts {
+    /// The system prompt: the built-in one (or the replacement), memory,
+    /// rules, skills, the facts of `cwd`, then the appended text.
+    pub fn system_prompt(&self, cwd: &std::path::Path) -> SystemPrompt {
+        let mut prompt = SystemPrompt::new();
+        if let Some(text) = &self.replace {
+            prompt = prompt.replace(text.clone());
+        }
+        for (_, text) in &self.context.memory {
+            prompt = prompt.memory(text.clone());
+        }
+        for (_, text) in &self.context.rules {
+            prompt = prompt.rule(text.clone());
+        }
+        for (name, description) in &self.context.skills {
+            prompt = prompt.skill(name.clone(), description.clone());
+        }
+        prompt = prompt.environment(EnvironmentFacts::detect(cwd));
+        if let Some(text) = &self.append {
+            prompt = prompt.append(text.clone());
+        }
+        prompt
+    }
+}
+
+impl Prepared {
+    /// An agent builder holding every part, and what the host keeps. The
+    /// asker is the builder's default ([`ferrule_agent::HeadlessAsker`]);
+    /// hosts with a user or an SDK set their own with `.asker(...)`.
+    pub fn into_builder(self) -> (AgentBuilder, HostInfo) {
+        let excluded: Vec<&str> = LOOP_TOOLS
+            .iter()
+            .copied()
+            .filter(|name| !self.tool_choice.keeps(name))
+            .collect();
+        let info = HostInfo {
+            cwd: self.cwd.clone(),
+            user_dir: self.user_dir.clone(),
+            session_id: self.transcript.session_id().to_owned(),
+            transcript_path: match self.transcript.persistence() {
+                ferrule_session::Persistence::Enabled => Some(self.transcript.path().to_path_buf()),
+                ferrule_session::Persistence::Disabled => None,
+            },
+            origin: self.origin.clone(),
+            model: self.model.model.name().to_owned(),
+            record: self.model.record.clone(),
+            mode: self.mode,
+            workspace: Arc::clone(&self.workspace),
+            background: self.builtin.background.clone(),
+        };
+        let mut builder =
+            AgentBuilder::new(Arc::clone(&self.model.model), self.tools, self.cwd.clone())
+                .policy_builder(self.policy)
+                .hooks(self.hooks)
+                .system_prompt(self.prompt.system_prompt(&self.cwd))
+                .max_turns(self.max_turns)
+                .session_id(info.session_id.clone())
+                .transcript(self.transcript)
+                .history(self.history)
+                .prices(self.model.prices)
+                .subagents(self.subagents)
+                .env(self.env)
+                .additional_dirs(self.additional_dirs)
+                .exclude_tools(excluded);
+        if let Some(tokens) = self.max_output_tokens {
+            builder = builder.max_tokens(tokens);
+        }
+        if let Some(budget_tokens) = self.thinking_budget {
+            builder = builder.thinking(Thinking::Enabled { budget_tokens });
+        }
+        if let Some(store) = self.checkpoints {
+            builder = builder.checkpoints(store);
+        }
+        (builder, info)
+    }
+}
