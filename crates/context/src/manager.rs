@@ -286,6 +286,26 @@ impl ContextManager {
         Some(done)
     }
 
+    /// The compactor with its request sized to the model: the rendered
+    /// conversation at most half the effective window (about 4 characters
+    /// a token), the summary at most a quarter of it and the model's
+    /// largest answer.
+    fn fitted_compactor(&self) -> Compactor {
+        let window = usize::try_from(self.thresholds.effective_window).unwrap_or(usize::MAX);
+        let mut compactor = self.compactor.clone();
+        compactor.max_transcript_chars = compactor
+            .max_transcript_chars
+            .min(window.saturating_mul(2))
+            .max(4_000);
+        let summary_cap = (self.thresholds.effective_window / 4)
+            .min(self.limits.max_output)
+            .max(1_000);
+        compactor.max_summary_tokens = compactor
+            .max_summary_tokens
+            .min(u32::try_from(summary_cap).unwrap_or(u32::MAX));
+        compactor
+    }
+
     /// Full compaction of `history` with `model`: PreCompact hooks (which
     /// may cancel), the summary request, the transcript records, `history`
     /// replaced and recounted, PostCompact hooks. On any error `history`
@@ -311,8 +331,8 @@ impl ContextManager {
         if let Some(hooks) = hooks {
             pre_compact(hooks, &trigger, instructions).await?;
         }
-        let mut compacted = self
-            .compactor
+        let compactor = self.fitted_compactor();
+        let mut compacted = compactor
             .compact_counted(
                 model,
                 history,
@@ -432,6 +452,27 @@ mod tests {
         let mut history = vec![Message::user("x".repeat(100))];
         context.reset(&history);
         assert_eq!(context.maybe_reduce(&mut history), None);
+    }
+
+    #[test]
+    fn the_summary_request_is_sized_to_the_window() {
+        let big = manager("anthropic/claude-sonnet-4");
+        let fitted = big.fitted_compactor();
+        assert_eq!(
+            (fitted.max_transcript_chars, fitted.max_summary_tokens),
+            (360_000, 8_000)
+        );
+        let small = ContextManager::new(
+            "openai/gpt-4",
+            &ContextSettings::default(),
+            EnvOverrides::default(),
+            Path::new("/p"),
+        );
+        let fitted = small.fitted_compactor();
+        assert_eq!(
+            (fitted.max_transcript_chars, fitted.max_summary_tokens),
+            (12_288, 1_536)
+        );
     }
 
     #[test]
