@@ -73,6 +73,23 @@ pub trait Asker: Send + Sync {
     async fn ask(&self, request: AskRequest) -> AskAnswer;
 }
 
+/// An [`Asker`] made of a closure that answers at once (no waiting on a
+/// person), e.g. a fixed policy of an embedder.
+pub struct FnAsker<F>(pub F);
+
+impl<F> std::fmt::Debug for FnAsker<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FnAsker")
+    }
+}
+
+#[async_trait]
+impl<F: Fn(&AskRequest) -> AskAnswer + Send + Sync> Asker for FnAsker<F> {
+    async fn ask(&self, request: AskRequest) -> AskAnswer {
+        (self.0)(&request)
+    }
+}
+
 /// The asker of print mode: nobody is there, so every ask is denied with a
 /// message naming the rule that would allow the call.
 #[derive(Debug, Clone, Copy, Default)]

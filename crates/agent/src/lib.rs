@@ -42,7 +42,7 @@
 //!
 //! Contents: [`AgentBuilder`] and [`Agent`]; [`AgentControls`] (interrupt,
 //! mode, model); [`Asker`], [`AskRequest`], [`AskAnswer`] and
-//! [`HeadlessAsker`]; [`EventSink`], [`Emitted`], [`FnSink`], [`NullSink`];
+//! [`HeadlessAsker`], [`FnAsker`]; [`EventSink`], [`Emitted`], [`FnSink`], [`NullSink`];
 //! [`UserInput`] and [`TurnResult`]; [`SystemPrompt`]; the loop's own
 //! tools in [`tools`]; [`hook_runners`] for prompt and agent hooks.
 
@@ -65,7 +65,7 @@ pub mod tools;
 mod turn;
 
 pub use agent::Agent;
-pub use ask::{AskAnswer, AskRequest, Asker, HeadlessAsker};
+pub use ask::{AskAnswer, AskRequest, Asker, FnAsker, HeadlessAsker};
 pub use builder::{AgentBuildError, AgentBuilder};
 pub use core::AgentControls;
 pub use events::{Emitted, EventSink, FnSink, NullSink};

@@ -1,1 +1,2 @@
 mod custom_tool;
+mod embed_agent;
