@@ -22,6 +22,7 @@ use crate::matcher::build_matcher;
 use crate::output::{GrepOutput, PathPrefix, SearchStats, assemble};
 use crate::parallel::{FileAccess, Record, Results, search_list, search_walk};
 use crate::path_hash::PathHash;
+use crate::pool::Pool;
 use crate::query::GrepQuery;
 use crate::search::{Prepared, RootKind, root_kind, search_root_file};
 use crate::snapshot::{Snapshot, Watched, watch_dir, watch_outside};
@@ -137,6 +138,8 @@ pub struct SearchEngine {
     clock: AtomicU64,
     /// Modification times for Glob, kept fresh by inotify (`glob/`).
     pub(crate) glob_mtimes: crate::glob::MtimeCache,
+    /// The threads warm calls run on, kept between calls.
+    pub(crate) pool: Pool,
 }
 
 impl Default for SearchEngine {
@@ -148,7 +151,9 @@ impl Default for SearchEngine {
 impl SearchEngine {
     /// An engine with nothing cached yet.
     pub fn new(config: EngineConfig) -> Self {
+        let pool = Pool::new(config.threads);
         Self {
+            pool,
             config,
             walks: Mutex::new(HashMap::new()),
             contents: RwLock::new(Contents::default()),
@@ -194,7 +199,7 @@ impl SearchEngine {
             Some(snapshot) => {
                 let results = search_list(
                     &snapshot.files,
-                    self.config.threads,
+                    &self.pool,
                     query,
                     &prepared.matcher,
                     &control,
@@ -324,7 +329,7 @@ impl SearchEngine {
             remembered.last_used = self.tick();
             Arc::clone(&remembered.snapshot)
         };
-        if snapshot.is_current(self.config.threads) {
+        if snapshot.is_current(&self.pool) {
             Some(snapshot)
         } else {
             self.walks

@@ -70,6 +70,7 @@ mod output;
 mod parallel;
 mod path_hash;
 mod path_order;
+mod pool;
 mod query;
 mod search;
 mod snapshot;

@@ -14,6 +14,7 @@ use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
 
 use crate::limits::Control;
 use crate::output::SearchStats;
+use crate::pool::Pool;
 use crate::query::GrepQuery;
 use crate::walk::{WalkEntry, WalkPlan};
 use crate::worker::{Hits, Worker};
@@ -103,10 +104,10 @@ pub(crate) fn search_walk<A: FileAccess>(
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Searches a known list of files with `threads` threads.
+/// Searches a known list of files on the pool's threads.
 pub(crate) fn search_list<A: FileAccess>(
     files: &[WalkEntry],
-    threads: usize,
+    pool: &Pool,
     query: &GrepQuery,
     matcher: &RegexMatcher,
     control: &Control,
@@ -116,38 +117,27 @@ pub(crate) fn search_list<A: FileAccess>(
     /// enough that the shared counter is not a hot spot.
     const CHUNK: usize = 16;
     let next = AtomicUsize::new(0);
-    let threads = threads.clamp(1, files.len().div_ceil(CHUNK).max(1));
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                let next = &next;
-                scope.spawn(move || {
-                    let mut worker = Worker::new(query, matcher, control);
-                    let mut local = A::Local::default();
-                    'claim: loop {
-                        let start = next.fetch_add(CHUNK, Ordering::Relaxed);
-                        if start >= files.len() {
-                            break;
-                        }
-                        let chunk = &files[start..(start + CHUNK).min(files.len())];
-                        access.search_chunk(&mut worker, chunk, control, &mut local);
-                        if control.should_stop() {
-                            break 'claim;
-                        }
-                    }
-                    ThreadResult {
-                        hits: worker.out.hits,
-                        stats: worker.out.stats,
-                        files: Vec::new(),
-                        local,
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .filter_map(|handle| handle.join().ok())
-            .collect()
+    let threads = pool.threads().min(files.len().div_ceil(CHUNK).max(1));
+    pool.run(threads, || {
+        let mut worker = Worker::new(query, matcher, control);
+        let mut local = A::Local::default();
+        loop {
+            let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+            if start >= files.len() {
+                break;
+            }
+            let chunk = &files[start..(start + CHUNK).min(files.len())];
+            access.search_chunk(&mut worker, chunk, control, &mut local);
+            if control.should_stop() {
+                break;
+            }
+        }
+        ThreadResult {
+            hits: worker.out.hits,
+            stats: worker.out.stats,
+            files: Vec::new(),
+            local,
+        }
     })
 }
 

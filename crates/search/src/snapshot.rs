@@ -10,9 +10,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::path_order::cmp_paths;
+use crate::pool::Pool;
 use crate::stamp::{Stamp, StampReader};
 use crate::walk::WalkEntry;
 
@@ -127,7 +129,7 @@ impl Snapshot {
     }
 
     /// Whether every watched path still has its recorded stamp.
-    pub(crate) fn is_current(&self, threads: usize) -> bool {
+    pub(crate) fn is_current(&self, pool: &Pool) -> bool {
         // A relative stat costs about a microsecond; starting threads for
         // fewer than this many costs more than it saves (and on a busy
         // machine a new thread can wait milliseconds for a core).
@@ -136,21 +138,28 @@ impl Snapshot {
             let mut reader = StampReader::default();
             part.iter().all(|w| w.unchanged(&mut reader))
         };
-        if self.watched.len() < PARALLEL_FROM || threads < 2 {
+        if self.watched.len() < PARALLEL_FROM || pool.threads() < 2 {
             return all_unchanged(&self.watched);
         }
-        let chunk = self.watched.len().div_ceil(threads);
-        #[expect(
-            clippy::needless_collect,
-            reason = "every thread must be spawned before the first join"
-        )]
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = self
-                .watched
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || all_unchanged(part)))
-                .collect();
-            handles.into_iter().all(|h| h.join().unwrap_or(false))
-        })
+        // Threads claim chunks in order, so each one's reader still walks
+        // directory chains forward.
+        const CHUNK: usize = 512;
+        let next = AtomicUsize::new(0);
+        let changed = AtomicBool::new(false);
+        let results = pool.run(pool.threads(), || {
+            loop {
+                let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+                if start >= self.watched.len() || changed.load(Ordering::Relaxed) {
+                    return;
+                }
+                let part = &self.watched[start..(start + CHUNK).min(self.watched.len())];
+                if !all_unchanged(part) {
+                    changed.store(true, Ordering::Relaxed);
+                    return;
+                }
+            }
+        });
+        // A thread that failed would have left its part unchecked.
+        results.len() == pool.threads() && !changed.load(Ordering::Relaxed)
     }
 }

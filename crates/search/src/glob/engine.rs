@@ -17,6 +17,7 @@ use crate::glob::mtime_cache::Watcher;
 use crate::glob::search::{Found, finish, resolve_root};
 use crate::glob::{GlobError, GlobOutput, GlobPattern, GlobQuery};
 use crate::limits::{Control, SearchLimits};
+use crate::pool::Pool;
 use crate::walk::{WalkEntry, WalkFilter};
 use crate::{SearchEngine, SearchError};
 
@@ -45,12 +46,12 @@ impl SearchEngine {
             .walk(&root, &WalkFilter::new(), limits)
             .map_err(|e| walk_error(&root, &e))?;
         let control = Control::new(limits);
-        let threads = self.config().threads;
+        let pool = &self.pool;
         let found = self.glob_mtimes.with(|watcher| match watcher {
-            Some(watcher) => cached_times(&walk.files, &pattern, &control, threads, watcher),
+            Some(watcher) => cached_times(&walk.files, &pattern, &control, pool, watcher),
             None => {
-                let (_, unknown) = matching(&walk.files, &pattern, &control, threads, None);
-                stat_all(&unknown, &control, threads)
+                let (_, unknown) = matching(&walk.files, &pattern, &control, pool, None);
+                stat_all(&unknown, &control, pool)
                     .into_iter()
                     .map(|(i, modified, _)| (modified, unknown[i].path().to_path_buf()))
                     .collect()
@@ -79,7 +80,7 @@ fn matching<'f>(
     files: &'f [WalkEntry],
     pattern: &GlobPattern,
     control: &Control,
-    threads: usize,
+    pool: &Pool,
     watcher: Option<&Watcher>,
 ) -> (Vec<Found>, Vec<&'f WalkEntry>) {
     let next = AtomicUsize::new(0);
@@ -108,7 +109,7 @@ fn matching<'f>(
         all.0.append(&mut known);
         all.1.append(&mut unknown);
     };
-    run_on(threads, files.len(), work);
+    run_on(pool, files.len(), work);
     let (known, mut unknown) = all
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -122,7 +123,7 @@ fn matching<'f>(
 fn stat_all(
     entries: &[&WalkEntry],
     control: &Control,
-    threads: usize,
+    pool: &Pool,
 ) -> Vec<(usize, SystemTime, u32)> {
     let next = AtomicUsize::new(0);
     let all = Mutex::new(Vec::new());
@@ -150,7 +151,7 @@ fn stat_all(
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .append(&mut local);
     };
-    run_on(threads, entries.len(), work);
+    run_on(pool, entries.len(), work);
     all.into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -161,10 +162,10 @@ fn cached_times(
     files: &[WalkEntry],
     pattern: &GlobPattern,
     control: &Control,
-    threads: usize,
+    pool: &Pool,
     watcher: &mut Watcher,
 ) -> Vec<Found> {
-    let (mut found, unknown) = matching(files, pattern, control, threads, Some(watcher));
+    let (mut found, unknown) = matching(files, pattern, control, pool, Some(watcher));
     let mut last_dir: Option<&Path> = None;
     for entry in &unknown {
         let dir = entry.path().parent();
@@ -175,7 +176,7 @@ fn cached_times(
             last_dir = dir;
         }
     }
-    for (i, modified, nlink) in stat_all(&unknown, control, threads) {
+    for (i, modified, nlink) in stat_all(&unknown, control, pool) {
         let path = unknown[i].path();
         watcher.insert(path, modified, nlink);
         found.push((modified, path.to_path_buf()));
@@ -183,15 +184,11 @@ fn cached_times(
     found
 }
 
-/// Runs `work` on up to `threads` threads, or inline for short lists.
-fn run_on(threads: usize, len: usize, work: impl Fn() + Sync) {
-    if threads <= 1 || len < PARALLEL_FROM {
+/// Runs `work` on the engine's threads, or inline for short lists.
+fn run_on(pool: &Pool, len: usize, work: impl Fn() + Sync) {
+    if pool.threads() <= 1 || len < PARALLEL_FROM {
         work();
     } else {
-        std::thread::scope(|scope| {
-            for _ in 0..threads.min(len.div_ceil(CHUNK)) {
-                scope.spawn(&work);
-            }
-        });
+        pool.run(pool.threads().min(len.div_ceil(CHUNK)), work);
     }
 }
