@@ -74,8 +74,9 @@ pub(crate) struct CloudAsker {
 impl Asker for CloudAsker {
     async fn ask(&self, request: AskRequest) -> AskAnswer {
         match self.plan.evaluate(&request.tool_name) {
-            Some(Policy::Allow) => return AskAnswer::allow(),
-            Some(Policy::Deny) | None => {
+            // Custom tools wait for the client inside the call itself.
+            Some(Policy::Allow) | None => return AskAnswer::allow(),
+            Some(Policy::Deny) => {
                 return AskAnswer::deny(format!(
                     "The agent's permission policy does not allow {}.",
                     request.tool_name

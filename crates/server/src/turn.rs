@@ -265,6 +265,11 @@ fn policy(plan: &ToolPlan, cwd: &std::path::Path, home: &std::path::Path) -> Pol
         .rules(Behavior::Deny, names(Policy::Deny), source())
         .rules(Behavior::Ask, names(Policy::Ask), source())
         .rules(Behavior::Allow, names(Policy::Allow), source())
+        .rules(
+            Behavior::Allow,
+            plan.custom.iter().map(|tool| tool.name.clone()),
+            source(),
+        )
 }
 
 struct Sink {

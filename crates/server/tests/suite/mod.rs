@@ -1,0 +1,5 @@
+mod api;
+mod common;
+mod process;
+mod stream;
+mod turns;
