@@ -1,4 +1,5 @@
 mod basics;
+mod hook_runners;
 mod interaction;
 mod interrupts;
 mod permissions;
