@@ -40,14 +40,14 @@ fn script(path: &Path) -> ScriptedModel {
     ScriptedModel::new(path, Script { model: None, turns })
 }
 
-async fn answer(model: &dyn Model, request: ModelRequest) -> AssistantMessage {
+async fn answer(model: &dyn Model, request: ModelRequest) -> Result<AssistantMessage, String> {
     let mut stream = model.stream(request, Default::default());
     while let Some(event) = stream.next().await {
-        if let ModelEvent::Completed { message } = event.unwrap() {
-            return *message;
+        if let ModelEvent::Completed { message } = event.map_err(|e| e.to_string())? {
+            return Ok(*message);
         }
     }
-    panic!("no completed message");
+    Err("the stream ended without a completed message".to_owned())
 }
 
 #[tokio::test]
@@ -120,7 +120,7 @@ async fn a_scripted_session_compacts_and_finishes_its_task() {
 
         let mut request = ModelRequest::new(history.clone());
         request.system = Some(SYSTEM.to_owned());
-        let mut message = answer(&main, request).await;
+        let mut message = answer(&main, request).await.unwrap();
         // What a provider would report: the context as sent, plus the answer.
         message.usage = Some(Usage::new(context.usage_tokens(), 20));
         session.transcript.append_assistant(&message).unwrap();
