@@ -1,10 +1,12 @@
 //! `ferrule`: the command-line agent. A thin binary over the library crates:
-//! each subcommand lives in its own module and only wires libraries together.
+//! each subcommand lives in its own module and only wires libraries together;
+//! without a subcommand, `run` does one headless run (`-p`).
 
 mod config;
 mod hooks;
 mod memory;
 mod permissions;
+mod run;
 
 use std::process::ExitCode;
 
@@ -14,10 +16,13 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(
     name = "ferrule",
-    version,
+    disable_version_flag = true,
+    args_conflicts_with_subcommands = true,
     about = "A composable agent core compatible with the Qoder CLI"
 )]
 struct Cli {
+    #[command(flatten)]
+    run: run::RunArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -35,10 +40,29 @@ enum Command {
     Permissions(permissions::PermissionsArgs),
 }
 
-fn main() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
+fn main() -> ExitCode {
+    // Usage errors exit 1, as the shipped CLI does; help exits 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    dispatch(cli).unwrap_or_else(|err| {
+        eprintln!("error: {err:#}");
+        ExitCode::FAILURE
+    })
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        None => Ok(ExitCode::SUCCESS),
+        None if run::is_stream_json_input(&cli.run) => run::stream_json_input(cli.run),
+        None => run::main(cli.run),
         Some(Command::Config(args)) => config::run(args),
         Some(Command::Hooks(args)) => hooks::run(args),
         Some(Command::Memory(args)) => memory::run(args),

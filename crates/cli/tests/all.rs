@@ -7,4 +7,5 @@ mod suite {
     mod hooks_test;
     mod memory_show;
     mod permissions_check;
+    mod print;
 }

@@ -1,0 +1,191 @@
+//! `ferrule [-p] PROMPT`: one headless run (print mode, cli-core.md §10.2).
+//!
+//! The flags become `ferrule_setup::SetupOptions`, `prepare` assembles the
+//! agent, the prompt runs to completion, and the output goes to stdout in
+//! the chosen format; logs go to stderr. Exit status 0 when the result is
+//! not an error, 1 when it is (and for usage errors). Ctrl-C interrupts the
+//! run: the running tools are killed, the result is printed as an error,
+//! and the exit status is 1; a second Ctrl-C exits at once with 130.
+
+mod args;
+mod output;
+mod sessions;
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use ferrule_agent::{Emitted, UserInput};
+use ferrule_setup::Host;
+use tracing_subscriber::EnvFilter;
+
+use args::InputFormat;
+pub(crate) use args::RunArgs;
+use output::{Printer, result_message};
+
+/// Whether the run reads the Agent SDK protocol on stdin.
+pub(crate) fn is_stream_json_input(args: &RunArgs) -> bool {
+    args.input_format == "stream-json"
+}
+
+/// `--input-format stream-json`: the Agent SDK host's entry point.
+pub(crate) fn stream_json_input(args: RunArgs) -> Result<ExitCode> {
+    init_logging(&args);
+    if args.output_format != "stream-json" {
+        bail!("--input-format stream-json needs --output-format stream-json");
+    }
+    let here = std::env::current_dir().context("cannot determine the current directory")?;
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let setup = args.setup_options(Host::Sdk, args.project_dir(&here), env)?;
+    let mut options = ferrule_sdk_host::HostOptions::new(setup);
+    options.include_partial_messages = args.include_partial_messages;
+    options.replay_user_messages = args.replay_user_messages;
+    options
+        .permission_prompt_tool
+        .clone_from(&args.permission_prompt_tool);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let code = runtime.block_on(ferrule_sdk_host::run_stdio(options));
+    // A stdin read may still be pending (SIGTERM); do not wait for it.
+    runtime.shutdown_background();
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}
+
+/// Runs `ferrule` without a subcommand.
+pub(crate) fn main(args: RunArgs) -> Result<ExitCode> {
+    if args.version {
+        writeln!(std::io::stdout(), "{}", env!("CARGO_PKG_VERSION"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    init_logging(&args);
+    let checked = args.check()?;
+    if checked.input == InputFormat::StreamJson {
+        return stream_json_input(args);
+    }
+    let here = std::env::current_dir().context("cannot determine the current directory")?;
+    let cwd = args.project_dir(&here);
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let options = args.setup_options(Host::Print, cwd, env)?;
+    if args.list_sessions {
+        return sessions::list(&options, checked.output);
+    }
+    if let Some(index) = args.delete_session {
+        return sessions::delete(&options, index);
+    }
+    let prompt = prompt(&args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let printer = Printer::new(
+        checked.output,
+        args.include_partial_messages,
+        std::io::stdout(),
+    );
+    runtime.block_on(run(options, prompt, printer, args.name))
+}
+
+/// The prompt: `-p VALUE`, the query, else stdin when it is not a terminal.
+fn prompt(args: &RunArgs) -> Result<String> {
+    if let Some(prompt) = args.prompt_arg() {
+        return Ok(prompt);
+    }
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        bail!(
+            "no prompt: pass one with -p PROMPT or as arguments, or pipe it on stdin (the interactive interface is not built yet)"
+        );
+    }
+    let mut text = String::new();
+    stdin
+        .read_to_string(&mut text)
+        .context("reading the prompt from stdin")?;
+    if text.trim().is_empty() {
+        bail!("no prompt: stdin was empty");
+    }
+    Ok(text)
+}
+
+async fn run(
+    options: ferrule_setup::SetupOptions,
+    prompt: String,
+    mut printer: Printer<std::io::Stdout>,
+    name: Option<String>,
+) -> Result<ExitCode> {
+    let prepared = ferrule_setup::prepare(options)?;
+    let (builder, info) = prepared.into_builder();
+    let mut agent = builder.build()?;
+    printer.init(
+        info.init_facts(agent.tool_names())
+            .to_system_init(uuid::Uuid::new_v4().to_string()),
+    )?;
+
+    let controls = agent.controls();
+    let interrupts = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("interrupted: stopping the run");
+            controls.interrupt();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+
+    let (sink, mut events) = tokio::sync::mpsc::unbounded_channel::<Emitted>();
+    let writer = tokio::spawn(async move {
+        while let Some(emitted) = events.recv().await {
+            printer.event(&emitted)?;
+        }
+        anyhow::Ok(printer)
+    });
+    let result = agent.run(UserInput::text(prompt), &sink).await;
+    drop(sink);
+    let mut printer = writer.await.context("the output task failed")??;
+    interrupts.abort();
+
+    if let Some(name) = name
+        && info.transcript_path.is_some()
+    {
+        let store = ferrule_session::SessionStore::new(&info.user_dir);
+        if let Err(err) = store.rename(&info.cwd, &info.session_id, &name) {
+            tracing::warn!("cannot name the session: {err}");
+        }
+    }
+    if let Some(record) = &info.record {
+        tracing::info!("recorded the model's responses to {}", record.display());
+    }
+    let message = result_message(&result, agent.session_id());
+    drop(agent);
+    drop(info);
+    printer.finish(&message)?;
+    Ok(if message.is_error {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Logs go to stderr: warnings by default, `--verbose` adds info, `-d`
+/// debug (or its filter); `FERRULE_LOG` / `RUST_LOG` override.
+fn init_logging(args: &RunArgs) {
+    let default = match (&args.debug, args.verbose) {
+        (Some(Some(filter)), _) => filter.clone(),
+        (Some(None), _) => "debug".to_owned(),
+        (None, true) => "info".to_owned(),
+        (None, false) => "warn".to_owned(),
+    };
+    let filter = std::env::var("FERRULE_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .ok()
+        .and_then(|text| EnvFilter::try_new(text).ok())
+        .unwrap_or_else(|| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

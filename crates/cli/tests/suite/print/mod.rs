@@ -1,0 +1,9 @@
+//! `ferrule -p`: headless runs of the real binary against fake model
+//! servers on 127.0.0.1 and the scripted provider.
+
+mod failures;
+mod harness;
+mod interrupt;
+mod output;
+mod sessions;
+mod tools;

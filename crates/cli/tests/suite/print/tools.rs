@@ -1,0 +1,147 @@
+//! Tool calls streamed by a fake provider change files on disk; parallel
+//! calls; denied calls do not run and say which rule would allow them.
+
+use anyhow::Result;
+use ferrule_test_support::{FakeModelServer, anthropic, openai};
+use pretty_assertions::assert_eq;
+
+use super::harness::{Project, openai_tool_results, run};
+
+#[tokio::test]
+async fn streamed_tool_calls_edit_a_file_on_disk() -> Result<()> {
+    let server = FakeModelServer::openai().await?;
+    server.mount(openai::tool_calls_reply(
+        &[("call_1", "Read", r#"{"file_path":"src/lib.txt"}"#)],
+        4,
+    ));
+    server.mount(openai::tool_calls_reply(
+        &[(
+            "call_2",
+            "Edit",
+            r#"{"file_path":"src/lib.txt","old_string":"1 + 1 = 3","new_string":"1 + 1 = 2"}"#,
+        )],
+        5,
+    ));
+    server.mount(openai::text_reply("Fixed the sum."));
+    let project = Project::new(&[("src/lib.txt", "fact: 1 + 1 = 3\n")])?;
+    let out = run(project.openai(
+        &server.base_url(),
+        &["-p", "fix the sum", "--permission-mode", "acceptEdits"],
+    ))
+    .await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout, "Fixed the sum.\n");
+    assert_eq!(project.read("src/lib.txt")?, "fact: 1 + 1 = 2\n");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    let results = openai_tool_results(&requests[2].body);
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert!(results[0].contains("1 + 1 = 3"), "{results:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn parallel_read_calls_answer_in_call_order() -> Result<()> {
+    let server = FakeModelServer::anthropic().await?;
+    server.mount(anthropic::tool_use_reply(
+        &[
+            ("toolu_1", "Read", r#"{"file_path":"a.txt"}"#),
+            ("toolu_2", "Read", r#"{"file_path":"b.txt"}"#),
+            ("toolu_3", "Grep", r#"{"pattern":"beta"}"#),
+        ],
+        3,
+    ));
+    server.mount(anthropic::text_reply("Read both."));
+    let project = Project::new(&[("a.txt", "alpha\n"), ("b.txt", "beta\n")])?;
+    let out = run(project.anthropic(&server.base_url(), &["-p", "read", "-o", "json"])).await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.json()?["result"], "Read both.");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let messages = requests[1].body["messages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let results: Vec<_> = messages
+        .iter()
+        .flat_map(|m| m["content"].as_array().cloned().unwrap_or_default())
+        .filter(|block| block["type"] == "tool_result")
+        .collect();
+    let ids: Vec<_> = results.iter().map(|r| r["tool_use_id"].clone()).collect();
+    assert_eq!(ids, ["toolu_1", "toolu_2", "toolu_3"]);
+    assert!(results[0].to_string().contains("alpha"));
+    assert!(results[1].to_string().contains("beta"));
+    assert!(results[2].to_string().contains("b.txt"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_denied_call_does_not_run_and_names_the_rule_to_add() -> Result<()> {
+    let server = FakeModelServer::openai().await?;
+    server.mount(openai::tool_calls_reply(
+        &[("call_1", "Bash", r#"{"command":"touch marker"}"#)],
+        2,
+    ));
+    server.mount(openai::text_reply("I was not allowed to."));
+    let project = Project::new(&[])?;
+    let out = run(project.openai(&server.base_url(), &["-p", "touch it", "-o", "json"])).await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(!project.path("marker").exists(), "the denied command ran");
+    let result = out.json()?;
+    let denials = result["permission_denials"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(denials.len(), 1, "{result}");
+    assert_eq!(denials[0]["tool_name"], "Bash");
+    assert_eq!(denials[0]["tool_use_id"], "call_1");
+    let told = openai_tool_results(&server.requests()[1].body);
+    assert_eq!(told.len(), 1);
+    assert!(
+        told[0].contains(r#"--allowed-tools "Bash(touch marker)""#),
+        "{told:?}"
+    );
+
+    // With the rule the message named, the same call runs.
+    server.mount(openai::tool_calls_reply(
+        &[("call_1", "Bash", r#"{"command":"touch marker"}"#)],
+        2,
+    ));
+    server.mount(openai::text_reply("Touched."));
+    let out = run(project.openai(
+        &server.base_url(),
+        &["-p", "touch it", "--allowed-tools", "Bash(touch marker)"],
+    ))
+    .await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(project.path("marker").exists());
+    Ok(())
+}
+
+#[tokio::test]
+async fn disallowed_tools_are_not_offered() -> Result<()> {
+    let server = FakeModelServer::openai().await?;
+    server.mount(openai::text_reply("ok"));
+    let project = Project::new(&[])?;
+    let out = run(project.openai(
+        &server.base_url(),
+        &[
+            "-p",
+            "hi",
+            "--tools",
+            "Read,Bash",
+            "--disallowed-tools",
+            "Bash",
+        ],
+    ))
+    .await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let tools: Vec<String> = server.requests()[0].body["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["function"]["name"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(tools, ["Read"]);
+    Ok(())
+}
