@@ -20,6 +20,26 @@
 //! - [`ContextManager`]: what the loop holds — `observe`, `usage_tokens`,
 //!   `state`, `maybe_reduce`, `compact` (hooks and transcript included).
 //!
+//! How a loop uses it (the `loop_recipe` test runs exactly this):
+//!
+//! 1. Once per agent: [`ContextManager::from_settings`] (merged settings
+//!    JSON, session env, cwd), then [`ContextManager::reset`] with a
+//!    resumed history.
+//! 2. Before every model request: [`ContextManager::set_model`],
+//!    [`ContextManager::set_fixed`] (system prompt, tool specs),
+//!    [`ContextManager::sync`] (history); if [`ContextManager::state`] is
+//!    `Warning` or worse, [`ContextManager::maybe_reduce`]; if it is then
+//!    `ShouldCompact` or `Blocked`, [`ContextManager::compact`] with
+//!    trigger `auto`. A failed compaction leaves the history usable; only
+//!    a context still `Blocked` must stop the run.
+//! 3. After each answer is in the history: `sync`, then
+//!    [`ContextManager::record_usage`] with its usage.
+//! 4. `/compact [instructions]`: [`ContextManager::compact`] with trigger
+//!    `manual`.
+//!
+//! Compaction rewrites the transcript's tail: the messages kept verbatim
+//! are appended again after the boundary and get new entry uuids.
+//!
 //! ```
 //! use std::path::Path;
 //! use ferrule_context::{ContextManager, ContextSettings, ContextState, EnvOverrides};
