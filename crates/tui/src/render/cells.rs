@@ -181,7 +181,7 @@ fn tool_rows(tool: &ToolCell, width: usize, expanded: bool, tick: usize) -> Vec<
                 vec![Line::from(Span::styled("(no output)", DIM))]
             } else {
                 text.lines()
-                    .map(|l| Line::from(Span::styled(l.to_owned(), style)))
+                    .map(|l| Line::from(Span::styled(expand_tabs(l), style)))
                     .collect()
             };
             body.extend(limit(lines, expanded, COLLAPSED_ROWS));
@@ -224,6 +224,38 @@ fn limit(rows: Vec<Line<'static>>, expanded: bool, max: usize) -> Vec<Line<'stat
     out
 }
 
+/// Replaces tabs with spaces up to the next multiple of eight columns
+/// (terminals do, the buffer does not).
+pub(crate) fn expand_tabs(line: &str) -> String {
+    if !line.contains('\t') {
+        return line.to_owned();
+    }
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut column = 0;
+    for ch in line.chars() {
+        if ch == '\t' {
+            let pad = 8 - column % 8;
+            out.extend(std::iter::repeat_n(' ', pad));
+            column += pad;
+        } else {
+            out.push(ch);
+            column += unicode_width::UnicodeWidthChar::width(ch).unwrap_or(0);
+        }
+    }
+    out
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand_tabs;
+
+    #[test]
+    fn tabs_go_to_the_next_stop() {
+        assert_eq!(expand_tabs("     1\tfn x"), "     1  fn x");
+        assert_eq!(expand_tabs("\ta\tb"), "        a       b");
+    }
 }

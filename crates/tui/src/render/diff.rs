@@ -45,7 +45,10 @@ pub(crate) fn diff_lines(old: &str, new: &str) -> Vec<Line<'static>> {
     let diff = TextDiff::from_lines(old, new);
     diff.iter_all_changes()
         .map(|change| {
-            let text = change.value().trim_end_matches(['\n', '\r']);
+            let text = change
+                .value()
+                .trim_end_matches(['\n', '\r'])
+                .replace('\t', "    ");
             let (sign, style) = match change.tag() {
                 ChangeTag::Delete => ('-', REMOVED),
                 ChangeTag::Insert => ('+', ADDED),

@@ -45,6 +45,7 @@ fn find_syntax<'a>(syntaxes: &'a SyntaxSet, lang: &str) -> Option<&'a SyntaxRefe
 
 /// The lines of `code`, highlighted as `lang` when it is known.
 pub(crate) fn highlight(code: &str, lang: &str) -> Vec<Line<'static>> {
+    let code = &code.replace('\t', "    ");
     let plain = || {
         code.lines()
             .map(|line| Line::from(Span::styled(line.to_owned(), PLAIN_CODE)))

@@ -201,7 +201,10 @@ impl Transcript {
                 ..
             } => {
                 if let Some(tool) = self.tool_mut(&result.tool_use_id) {
-                    tool.result = result.content.as_ref().map(ferrule_protocol::ToolResultContent::joined_text);
+                    tool.result = result
+                        .content
+                        .as_ref()
+                        .map(ferrule_protocol::ToolResultContent::joined_text);
                     tool.duration_ms = *duration_ms;
                     if tool.status != ToolStatus::Denied {
                         tool.status = if result.is_error() {

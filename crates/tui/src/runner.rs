@@ -1,0 +1,400 @@
+//! The event loop: terminal events, agent events, permission requests and
+//! finished turns come in over channels; each changes the state, then the
+//! screen is drawn again.
+
+mod answers;
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyEventKind};
+use ferrule_agent::{Agent, Asker, Emitted, TurnResult, UserInput};
+use ferrule_protocol::{AgentEvent, ToolResultBlock, ToolUseBlock};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::TuiError;
+use crate::asker::{PendingAsk, TuiAsker};
+use crate::commands::{Outcome, command_list, run_command};
+use crate::keys::{Action, handle_key};
+use crate::session::{Session, history_cells};
+use crate::shell::{ExpandHost, ShellOutput, run_shell};
+use crate::state::{App, Cell, Completer};
+use crate::terminal::TerminalGuard;
+
+/// Spinner and clock refresh while something runs.
+const TICK: Duration = Duration::from_millis(120);
+
+/// Results of background work, back to the loop.
+enum Done {
+    /// A turn ended; the agent comes back.
+    Turn(Box<(Agent, TurnResult)>),
+    /// A `!command` finished.
+    Shell(String, ShellOutput),
+    /// A custom command was expanded (or failed to).
+    Expanded(Result<String, String>),
+}
+
+pub(crate) struct EventLoop {
+    app: App,
+    session: Session,
+    asker: Arc<dyn Asker>,
+    completer: Completer,
+    commands: Vec<(String, String)>,
+    agent_events: mpsc::UnboundedSender<Emitted>,
+    done: mpsc::UnboundedSender<Done>,
+    /// Requests waiting behind the one on screen.
+    asks: VecDeque<PendingAsk>,
+    /// The request on screen.
+    current: Option<answers::Current>,
+    shells: u64,
+    exit: bool,
+}
+
+/// Channels the loop reads.
+struct Inputs {
+    terminal: mpsc::UnboundedReceiver<Event>,
+    agent_events: mpsc::UnboundedReceiver<Emitted>,
+    asks: mpsc::UnboundedReceiver<PendingAsk>,
+    done: mpsc::UnboundedReceiver<Done>,
+}
+
+/// Runs the interface until the user leaves.
+pub(crate) async fn run_loop(
+    options: ferrule_setup::SetupOptions,
+    initial_prompt: Option<String>,
+) -> Result<(), TuiError> {
+    let (ask_tx, ask_rx) = mpsc::unbounded_channel();
+    let asker: Arc<dyn Asker> = Arc::new(TuiAsker { requests: ask_tx });
+    let session = Session::start(options, Arc::clone(&asker))?;
+    let (term_tx, term_rx) = mpsc::unbounded_channel();
+    let (event_tx, event_rx) = mpsc::unbounded_channel();
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    let mut app = App::new(session.info.model.clone(), session.info.mode);
+    app.bypass_allowed = session.facts.bypass_allowed;
+    let mut this = EventLoop {
+        completer: Completer::new(session.cwd()),
+        commands: command_list(&session),
+        app,
+        session,
+        asker,
+        agent_events: event_tx,
+        done: done_tx,
+        asks: VecDeque::new(),
+        current: None,
+        shells: 0,
+        exit: false,
+    };
+    this.welcome();
+    let mut inputs = Inputs {
+        terminal: term_rx,
+        agent_events: event_rx,
+        asks: ask_rx,
+        done: done_rx,
+    };
+    let mut guard = TerminalGuard::enter(term_tx).map_err(TuiError::Terminal)?;
+    if let Some(prompt) = initial_prompt.filter(|p| !p.trim().is_empty()) {
+        this.submit(prompt);
+    }
+    let result = this.drive(&mut guard, &mut inputs).await;
+    let session_id = this.session.info.session_id.clone();
+    let saved = this.session.info.transcript_path.is_some();
+    drop(guard);
+    if saved {
+        eprintln!("Resume this session with: ferrule --resume {session_id}");
+    }
+    result
+}
+
+impl EventLoop {
+    fn welcome(&mut self) {
+        let info = &self.session.info;
+        let mut text = format!(
+            "ferrule {} · {} · {}\n/help for commands · Shift+Tab cycles permission modes",
+            env!("CARGO_PKG_VERSION"),
+            info.model,
+            info.cwd.display()
+        );
+        if !info.workspace.trusted {
+            text.push_str(
+                "\nThis folder is not trusted: project settings, hooks and AGENTS.md are not loaded.",
+            );
+        }
+        self.app.transcript.push(Cell::Info(text));
+        for cell in history_cells(&self.session.history) {
+            self.app.transcript.push(cell);
+        }
+    }
+
+    async fn drive(
+        &mut self,
+        guard: &mut TerminalGuard,
+        inputs: &mut Inputs,
+    ) -> Result<(), TuiError> {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        while !self.exit {
+            self.drop_cancelled_prompt();
+            let now = Instant::now();
+            guard
+                .terminal
+                .draw(|frame| crate::render::draw(frame, &self.app, now))
+                .map_err(TuiError::Terminal)?;
+            tokio::select! {
+                Some(event) = inputs.terminal.recv() => self.terminal_event(event),
+                Some(emitted) = inputs.agent_events.recv() => {
+                    self.agent_event(&emitted);
+                    while let Ok(more) = inputs.agent_events.try_recv() {
+                        self.agent_event(&more);
+                    }
+                }
+                Some(pending) = inputs.asks.recv() => {
+                    self.asks.push_back(pending);
+                    self.show_next_ask();
+                }
+                Some(done) = inputs.done.recv() => self.finished(done, inputs),
+                _ = tick.tick() => self.app.tick = self.app.tick.wrapping_add(1),
+            }
+        }
+        if let Some(busy) = self.app.busy
+            && !busy.interrupting
+        {
+            self.session.controls.interrupt();
+        }
+        Ok(())
+    }
+
+    fn agent_event(&mut self, emitted: &Emitted) {
+        self.app
+            .apply(&emitted.event, emitted.parent_tool_use_id.as_deref());
+        if let AgentEvent::TurnFinished { .. } = emitted.event
+            && emitted.parent_tool_use_id.is_none()
+        {
+            self.app.mode = self.session.controls.mode();
+        }
+    }
+
+    fn terminal_event(&mut self, event: Event) {
+        let now = Instant::now();
+        match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => {
+                let action = handle_key(&mut self.app, key, now);
+                self.act(action);
+            }
+            Event::Paste(text) if self.app.prompt.is_none() => {
+                self.app.composer.insert_str(&text.replace('\r', "\n"));
+            }
+            _ => {}
+        }
+    }
+
+    fn act(&mut self, action: Action) {
+        match action {
+            Action::None => {}
+            Action::Edited => self.complete(),
+            Action::Submit(text) => {
+                self.app.completion = None;
+                self.submit(text);
+            }
+            Action::Interrupt => self.session.controls.interrupt(),
+            Action::Exit => self.exit = true,
+            Action::SetMode(mode) => {
+                self.session.controls.set_mode(mode);
+                self.app.mode = mode;
+                self.app.set_hint(
+                    format!("Permission mode: {}", mode.as_str()),
+                    Instant::now(),
+                );
+            }
+            Action::Permission(choice, interrupt) => self.answer_permission(choice, interrupt),
+            Action::Question(answer) => self.answer_question(answer),
+        }
+    }
+
+    fn complete(&mut self) {
+        let (start, word) = self.app.composer.current_word();
+        if word == "@" {
+            self.completer.refresh();
+        }
+        let word = word.to_owned();
+        self.app.completion = self.completer.complete(&word, start == 0, &self.commands);
+    }
+
+    /// Sends what the user typed: a command, a shell command or a message.
+    fn submit(&mut self, text: String) {
+        self.app.scroll = 0;
+        if let Some(command) = text.strip_prefix('!') {
+            self.shell(command.trim().to_owned());
+            return;
+        }
+        if text.starts_with('/') {
+            self.app
+                .transcript
+                .push(Cell::User(text.trim_end().to_owned()));
+            let outcome = run_command(&mut self.app, &self.session, &text);
+            self.outcome(outcome);
+            return;
+        }
+        if self.app.busy.is_some() || self.session.agent.is_none() {
+            self.app.queued.push(text);
+            return;
+        }
+        self.start_turn(text);
+    }
+
+    fn outcome(&mut self, outcome: Outcome) {
+        let busy = self.app.busy.is_some() || self.session.agent.is_none();
+        match outcome {
+            Outcome::Done => {}
+            Outcome::Exit => self.exit = true,
+            Outcome::Prompt(text) if busy => self.app.queued.push(text),
+            Outcome::Prompt(text) => self.start_turn_quiet(text),
+            Outcome::Expand(prompt) => self.expand(prompt),
+            Outcome::NewSession(_) | Outcome::Model(_) if busy => {
+                self.app.transcript.push(Cell::Error(
+                    "A turn is running: wait for it or interrupt it (Esc) first.".into(),
+                ));
+            }
+            Outcome::NewSession(options) => self.new_session(*options),
+            Outcome::Model(name) => self.switch_model(&name),
+        }
+    }
+
+    fn start_turn(&mut self, text: String) {
+        self.app.transcript.push(Cell::User(text.clone()));
+        self.start_turn_quiet(text);
+    }
+
+    /// Starts a turn without echoing `text` (commands already showed theirs).
+    fn start_turn_quiet(&mut self, text: String) {
+        let Some(mut agent) = self.session.agent.take() else {
+            self.app.queued.push(text);
+            return;
+        };
+        self.app.start_turn(Instant::now());
+        let events = self.agent_events.clone();
+        let done = self.done.clone();
+        tokio::spawn(async move {
+            let result = agent.run(UserInput::text(text), &events).await;
+            let _ = done.send(Done::Turn(Box::new((agent, result))));
+        });
+    }
+
+    fn shell(&mut self, command: String) {
+        if command.is_empty() {
+            return;
+        }
+        self.shells += 1;
+        let id = format!("shell-{}", self.shells);
+        let call = ToolUseBlock {
+            id: id.clone(),
+            name: "Bash".into(),
+            input: serde_json::json!({"command": command}),
+        };
+        self.app
+            .apply(&AgentEvent::ToolCallFinished { index: 0, call }, None);
+        let cwd = self.session.cwd().clone();
+        let done = self.done.clone();
+        tokio::spawn(async move {
+            let output = run_shell(&command, &cwd, &CancellationToken::new()).await;
+            let _ = done.send(Done::Shell(id, output));
+        });
+    }
+
+    fn expand(&mut self, prompt: String) {
+        let host = ExpandHost {
+            cwd: self.session.cwd().clone(),
+            policy: self.session.policy.clone(),
+            asker: Arc::clone(&self.asker),
+            cancel: CancellationToken::new(),
+        };
+        let done = self.done.clone();
+        tokio::spawn(async move {
+            let result = ferrule_memory::expand(&prompt, &host)
+                .await
+                .map(|expanded| expanded.text)
+                .map_err(|error| error.to_string());
+            let _ = done.send(Done::Expanded(result));
+        });
+    }
+
+    fn finished(&mut self, done: Done, inputs: &mut Inputs) {
+        match done {
+            Done::Turn(turn) => {
+                let (agent, _result) = *turn;
+                // Events sent before the turn ended are drawn first.
+                while let Ok(more) = inputs.agent_events.try_recv() {
+                    self.agent_event(&more);
+                }
+                self.app.busy = None;
+                self.session.agent = Some(agent);
+                if !self.app.queued.is_empty() {
+                    let next = self.app.queued.remove(0);
+                    self.submit(next);
+                }
+            }
+            Done::Shell(id, output) => {
+                let result = if output.failed {
+                    ToolResultBlock::error(&id, output.text)
+                } else {
+                    ToolResultBlock::text(&id, output.text)
+                };
+                self.app.apply(
+                    &AgentEvent::ToolResult {
+                        result,
+                        structured: None,
+                        duration_ms: None,
+                    },
+                    None,
+                );
+            }
+            Done::Expanded(Ok(text)) => {
+                if self.app.busy.is_some() || self.session.agent.is_none() {
+                    self.app.queued.push(text);
+                } else {
+                    self.start_turn_quiet(text);
+                }
+            }
+            Done::Expanded(Err(error)) => {
+                self.app.transcript.push(Cell::Error(format!(
+                    "The command could not be expanded: {error}"
+                )));
+            }
+        }
+    }
+
+    fn new_session(&mut self, options: ferrule_setup::SetupOptions) {
+        let resumed = options.session.resume.clone();
+        match Session::start(options, Arc::clone(&self.asker)) {
+            Ok(session) => {
+                self.session = session;
+                self.app.transcript.clear();
+                self.app.totals = crate::state::Totals::default();
+                self.app.mode = self.session.info.mode;
+                self.commands = command_list(&self.session);
+                self.welcome();
+                let note = match resumed {
+                    Some(id) => format!("Resumed session {id}."),
+                    None => "Started a new conversation.".to_owned(),
+                };
+                self.app.transcript.push(Cell::Info(note));
+            }
+            Err(error) => self.app.transcript.push(Cell::Error(error.to_string())),
+        }
+    }
+
+    fn switch_model(&mut self, name: &str) {
+        match self.session.resolve_model(name) {
+            Ok(model) => {
+                let label = model.name().to_owned();
+                self.session.controls.set_model(model);
+                self.app.model.clone_from(&label);
+                self.app.transcript.push(Cell::Info(format!(
+                    "Model: {label} (from the next request on)"
+                )));
+            }
+            Err(error) => self.app.transcript.push(Cell::Error(error)),
+        }
+    }
+}
