@@ -126,15 +126,21 @@ fn normalize(path: &Path) -> PathBuf {
 /// The text a compaction attaches for a pinned file: its content (cut at
 /// [`MAX_PINNED_FILE_BYTES`]) or why it could not be read.
 pub(crate) fn pinned_file_text(path: &Path) -> String {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let cut = bytes.len() > MAX_PINNED_FILE_BYTES;
-            let shown = &bytes[..bytes.len().min(MAX_PINNED_FILE_BYTES)];
-            let text = String::from_utf8_lossy(shown);
+    use std::io::Read as _;
+    let read = std::fs::File::open(path).and_then(|file| {
+        let size = file.metadata()?.len();
+        let mut bytes = Vec::new();
+        file.take(MAX_PINNED_FILE_BYTES as u64)
+            .read_to_end(&mut bytes)?;
+        Ok((bytes, size))
+    });
+    match read {
+        Ok((bytes, size)) => {
+            let text = String::from_utf8_lossy(&bytes);
             let mut out = format!("Pinned file {} (current content):\n{text}", path.display());
-            if cut {
+            if size > bytes.len() as u64 {
                 out.push_str(&format!(
-                    "\n[cut at {MAX_PINNED_FILE_BYTES} of {} bytes; call Read on {} for the rest]",
+                    "\n[cut at {} of {size} bytes; call Read on {} for the rest]",
                     bytes.len(),
                     path.display()
                 ));
