@@ -62,10 +62,33 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None if run::is_stream_json_input(&cli.run) => run::stream_json_input(cli.run),
+        None if interactive(&cli.run) => tui(cli.run),
         None => run::main(cli.run),
         Some(Command::Config(args)) => config::run(args),
         Some(Command::Hooks(args)) => hooks::run(args),
         Some(Command::Memory(args)) => memory::run(args),
         Some(Command::Permissions(args)) => permissions::run(args),
     }
+}
+
+/// `ferrule` with no prompt, stdin and stdout on a terminal: the interface.
+fn interactive(args: &run::RunArgs) -> bool {
+    use std::io::IsTerminal;
+    let asks_nothing = !args.version && !args.list_sessions && args.delete_session.is_none();
+    args.print.is_none()
+        && args.query.is_empty()
+        && asks_nothing
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal()
+}
+
+fn tui(args: run::RunArgs) -> anyhow::Result<ExitCode> {
+    args.check()?;
+    let cwd = args.project_dir(&std::env::current_dir()?);
+    let options = args.setup_options(
+        ferrule_setup::Host::Interactive,
+        cwd,
+        std::env::vars().collect(),
+    )?;
+    Ok(ferrule_tui::run(options, None)?)
 }
