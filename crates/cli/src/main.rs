@@ -4,6 +4,7 @@
 
 mod config;
 mod hooks;
+mod mcp;
 mod memory;
 mod permissions;
 mod run;
@@ -38,6 +39,8 @@ enum Command {
     Memory(memory::MemoryArgs),
     /// Explain permission decisions (`check`).
     Permissions(permissions::PermissionsArgs),
+    /// Manage MCP servers (`add`, `list`, ...) or serve ferrule's tools (`serve`).
+    Mcp(mcp::McpArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +71,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Hooks(args)) => hooks::run(args),
         Some(Command::Memory(args)) => memory::run(args),
         Some(Command::Permissions(args)) => permissions::run(args),
+        Some(Command::Mcp(args)) => mcp::run(args),
     }
 }
 

@@ -180,7 +180,7 @@ pub(crate) async fn connect(
     };
     match outcome {
         Ok(Ok(service)) => Ok(Connection { service, stderr }),
-        Ok(Err(message)) => Err(with_stderr(message)),
+        Ok(Err(message)) => Err(with_stderr(tidy(&message))),
         Err(_) => Err(with_stderr(format!(
             "no answer to initialize within {} ms (MCP_TIMEOUT)",
             startup.as_millis()
@@ -193,5 +193,43 @@ pub(crate) async fn connect(
 fn ensure_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+/// rmcp's transport errors embed the transport's full type name
+/// (`Transport [rmcp::transport::worker::WorkerTransport<...>] error: ...`);
+/// keep only what helps a user.
+pub(crate) fn tidy(message: &str) -> String {
+    let Some(start) = message.find(" [rmcp::") else {
+        return message.to_owned();
+    };
+    let mut depth = 0usize;
+    for (i, c) in message[start + 1..].char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    let end = start + 1 + i + 1;
+                    return format!("{}{}", &message[..start], &message[end..]);
+                }
+            }
+            _ => {}
+        }
+    }
+    message.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tidy_drops_type_names() {
+        assert_eq!(
+            super::tidy(
+                "Send message error Transport [rmcp::a::B<C<[u8]>>] error: refused, when x"
+            ),
+            "Send message error Transport error: refused, when x"
+        );
+        assert_eq!(super::tidy("plain"), "plain");
     }
 }

@@ -510,7 +510,7 @@ impl McpManager {
             }),
             Ok(Err(e)) => {
                 let tail = conn.stderr_tail();
-                let mut reason = e.to_string();
+                let mut reason = crate::client::tidy(&e.to_string());
                 if !tail.is_empty() {
                     reason.push_str(&format!(" (server stderr: {tail})"));
                 }
