@@ -97,6 +97,15 @@ impl Agent {
         self.system_prompt.render()
     }
 
+    /// The checkpoint store, when there is one (e.g. to rewind files to a
+    /// user message). Lock it only between runs or briefly: tool calls
+    /// lock it around their writes.
+    pub fn checkpoints(
+        &self,
+    ) -> Option<Arc<std::sync::Mutex<ferrule_checkpoint::CheckpointStore>>> {
+        self.core.checkpoints.clone()
+    }
+
     /// The transcript, when there is one.
     pub fn transcript(&self) -> Option<&Transcript> {
         self.transcript.as_ref()

@@ -143,8 +143,8 @@ async fn an_interrupt_mid_bash_kills_the_command_and_keeps_the_history_consisten
 async fn max_turns_stops_after_the_limit_with_the_documented_error() {
     let dir = tempfile::tempdir().unwrap();
     let model = scripted(vec![
-        vec![call("r1", "LS", json!({"path": "."}))],
-        vec![call("r2", "LS", json!({"path": "."}))],
+        vec![call("r1", "Glob", json!({"pattern": "*"}))],
+        vec![call("r2", "Glob", json!({"pattern": "*"}))],
     ]);
     let mut agent = AgentBuilder::new(model, builtins(), dir.path())
         .max_turns(Some(1))

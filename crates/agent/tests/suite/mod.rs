@@ -3,6 +3,7 @@ mod hook_runners;
 mod interaction;
 mod interrupts;
 mod permissions;
+mod pipeline_hooks;
 mod providers;
 mod sessions;
 pub(crate) mod support;

@@ -111,7 +111,7 @@ async fn a_task_call_runs_a_subagent_whose_events_are_nested() {
             "Task",
             json!({"description": "look around", "prompt": "List the files.", "subagent_type": "general-purpose"}),
         )],
-        vec![call("c1", "LS", json!({"path": "."}))],
+        vec![call("c1", "Glob", json!({"pattern": "*"}))],
         vec![text("There is one file: seen.txt.")],
         vec![text("The subagent found seen.txt.")],
     ]);
