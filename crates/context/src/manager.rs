@@ -257,6 +257,29 @@ impl ContextManager {
         &mut self.pinned
     }
 
+    /// Step 2 of the loop recipe in one call, before a model request:
+    /// [`set_model`](Self::set_model), [`set_fixed`](Self::set_fixed),
+    /// [`sync`](Self::sync), then [`maybe_reduce`](Self::maybe_reduce)
+    /// when past the warning threshold. Returns the state afterwards (compact
+    /// when it is `ShouldCompact` or `Blocked`) and what the reduction did.
+    pub fn prepare(
+        &mut self,
+        model: &str,
+        system: Option<&str>,
+        tools: &[ToolSpec],
+        history: &mut [Message],
+    ) -> (ContextState, Option<Reduction>) {
+        self.set_model(model);
+        self.set_fixed(system, tools);
+        self.sync(history);
+        let reduction = if self.state() >= ContextState::Warning {
+            self.maybe_reduce(history)
+        } else {
+            None
+        };
+        (self.state(), reduction)
+    }
+
     /// The cheap reduction: when the context is past the warning threshold,
     /// stubs old tool results until it is below it again (or nothing is
     /// left to stub), then recounts. `None` when nothing was changed.

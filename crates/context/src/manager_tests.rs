@@ -122,3 +122,43 @@ fn switching_models_changes_limits_and_tokenizer() {
     assert_eq!(context.limits().context_window, 200_000);
     assert!(!context.counter().encoding().exact);
 }
+
+#[test]
+fn prepare_counts_reduces_and_reports_the_state() {
+    let env = EnvOverrides {
+        window: Some(60_000),
+        percent: None,
+    };
+    let mut context = ContextManager::new(
+        "openai/gpt-4o",
+        &ContextSettings::default(),
+        env,
+        Path::new("/p"),
+    );
+    context.reduce_policy.keep_recent_turns = 1;
+    let big = "let x = 1;\n".repeat(3_000);
+    let mut history = Vec::new();
+    for i in 0..3 {
+        history.push(Message::assistant(vec![
+            ferrule_protocol::ContentBlock::ToolUse(ferrule_protocol::ToolUseBlock {
+                id: format!("c{i}"),
+                name: "Read".into(),
+                input: serde_json::json!({"file_path": format!("f{i}")}),
+            }),
+        ]));
+        history.push(Message::user(vec![
+            ferrule_protocol::ContentBlock::ToolResult(ferrule_protocol::ToolResultBlock::text(
+                format!("c{i}"),
+                big.clone(),
+            )),
+        ]));
+    }
+    let (state, reduction) = context.prepare("openai/gpt-4o", Some("system"), &[], &mut history);
+    assert!(reduction.is_some_and(|r| r.stubbed == 2), "{reduction:?}");
+    assert_eq!(state, context.state());
+    assert!(
+        state < ContextState::ShouldCompact,
+        "{}",
+        context.usage_tokens()
+    );
+}
