@@ -506,10 +506,14 @@ async fn drive(
     watcher.abort();
     drop(sink);
     drop(writer);
-    drop(agent.controls());
     let messages = agent.messages().to_vec();
     drop(agent);
     let _ = writer_task.await;
+    // A turn stopped by shutdown is re-run from its input on the next
+    // start, so its partial exchange is not kept.
+    if state.shutdown.is_cancelled() {
+        return Ok(result.outcome);
+    }
     if let Ok(history) = serde_json::to_string(&messages) {
         let _ = sqlx::query("UPDATE session_runtime SET history = $1 WHERE session_id = $2")
             .bind(history)

@@ -10,13 +10,30 @@ use super::common::{Harness, KEY};
 #[tokio::test]
 async fn the_qca_sdk_suite_passes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cloud");
-    let setup = tokio::process::Command::new("bash").arg(root.join("setup_venv.sh")).output().await.unwrap();
-    assert!(setup.status.success(), "venv setup failed: {}", String::from_utf8_lossy(&setup.stderr));
-    let python = String::from_utf8(setup.stdout).unwrap().lines().last().unwrap().trim().to_owned();
+    let setup = tokio::process::Command::new("bash")
+        .arg(root.join("setup_venv.sh"))
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        setup.status.success(),
+        "venv setup failed: {}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    let python = String::from_utf8(setup.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned();
 
     let h = Harness::start().await;
     h.model.mount(openai::text_reply("Hello from ferrule."));
-    h.model.mount(openai::tool_calls_reply(&[("call_1", "Bash", r#"{"command": "echo confirmed"}"#)], 1));
+    h.model.mount(openai::tool_calls_reply(
+        &[("call_1", "Bash", r#"{"command": "echo confirmed"}"#)],
+        1,
+    ));
     h.model.mount(openai::text_reply("It ran."));
     h.model.mount(openai::text_reply("Again."));
     let output = tokio::process::Command::new(&python)

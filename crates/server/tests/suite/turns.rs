@@ -342,3 +342,99 @@ async fn a_failing_model_ends_with_retries_exhausted() {
     );
     h.model.take_violations();
 }
+
+#[tokio::test]
+async fn a_turn_cut_by_shutdown_resumes_after_restart() {
+    let mut h = Harness::start().await;
+    h.model
+        .mount(Reply::sse(openai::text_frames("cut off", 2)).stall());
+    let id = h.session(json!([])).await;
+    h.say(&id, "long task").await;
+    for _ in 0..200 {
+        if h.events(&id)
+            .await
+            .iter()
+            .any(|e| e["type"] == "span.model_request_start")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    h.model
+        .mount(openai::text_reply("Finished after the restart."));
+    h.restart().await;
+    let events = h.wait_for_stop(&id, "end_turn", 1).await;
+    let kinds = types(&events);
+    let rescheduled = kinds
+        .iter()
+        .position(|t| *t == "session.status_rescheduled")
+        .unwrap();
+    assert_eq!(kinds[rescheduled + 1], "session.status_running");
+    assert_eq!(
+        find(&events, "agent.message").last().unwrap()["content"][0]["text"],
+        "Finished after the restart."
+    );
+    assert_eq!(find(&events, "user.message").len(), 1);
+    // The resumed request carries the user message once.
+    let last = h.model.requests().last().unwrap().body.to_string();
+    assert_eq!(last.matches("long task").count(), 1, "{last}");
+    let (_, session) = h.get(&format!("/sessions/{id}")).await;
+    assert_eq!(session["status"], "idle");
+}
+
+#[tokio::test]
+async fn incremental_streaming_initial_events_and_user_interrupt() {
+    let h = Harness::start().await;
+    h.model.mount(openai::text_reply("Streamed reply."));
+    let agent = h.agent(json!([])).await;
+    let env = h.default_env().await;
+    let session = h
+        .ok(
+            "/sessions",
+            json!({"agent": agent, "environment_id": env, "incremental_streaming_enabled": true,
+                                "initial_events": [{"type": "user.message", "content": "start"}]}),
+        )
+        .await;
+    assert_eq!(session["status"], "running");
+    let id = session["id"].as_str().unwrap().to_owned();
+    let events = h.wait_for_stop(&id, "end_turn", 1).await;
+    let deltas: String = find(&events, "agent.content_block_delta")
+        .iter()
+        .filter_map(|e| e["delta"]["text"].as_str())
+        .collect();
+    assert_eq!(deltas, "Streamed reply.");
+    let kinds = types(&events);
+    let start = kinds
+        .iter()
+        .position(|t| *t == "agent.message_start")
+        .unwrap();
+    let stop = kinds
+        .iter()
+        .position(|t| *t == "agent.message_stop")
+        .unwrap();
+    let full = kinds.iter().position(|t| *t == "agent.message").unwrap();
+    assert!(start < stop && stop < full);
+    let (_, only) = h
+        .get(&format!(
+            "/sessions/{id}/events?types[]=agent.message_start"
+        ))
+        .await;
+    assert_eq!(only["data"].as_array().unwrap().len(), 1);
+    // user.interrupt stops a live turn like cancel.
+    h.model
+        .mount(Reply::sse(openai::text_frames("stalled", 2)).stall());
+    h.say(&id, "stall").await;
+    for _ in 0..200 {
+        if find(&h.events(&id).await, "span.model_request_start").len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    h.ok(
+        &format!("/sessions/{id}/events"),
+        json!({"type": "user.interrupt"}),
+    )
+    .await;
+    let events = h.wait_for_stop(&id, "end_turn", 2).await;
+    assert_eq!(find(&events, "agent.message").len(), 1);
+}
