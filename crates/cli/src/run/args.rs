@@ -6,68 +6,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::Args;
+
+pub(crate) use super::formats::{InputFormat, OutputFormat};
+use super::unsupported::Unsupported;
 use ferrule_config::{SettingSource, split_rule_list};
 use ferrule_session::{Persistence, SessionOptions};
 use ferrule_setup::{Host, SetupOptions, SystemPromptChoice, ToolSelection};
-
-/// How the result is printed (`-o/--output-format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OutputFormat {
-    /// The final assistant text.
-    Text,
-    /// One result object.
-    Json,
-    /// One JSON object per line: init, messages, result.
-    StreamJson,
-}
-
-/// How prompts come in (`--input-format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum InputFormat {
-    /// One prompt from argv or stdin.
-    Text,
-    /// SDK user messages and control requests as JSON lines on stdin.
-    StreamJson,
-}
-
-/// The message for a bad `--output-format` / `--input-format` value, in
-/// the shipped CLI's words (cli-core.md §10.2).
-fn invalid_choice(flag: &str, given: &str, choices: &[&str]) -> String {
-    let choices: Vec<String> = choices.iter().map(|c| format!("{c:?}")).collect();
-    format!(
-        "Invalid values:\n  Argument: {flag}, Given: {given:?}, Choices: {}",
-        choices.join(", ")
-    )
-}
-
-impl OutputFormat {
-    fn parse(value: &str) -> Result<Self> {
-        match value {
-            "text" => Ok(Self::Text),
-            "json" => Ok(Self::Json),
-            "stream-json" => Ok(Self::StreamJson),
-            other => bail!(invalid_choice(
-                "output-format",
-                other,
-                &["text", "json", "stream-json"]
-            )),
-        }
-    }
-}
-
-impl InputFormat {
-    fn parse(value: &str) -> Result<Self> {
-        match value {
-            "text" => Ok(Self::Text),
-            "stream-json" => Ok(Self::StreamJson),
-            other => bail!(invalid_choice(
-                "input-format",
-                other,
-                &["text", "stream-json"]
-            )),
-        }
-    }
-}
 
 /// The flags of a run (no subcommand).
 #[derive(Debug, Args, Default)]
@@ -210,79 +154,6 @@ pub(crate) struct RunArgs {
     pub(crate) session_mirror: bool,
     #[command(flatten)]
     pub(crate) unsupported: Unsupported,
-}
-
-/// Flags the reference documents that ferrule does not implement yet.
-/// They parse, so that the error can name them, and then fail the run.
-#[derive(Debug, Args, Default)]
-pub(crate) struct Unsupported {
-    #[arg(long, hide = true, num_args = 0..=1)]
-    reasoning_effort: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    context_window: Option<Option<String>>,
-    #[arg(long, hide = true)]
-    list_models: bool,
-    #[arg(short = 'i', long, hide = true, num_args = 0..=1)]
-    prompt_interactive: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    worktree: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..)]
-    allowed_mcp_server_names: Option<Vec<String>>,
-    #[arg(long, hide = true, num_args = 0..)]
-    mcp_config: Option<Vec<String>>,
-    #[arg(long, hide = true)]
-    strict_mcp_config: bool,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    attachment: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    remote: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    remote_session: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    teleport: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    remote_control: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    agent: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    output_style: Option<Option<String>>,
-    #[arg(long, hide = true)]
-    acp: bool,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    proxy: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    extensions: Option<Option<String>>,
-}
-
-impl Unsupported {
-    /// The first documented flag given that ferrule does not implement.
-    pub(crate) fn first(&self) -> Option<&'static str> {
-        [
-            (self.reasoning_effort.is_some(), "--reasoning-effort"),
-            (self.context_window.is_some(), "--context-window"),
-            (self.list_models, "--list-models"),
-            (self.prompt_interactive.is_some(), "-i/--prompt-interactive"),
-            (self.worktree.is_some(), "--worktree"),
-            (
-                self.allowed_mcp_server_names.is_some(),
-                "--allowed-mcp-server-names",
-            ),
-            (self.mcp_config.is_some(), "--mcp-config"),
-            (self.strict_mcp_config, "--strict-mcp-config"),
-            (self.attachment.is_some(), "--attachment"),
-            (self.remote.is_some(), "--remote"),
-            (self.remote_session.is_some(), "--remote-session"),
-            (self.teleport.is_some(), "--teleport"),
-            (self.remote_control.is_some(), "--remote-control"),
-            (self.agent.is_some(), "--agent"),
-            (self.output_style.is_some(), "--output-style"),
-            (self.acp, "--acp"),
-            (self.proxy.is_some(), "--proxy"),
-            (self.extensions.is_some(), "--extensions"),
-        ]
-        .into_iter()
-        .find_map(|(given, name)| given.then_some(name))
-    }
 }
 
 /// The checked flags of a run.

@@ -8,8 +8,10 @@
 //! and the exit status is 1; a second Ctrl-C exits at once with 130.
 
 mod args;
+mod formats;
 mod output;
 mod sessions;
+mod unsupported;
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal as _, Read as _, Write as _};

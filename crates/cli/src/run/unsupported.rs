@@ -1,0 +1,77 @@
+//! Documented flags ferrule does not implement: they parse, so that the
+//! run can fail with a message naming them instead of ignoring them.
+
+use clap::Args;
+
+/// Flags the reference documents that ferrule does not implement yet.
+/// They parse, so that the error can name them, and then fail the run.
+#[derive(Debug, Args, Default)]
+pub(crate) struct Unsupported {
+    #[arg(long, hide = true, num_args = 0..=1)]
+    reasoning_effort: Option<Option<String>>,
+    #[arg(long, hide = true, num_args = 0..=1)]
+    context_window: Option<Option<String>>,
+    #[arg(long, hide = true)]
+    list_models: bool,
+    #[arg(short = 'i', long, hide = true, num_args = 0..=1)]
+    prompt_interactive: Option<Option<String>>,
+    #[arg(long, hide = true, num_args = 0..=1)]
+    worktree: Option<Option<String>>,
+    #[arg(long, hide = true, num_args = 0..)]
+    allowed_mcp_server_names: Option<Vec<String>>,
+    #[arg(long, hide = true, num_args = 0..)]
+    mcp_config: Option<Vec<String>>,
+    #[arg(long, hide = true)]
+    strict_mcp_config: bool,
+    #[arg(long, hide = true, num_args = 0..=1)]
+    attachment: Option<Option<String>>,
+    #[arg(long, hide = true, num_args = 0..=1)]
+    remote: Option<Option<String>>,
+    #[arg(long, hide = true, num_args = 0..=1)]
+    remote_session: Option<Option<String>>,
+    #[arg(long, hide = true, num_args = 0..=1)]
+    teleport: Option<Option<String>>,
+    #[arg(long, hide = true, num_args = 0..=1)]
+    remote_control: Option<Option<String>>,
+    #[arg(long, hide = true, num_args = 0..=1)]
+    agent: Option<Option<String>>,
+    #[arg(long, hide = true, num_args = 0..=1)]
+    output_style: Option<Option<String>>,
+    #[arg(long, hide = true)]
+    acp: bool,
+    #[arg(long, hide = true, num_args = 0..=1)]
+    proxy: Option<Option<String>>,
+    #[arg(long, hide = true, num_args = 0..=1)]
+    extensions: Option<Option<String>>,
+}
+
+impl Unsupported {
+    /// The first documented flag given that ferrule does not implement.
+    pub(crate) fn first(&self) -> Option<&'static str> {
+        [
+            (self.reasoning_effort.is_some(), "--reasoning-effort"),
+            (self.context_window.is_some(), "--context-window"),
+            (self.list_models, "--list-models"),
+            (self.prompt_interactive.is_some(), "-i/--prompt-interactive"),
+            (self.worktree.is_some(), "--worktree"),
+            (
+                self.allowed_mcp_server_names.is_some(),
+                "--allowed-mcp-server-names",
+            ),
+            (self.mcp_config.is_some(), "--mcp-config"),
+            (self.strict_mcp_config, "--strict-mcp-config"),
+            (self.attachment.is_some(), "--attachment"),
+            (self.remote.is_some(), "--remote"),
+            (self.remote_session.is_some(), "--remote-session"),
+            (self.teleport.is_some(), "--teleport"),
+            (self.remote_control.is_some(), "--remote-control"),
+            (self.agent.is_some(), "--agent"),
+            (self.output_style.is_some(), "--output-style"),
+            (self.acp, "--acp"),
+            (self.proxy.is_some(), "--proxy"),
+            (self.extensions.is_some(), "--extensions"),
+        ]
+        .into_iter()
+        .find_map(|(given, name)| given.then_some(name))
+    }
+}
