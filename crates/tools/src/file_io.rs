@@ -102,13 +102,18 @@ pub(crate) async fn write_and_record(
 
 /// Replaces the content of `path` by `bytes` through a temp file and a
 /// rename (see [`write_and_record`]).
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     // Write through a symbolic link to the file it names.
     let target = match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path)?,
+        Ok(meta) if meta.file_type().is_symlink() => match std::fs::canonicalize(path) {
+            Ok(target) => target,
+            // A dangling link: writing through it creates its target, as
+            // a plain write does.
+            Err(_) => return std::fs::write(path, bytes),
+        },
         _ => path.to_path_buf(),
     };
     let existing = match std::fs::metadata(&target) {

@@ -96,3 +96,20 @@ async fn edit_is_atomic_too_and_keeps_permissions() {
     assert_ne!(std::fs::metadata(&path).unwrap().ino(), before);
     assert_eq!(names(&session.root()), ["lib.rs"]);
 }
+
+#[tokio::test]
+async fn a_dangling_symlink_gets_its_target_created() {
+    let session = Session::new();
+    std::fs::create_dir(session.path("real")).unwrap();
+    let link = session.path("notes.md");
+    std::os::unix::fs::symlink(session.path("real/notes.md"), &link).unwrap();
+    let input = json!({"file_path": session.path_str("notes.md"), "content": "hello\n"});
+    session.call("Write", input).await.unwrap();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(session.file_bytes("real/notes.md"), b"hello\n");
+}
