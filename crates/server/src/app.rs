@@ -30,7 +30,7 @@ pub struct ServerConfig {
     pub heartbeat: Duration,
     /// The server's default model (`FERRULE_MODEL`).
     pub default_model: Option<String>,
-    /// Model aliases from settings (`modelAliases`).
+    /// Model aliases (`modelAliases` of `<data dir>/settings.json`).
     pub model_aliases: BTreeMap<String, String>,
     /// Environment the model providers read (`OPENAI_BASE_URL`, …).
     pub model_env: BTreeMap<String, String>,
@@ -46,6 +46,7 @@ impl ServerConfig {
                 k.starts_with("OPENAI_") || k.starts_with("ANTHROPIC_") || k.starts_with("FERRULE_")
             })
             .collect();
+        let model_aliases = read_aliases(&data_dir.join("settings.json"));
         Self {
             data_dir,
             bootstrap_key: std::env::var("FERRULE_API_KEY")
@@ -53,9 +54,28 @@ impl ServerConfig {
                 .filter(|k| !k.is_empty()),
             heartbeat: Duration::from_secs(15),
             default_model: model_env.get("FERRULE_MODEL").cloned(),
-            model_aliases: BTreeMap::new(),
+            model_aliases,
             model_env,
             max_model_requests: Some(100),
+        }
+    }
+}
+
+/// `modelAliases` of a settings file (`{"modelAliases": {"ultimate":
+/// "openai/gpt-4.1"}}`); a missing file is no aliases, a broken one is
+/// logged and ignored.
+fn read_aliases(path: &std::path::Path) -> BTreeMap<String, String> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return BTreeMap::new();
+    };
+    let parsed = serde_json::from_str::<serde_json::Value>(&text)
+        .map_err(|e| e.to_string())
+        .and_then(|v| ferrule_model::ModelSettings::from_settings(&v).map_err(|e| e.to_string()));
+    match parsed {
+        Ok(settings) => settings.model_aliases,
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error, "ignoring the settings file");
+            BTreeMap::new()
         }
     }
 }

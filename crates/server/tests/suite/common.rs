@@ -17,10 +17,16 @@ pub(crate) struct Harness {
     pub(crate) model: FakeModelServer,
     pub(crate) client: reqwest::Client,
     pub(crate) base: String,
+    database_url: Option<String>,
 }
 
 impl Harness {
     pub(crate) async fn start() -> Self {
+        Self::start_on(None).await
+    }
+
+    /// A harness on a database URL (`None`: SQLite in the data directory).
+    pub(crate) async fn start_on(database_url: Option<String>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let model = FakeModelServer::openai().await.unwrap();
         let mut harness = Self {
@@ -29,6 +35,7 @@ impl Harness {
             model,
             client: reqwest::Client::new(),
             base: String::new(),
+            database_url,
         };
         harness.boot().await;
         harness
@@ -49,7 +56,9 @@ impl Harness {
 
     async fn boot(&mut self) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let server = Server::start(listener, self.config(), None).await.unwrap();
+        let server = Server::start(listener, self.config(), self.database_url.as_deref())
+            .await
+            .unwrap();
         self.base = server.base_url();
         self.server = Some(server);
     }

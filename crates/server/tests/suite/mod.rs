@@ -1,5 +1,6 @@
 mod api;
 mod common;
+mod postgres;
 mod process;
 mod sdk;
 mod stream;

@@ -438,3 +438,42 @@ async fn incremental_streaming_initial_events_and_user_interrupt() {
     let events = h.wait_for_stop(&id, "end_turn", 2).await;
     assert_eq!(find(&events, "agent.message").len(), 1);
 }
+
+#[tokio::test]
+async fn model_ids_resolve_through_aliases_then_the_default() {
+    let mut h = Harness::start().await;
+    let data = h.dir.path().join("data");
+    std::fs::write(
+        data.join("settings.json"),
+        r#"{"modelAliases": {"fast": "openai/fake-fast"}}"#,
+    )
+    .unwrap();
+    h.restart().await;
+    let (_, models) = h.get("/models").await;
+    assert!(
+        models["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "fast" && m["source"] == "user")
+    );
+    for (model, expected) in [
+        ("fast", "fake-fast"),
+        ("ultimate", "fake-model"),
+        ("openai/other", "other"),
+    ] {
+        h.model.mount(openai::text_reply("ok"));
+        let agent = h.ok("/agents", json!({"name": "m", "model": model})).await;
+        let env = h.default_env().await;
+        let session = h
+            .ok(
+                "/sessions",
+                json!({"agent": agent["id"], "environment_id": env}),
+            )
+            .await;
+        let id = session["id"].as_str().unwrap();
+        h.say(id, "hi").await;
+        h.wait_for_stop(id, "end_turn", 1).await;
+        assert_eq!(h.model.requests().last().unwrap().body["model"], expected);
+    }
+}
