@@ -154,6 +154,10 @@ pub(crate) fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1/cloud", api)
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::idempotency::layer,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), authenticate))
         .layer(middleware::from_fn(request_id))
         .with_state(state)

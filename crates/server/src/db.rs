@@ -37,8 +37,14 @@ pub enum DbError {
 }
 
 /// The migrations, embedded so the binary needs no files next to it.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (
+        2,
+        "idempotency",
+        include_str!("../migrations/0002_idempotency.sql"),
+    ),
+];
 
 /// The database URL for a data directory: `DIR/ferrule-server.db`.
 pub fn sqlite_url(data_dir: &Path) -> String {

@@ -26,6 +26,7 @@ mod environments;
 mod envvars;
 mod error;
 mod events;
+mod idempotency;
 pub mod ids;
 mod input;
 pub mod keys;

@@ -560,3 +560,33 @@ async fn restart_keeps_everything_and_the_default_environment_once() {
         "{last}"
     );
 }
+
+#[tokio::test]
+async fn idempotency_keys_replay_and_refuse_other_bodies() {
+    let h = Harness::start().await;
+    let post = |body: Value, key: &str| {
+        h.client
+            .post(h.url("/agents"))
+            .header("Idempotency-Key", key)
+            .json(&body)
+    };
+    let body = json!({"name": "once", "model": "ultimate"});
+    let (status, first) = h.send(post(body.clone(), "k-1")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, again) = h.send(post(body.clone(), "k-1")).await;
+    assert_eq!((status, &again), (StatusCode::OK, &first));
+    let (status, error) = h
+        .send(post(json!({"name": "other", "model": "ultimate"}), "k-1"))
+        .await;
+    assert_eq!(
+        (status, error_type(&error)),
+        (StatusCode::CONFLICT, "conflict_error")
+    );
+    let (_, list) = h.get("/agents").await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    // A failed request is not remembered.
+    let (status, _) = h.send(post(json!({"name": "bad"}), "k-2")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = h.send(post(body, "k-2")).await;
+    assert_eq!(status, StatusCode::OK);
+}
