@@ -1,0 +1,179 @@
+//! The interface driven through tmux against a fake model server: the real
+//! `ferrule` binary in a private tmux server per test, keys in with
+//! `send-keys`, the screen out with `capture-pane`.
+#![allow(
+    clippy::expect_used,
+    reason = "test helpers fail the test on a setup error"
+)]
+
+mod harness;
+
+use ferrule_test_support::{FakeModelServer, Reply, openai};
+use harness::{Project, Tui};
+
+async fn server() -> FakeModelServer {
+    FakeModelServer::openai().await.expect("fake server")
+}
+
+fn tool_call(id: &str, name: &str, input: serde_json::Value) -> Reply {
+    openai::tool_calls_reply(&[(id, name, &input.to_string())], 3)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_streams_an_answer() {
+    let server = server().await;
+    let mut frames = openai::text_frames("Hello from the **fake** model, in several pieces.", 6);
+    frames.push(openai::finish("stop"));
+    frames.push(openai::usage(1200, 34));
+    frames.push(openai::done());
+    server.mount(Reply::sse(frames).chunk_delay(std::time::Duration::from_millis(150)));
+    let tui = Tui::start(Project::new(), &server.base_url());
+    tui.wait_text("Type a message");
+    tui.type_text("say hello");
+    tui.keys(&["Enter"]);
+    // While it streams: the spinner line with elapsed time.
+    tui.wait_text("Working…");
+    let screen = tui.wait_text("Hello from the fake model, in several pieces.");
+    assert!(screen.contains("> say hello"), "{screen}");
+    tui.wait_for("the status line to clear", |s| !s.contains("Working…"));
+    let screen = tui.wait_text("1.2k tokens");
+    assert!(
+        screen.contains("openai/fake-gpt") || screen.contains("fake-gpt"),
+        "{screen}"
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert!(requests[0].body.to_string().contains("say hello"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_always_writes_the_rule_to_local_settings() {
+    let server = server().await;
+    server.mount(tool_call(
+        "call_1",
+        "Bash",
+        serde_json::json!({"command": "touch made.txt"}),
+    ));
+    server.mount(openai::text_reply("Made the file."));
+    let tui = Tui::start(Project::new(), &server.base_url());
+    tui.wait_text("Type a message");
+    tui.type_text("make a file");
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_text("Allow Bash(touch made.txt)?");
+    assert!(
+        screen.contains("Yes, and don't ask again for Bash(touch made.txt:*)"),
+        "{screen}"
+    );
+    tui.keys(&["2"]);
+    let screen = tui.wait_text("Made the file.");
+    assert!(
+        screen.contains("Added Bash(touch made.txt:*) to permissions.allow in"),
+        "{screen}"
+    );
+    let proj = tui.project.dir();
+    assert!(proj.join("made.txt").exists());
+    let settings: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(proj.join(".qoder/settings.local.json"))
+            .expect("settings written"),
+    )
+    .expect("settings are JSON");
+    assert_eq!(
+        settings["permissions"]["allow"],
+        serde_json::json!(["Bash(touch made.txt:*)"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deny_with_feedback_goes_to_the_model() {
+    let server = server().await;
+    server.mount(tool_call(
+        "call_1",
+        "Bash",
+        serde_json::json!({"command": "rm -f notes.txt"}),
+    ));
+    server.mount(openai::text_reply("Understood, keeping it."));
+    let tui = Tui::start(Project::new(), &server.base_url());
+    tui.wait_text("Type a message");
+    tui.type_text("clean up");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Allow Bash(rm -f notes.txt)?");
+    tui.keys(&["n"]);
+    tui.wait_text("Feedback:");
+    tui.type_text("keep the notes");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Understood, keeping it.");
+    let second = server.requests()[1].body.to_string();
+    assert!(second.contains("keep the notes"), "{second}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_a_running_bash_and_a_second_one_exits() {
+    let server = server().await;
+    let marker = format!("sleep 37.{}", std::process::id() % 1000);
+    server.mount(tool_call(
+        "call_1",
+        "Bash",
+        serde_json::json!({"command": marker}),
+    ));
+    let tui = Tui::start(Project::new(), &server.base_url());
+    tui.wait_text("Type a message");
+    tui.type_text("wait a bit");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Allow Bash(sleep 37");
+    tui.keys(&["1"]);
+    tui.wait_text("Running…");
+    let running = || {
+        std::process::Command::new("pgrep")
+            .args(["-f", &marker])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    assert!(running(), "the Bash command should be running");
+    tui.keys(&["C-c"]);
+    let screen = tui.wait_text("Interrupted");
+    assert!(screen.contains("Press Ctrl-C again to exit"), "{screen}");
+    tui.wait_for("the status line to clear", |s| {
+        !s.contains("Working…") && !s.contains("Interrupting…")
+    });
+    let start = std::time::Instant::now();
+    while running() && start.elapsed() < harness::WAIT {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(!running(), "the Bash command is still running after Ctrl-C");
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "an interrupted turn sends nothing more"
+    );
+    tui.keys(&["C-c"]);
+    tui.keys(&["C-c"]);
+    tui.wait_text("EXIT=0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_terminal_is_restored_after_exit() {
+    let server = server().await;
+    let tui = Tui::start(Project::new(), &server.base_url());
+    tui.wait_text("Type a message");
+    assert!(
+        tui.alternate_screen(),
+        "the interface uses the alternate screen"
+    );
+    tui.type_text("/exit");
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_text("EXIT=0");
+    // Cooked mode again: canonical input and echo are back on.
+    let modes = screen
+        .lines()
+        .find(|line| line.contains("icanon"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(modes.split_whitespace().any(|w| w == "icanon"), "{screen}");
+    assert!(modes.split_whitespace().any(|w| w == "echo"), "{screen}");
+    assert!(!tui.alternate_screen(), "left the alternate screen");
+    assert!(
+        screen.contains("Resume this session with: ferrule --resume"),
+        "{screen}"
+    );
+    assert!(server.requests().is_empty());
+}
