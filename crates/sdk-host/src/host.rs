@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use ferrule_protocol::sdk::{
     ControlRequestEnvelope, ControlResponseEnvelope, ResultMessage, ResultSubtype, StreamMessage,
@@ -16,6 +17,7 @@ use ferrule_protocol::sdk::{
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
 use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::options::HostOptions;
 use crate::outbox::Outbox;
@@ -69,49 +71,73 @@ where
         inflight: Mutex::new(HashMap::new()),
         running: Mutex::new(None),
     });
-    let runner = tokio::spawn(crate::turns::run_turns(Arc::clone(&shared), agent_rx));
-    let terminate = terminate_signal(signals);
+    let mut runner = tokio::spawn(crate::turns::run_turns(Arc::clone(&shared), agent_rx));
+    let stop = CancellationToken::new();
+    if signals {
+        tokio::spawn(watch_terminate(stop.clone()));
+    }
     tokio::select! {
         () = read_stdin(Arc::clone(&shared), stdin) => {}
-        () = terminate => {
-            // §8.3: on SIGTERM abort the running turn and exit promptly.
-            tracing::info!("SIGTERM: aborting the running turn");
-            shared.queue.clear();
-            if let Some(ready) = lock(&shared.ready).as_ref() {
-                ready.controls.interrupt();
-            }
-        }
+        () = stop.cancelled() => abort(&shared),
     }
-    // stdin is closed: nothing can answer our requests any more.
+    // stdin is closed: finish what is queued. Nothing can answer our
+    // requests any more.
     shared.queue.close();
     wait_for_inflight(&shared).await;
     shared.peer.close();
     drop(lock(&shared.agent_slot).take());
-    if let Err(error) = runner.await {
+    let finished = tokio::select! {
+        finished = &mut runner => finished,
+        () = stop.cancelled() => {
+            abort(&shared);
+            runner.await
+        }
+    };
+    if let Err(error) = finished {
         tracing::error!(%error, "the turn runner failed");
     }
     let code = i32::from(shared.outbox.last_result_was_error());
     drop(shared);
     drop(outbox);
-    if let Err(error) = writer.await {
-        tracing::error!(%error, "the stdout writer failed");
+    // After SIGTERM nobody may read stdout any more: do not wait long.
+    let limit = if stop.is_cancelled() {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs(3600)
+    };
+    match tokio::time::timeout(limit, writer).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::error!(%error, "the stdout writer failed"),
+        Err(_) => tracing::warn!("stdout is not read; exiting without flushing it"),
     }
     code
 }
 
-async fn terminate_signal(enabled: bool) {
-    if !enabled {
-        return std::future::pending().await;
+/// §8.3: on SIGTERM abort the running turn and drop the queue, so the
+/// process exits within about a second.
+fn abort(shared: &Shared) {
+    tracing::info!("SIGTERM: aborting the running turn");
+    shared.queue.clear();
+    shared.queue.close();
+    shared.peer.close();
+    if let Some(ready) = lock(&shared.ready).as_ref() {
+        ready.controls.interrupt();
     }
+}
+
+async fn watch_terminate(stop: CancellationToken) {
     match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(mut signal) => {
             signal.recv().await;
+            stop.cancel();
         }
-        Err(error) => {
-            tracing::warn!(%error, "cannot watch SIGTERM");
-            std::future::pending::<()>().await;
-        }
+        Err(error) => tracing::warn!(%error, "cannot watch SIGTERM"),
     }
+}
+
+/// [`run`] on the process's stdin and stdout.
+pub async fn run_stdio(options: HostOptions) -> i32 {
+    run(options, tokio::io::stdin(), tokio::io::stdout()).await
 }
 
 /// Control requests still being handled when stdin closes are finished
@@ -127,7 +153,7 @@ async fn wait_for_inflight(shared: &Shared) {
         }
         // Requests to the SDK can no longer be answered.
         shared.peer.close();
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -186,6 +212,9 @@ fn start_control(shared: &Arc<Shared>, envelope: ControlRequestEnvelope) {
     ) {
         *lock(&shared.initialize_seen) = true;
     }
+    // Held while spawning, so the handler cannot finish (and look itself
+    // up) before it is registered.
+    let mut inflight = lock(&shared.inflight);
     let task = {
         let shared = Arc::clone(shared);
         let id = id.clone();
@@ -201,11 +230,8 @@ fn start_control(shared: &Arc<Shared>, envelope: ControlRequestEnvelope) {
             }
         })
     };
-    let mut inflight = lock(&shared.inflight);
     inflight.retain(|_, handle| !handle.is_finished());
-    if !task.is_finished() {
-        inflight.insert(id, task.abort_handle());
-    }
+    inflight.insert(id, task.abort_handle());
 }
 
 fn accept_user(shared: &Arc<Shared>, user: UserStreamMessage) {

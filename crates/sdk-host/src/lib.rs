@@ -52,7 +52,7 @@ mod turns;
 pub use asker::{SdkAsker, answer_from, can_use_tool_request};
 pub use callbacks::SdkCallbacks;
 pub use events::{EventIds, EventLines, assistant_error};
-pub use host::run;
+pub use host::{run, run_stdio};
 pub use options::HostOptions;
 pub use outbox::{Outbox, OutboxWriter};
 pub use peer::{Peer, PeerError};

@@ -1,2 +1,3 @@
 mod driver;
 mod protocol;
+mod python_sdk;

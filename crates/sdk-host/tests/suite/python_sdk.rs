@@ -1,0 +1,71 @@
+//! The real Python SDK (`qoder-agent-sdk` from PyPI) drives the `ferrule`
+//! binary: `tests/sdk/setup.sh` makes the venv once, then pytest runs
+//! `tests/sdk/`.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers outside #[test] functions; a failure should panic"
+)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The `ferrule` binary: `$FERRULE_BIN`, else the one cargo built next to
+/// this test (`cargo test --workspace` builds it), else built now.
+fn ferrule_bin() -> PathBuf {
+    if let Ok(bin) = std::env::var("FERRULE_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let bin = profile_dir.join("ferrule");
+    if !bin.exists() {
+        eprintln!("ferrule binary not built yet; building it (cargo build -p ferrule-cli)");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "ferrule-cli", "--bin", "ferrule"])
+            .current_dir(workspace_root())
+            .status()
+            .unwrap();
+        assert!(status.success(), "cargo build -p ferrule-cli failed");
+    }
+    bin
+}
+
+#[test]
+fn python_sdk_suite_passes_against_ferrule() {
+    let root = workspace_root();
+    let suite = root.join("tests/sdk");
+    let venv = std::env::var("FERRULE_SDK_VENV")
+        .unwrap_or_else(|_| "/var/cache/ferrule/venv-sdk".to_owned());
+    let setup = Command::new("sh")
+        .arg(suite.join("setup.sh"))
+        .env("FERRULE_SDK_VENV", &venv)
+        .status()
+        .expect("run tests/sdk/setup.sh");
+    assert!(
+        setup.success(),
+        "tests/sdk/setup.sh failed (python3 -m venv + pip install)"
+    );
+    let bin = ferrule_bin();
+    let output = Command::new(PathBuf::from(&venv).join("bin/python"))
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "-x"])
+        .arg(&suite)
+        .current_dir(&suite)
+        .env("FERRULE_BIN", &bin)
+        .output()
+        .expect("run pytest");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the Python SDK suite failed:\n{stdout}\n{stderr}"
+    );
+    eprintln!("{stdout}");
+}
