@@ -17,7 +17,9 @@ use tokio_util::sync::CancellationToken;
 use crate::error::{ApiError, REQUEST_ID};
 use crate::live::LiveTurns;
 use crate::store::Store;
-use crate::{agents, environments, events, keys, models, sessions, stream};
+use crate::{
+    agents, environments, events, keys, memories, memory_stores, models, sessions, stream,
+};
 
 /// Settings of a running server.
 #[derive(Debug, Clone)]
@@ -150,7 +152,43 @@ pub(crate) fn router(state: AppState) -> Router {
             "/sessions/{id}/events",
             get(events::list).post(events::send),
         )
-        .route("/sessions/{id}/events/stream", get(stream::handler));
+        .route("/sessions/{id}/events/stream", get(stream::handler))
+        .route(
+            "/memory_stores",
+            get(memory_stores::list).post(memory_stores::create),
+        )
+        .route(
+            "/memory_stores/{id}",
+            get(memory_stores::get)
+                .post(memory_stores::update)
+                .delete(memory_stores::delete),
+        )
+        .route("/memory_stores/{id}/archive", post(memory_stores::archive))
+        .route(
+            "/memory_stores/{id}/memories",
+            get(memories::list).post(memories::create),
+        )
+        .route(
+            "/memory_stores/{id}/memories/{mid}",
+            get(memories::get)
+                .post(memories::update)
+                .put(memories::update)
+                .delete(memories::delete),
+        )
+        .route("/memory_stores/{id}/versions", get(memories::versions))
+        .route(
+            "/memory_stores/{id}/memory_versions",
+            get(memories::versions),
+        )
+        .route("/memory_stores/{id}/versions/{vid}", get(memories::version))
+        .route(
+            "/memory_stores/{id}/memory_versions/{vid}",
+            get(memories::version),
+        )
+        .route(
+            "/memory_stores/{id}/memory_versions/{vid}/redact",
+            post(memories::redact),
+        );
     Router::new()
         .nest("/api/v1/cloud", api)
         .fallback(not_found)

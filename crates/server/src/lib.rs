@@ -33,6 +33,8 @@ pub mod keys;
 mod list;
 mod live;
 pub mod mapping;
+mod memories;
+mod memory_stores;
 mod models;
 mod pause;
 mod sessions;

@@ -1,5 +1,6 @@
 mod api;
 mod common;
+mod memory;
 mod postgres;
 mod process;
 mod sdk;
