@@ -11,7 +11,7 @@ mod run;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 /// The ferrule command line.
 #[derive(Debug, Parser)]
@@ -45,7 +45,8 @@ enum Command {
 
 fn main() -> ExitCode {
     // Usage errors exit 1, as the shipped CLI does; help exits 0.
-    let cli = match Cli::try_parse() {
+    let argv = run::tolerate_unknown_flags(&Cli::command(), std::env::args_os().collect());
+    let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();

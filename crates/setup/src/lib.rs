@@ -4,8 +4,11 @@
 //! policy, hooks, memory, tools, model and session the same way.
 //!
 //! [`SetupOptions`] holds what the host knows (argv or SDK options and the
-//! environment); [`prepare`] returns a [`Prepared`] with every part and the
-//! facts hosts print ([`InitFacts`] for `system/init`). Settings, memory
+//! environment); [`prepare`] returns a [`Prepared`] with every part (its
+//! fields are public, so a host can adjust one), and
+//! [`Prepared::into_builder`] turns it into a `ferrule_agent::AgentBuilder`
+//! plus the [`HostInfo`] a host keeps (session id, transcript path, model
+//! name, [`InitFacts`] for `system/init`). Settings, memory
 //! and hook problems are logged with `tracing` (stderr) and never fail;
 //! an unknown permission mode, an unresolvable model, a bad session option
 //! or a missing system prompt file do.

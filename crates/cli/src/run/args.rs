@@ -116,9 +116,9 @@ pub(crate) struct RunArgs {
     /// The project directory.
     #[arg(short = 'w', long, value_name = "DIR")]
     pub(crate) cwd: Option<PathBuf>,
-    /// Debug logging on stderr (optionally a filter, e.g. ferrule_model=trace).
-    #[arg(short = 'd', long, value_name = "FILTER", num_args = 0..=1)]
-    pub(crate) debug: Option<Option<String>>,
+    /// Debug logging on stderr (FERRULE_LOG or RUST_LOG take a filter, e.g. ferrule_model=trace).
+    #[arg(short = 'd', long)]
+    pub(crate) debug: bool,
     /// More logging on stderr.
     #[arg(long)]
     pub(crate) verbose: bool,

@@ -10,6 +10,7 @@
 mod args;
 mod formats;
 mod output;
+mod sdk_argv;
 mod sessions;
 mod unsupported;
 
@@ -25,6 +26,7 @@ use tracing_subscriber::EnvFilter;
 use args::InputFormat;
 pub(crate) use args::RunArgs;
 use output::{Printer, result_message};
+pub(crate) use sdk_argv::tolerate_unknown_flags;
 
 /// Whether the run reads the Agent SDK protocol on stdin.
 pub(crate) fn is_stream_json_input(args: &RunArgs) -> bool {
@@ -171,13 +173,12 @@ async fn run(
 }
 
 /// Logs go to stderr: warnings by default, `--verbose` adds info, `-d`
-/// debug (or its filter); `FERRULE_LOG` / `RUST_LOG` override.
+/// debug; a `FERRULE_LOG` / `RUST_LOG` filter overrides them.
 fn init_logging(args: &RunArgs) {
-    let default = match (&args.debug, args.verbose) {
-        (Some(Some(filter)), _) => filter.clone(),
-        (Some(None), _) => "debug".to_owned(),
-        (None, true) => "info".to_owned(),
-        (None, false) => "warn".to_owned(),
+    let default = match (args.debug, args.verbose) {
+        (true, _) => "debug",
+        (false, true) => "info",
+        (false, false) => "warn",
     };
     let filter = std::env::var("FERRULE_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))

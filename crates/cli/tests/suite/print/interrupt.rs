@@ -9,7 +9,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use pretty_assertions::assert_eq;
 
-use super::harness::{Project, alive, wait_for_file};
+use super::harness::{Project, alive, openai_tool_results, run, wait_for_file};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_during_a_long_bash_kills_the_child_and_exits_1() -> Result<()> {
@@ -58,5 +58,16 @@ async fn sigint_during_a_long_bash_kills_the_child_and_exits_1() -> Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(!alive(sleep_pid), "the Bash child survived the interrupt");
+
+    // The transcript is consistent: the session resumes, and the model
+    // sees the interrupted call answered.
+    let id = result["session_id"].as_str().context("no session id")?;
+    server.mount(openai::text_reply("Stopped waiting."));
+    let resumed = run(project.openai(&server.base_url(), &["-p", "go on", "--resume", id])).await?;
+    assert_eq!(resumed.code, Some(0), "{}", resumed.stderr);
+    assert_eq!(resumed.stdout, "Stopped waiting.\n");
+    let requests = server.requests();
+    let results = openai_tool_results(&requests[requests.len() - 1].body);
+    assert_eq!(results.len(), 1, "{results:?}");
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! servers on 127.0.0.1 and the scripted provider.
 
 mod failures;
+mod flags;
 mod harness;
 mod interrupt;
 mod output;
