@@ -1,8 +1,8 @@
 //! Slash commands: the built-in ones and the workspace's custom commands.
 //!
-//! Only commands whose feature is wired are listed; `/compact`, `/rewind`
-//! and `/mcp` join the list when the agent offers compaction, checkpoint
-//! rewind and MCP servers to hosts.
+//! Only commands whose feature is wired are listed; `/compact` and `/mcp`
+//! join the list when the agent offers manual compaction and MCP servers
+//! to hosts.
 
 use ferrule_config::{RuleList, SettingsEdit, edit_settings_file};
 use ferrule_memory::Slash;
@@ -33,6 +33,10 @@ pub const BUILT_INS: &[(&str, &str)] = &[
     (
         "resume",
         "List earlier sessions, or resume one: /resume <number|id>",
+    ),
+    (
+        "rewind",
+        "Put the files back as they were before a prompt: /rewind [number]",
     ),
     ("agents", "List the subagents"),
     ("hooks", "List the configured hooks"),
@@ -69,6 +73,8 @@ pub(crate) enum Outcome {
     NewSession(Box<SetupOptions>),
     /// Switch the model by name.
     Model(String),
+    /// Rewind files (`/rewind` and its arguments).
+    Rewind(String),
     /// Leave.
     Exit,
 }
@@ -130,6 +136,7 @@ pub(crate) fn run_command(app: &mut App, session: &Session, line: &str) -> Outco
         "memory" => info(app, memory(session)),
         "init" => return Outcome::Prompt(INIT_PROMPT.to_owned()),
         "resume" => return resume(app, session, args),
+        "rewind" => return Outcome::Rewind(args.to_owned()),
         "agents" => info(app, agents(session)),
         "hooks" => info(
             app,

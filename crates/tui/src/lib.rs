@@ -55,8 +55,10 @@
 //!
 //! # Limits
 //! - The history of inputs lives for the process only.
-//! - `/compact`, `/rewind` and `/mcp` are not offered: the agent does not
-//!   expose compaction, checkpoint rewind or MCP servers to hosts yet.
+//! - `/compact` and `/mcp` are not offered: the agent does not expose
+//!   manual compaction or MCP servers to hosts yet. `/rewind` puts files
+//!   back (with `general.fileCheckpointing.enabled`) but keeps the
+//!   conversation.
 //! - Output of `!command` is shown, not added to the model's context.
 
 pub mod render;
@@ -66,6 +68,7 @@ mod always;
 mod asker;
 mod commands;
 mod keys;
+mod rewind;
 mod runner;
 mod session;
 mod shell;

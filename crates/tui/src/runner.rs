@@ -18,6 +18,7 @@ use crate::TuiError;
 use crate::asker::{PendingAsk, TuiAsker};
 use crate::commands::{Outcome, command_list, run_command};
 use crate::keys::{Action, handle_key};
+use crate::rewind::{TurnMark, rewind};
 use crate::session::{Session, history_cells};
 use crate::shell::{ExpandHost, ShellOutput, run_shell};
 use crate::state::{App, Cell, Completer};
@@ -49,6 +50,10 @@ pub(crate) struct EventLoop {
     /// The request on screen.
     current: Option<answers::Current>,
     shells: u64,
+    /// Prompts of this session, for `/rewind`.
+    marks: Vec<TurnMark>,
+    /// The prompt of the turn in flight.
+    running_prompt: String,
     exit: bool,
 }
 
@@ -84,6 +89,8 @@ pub(crate) async fn run_loop(
         asks: VecDeque::new(),
         current: None,
         shells: 0,
+        marks: Vec::new(),
+        running_prompt: String::new(),
         exit: false,
     };
     this.welcome();
@@ -256,6 +263,12 @@ impl EventLoop {
                     "A turn is running: wait for it or interrupt it (Esc) first.".into(),
                 ));
             }
+            Outcome::Rewind(args) => rewind(
+                &mut self.app,
+                self.session.agent.as_ref().filter(|_| !busy),
+                &self.marks,
+                &args,
+            ),
             Outcome::NewSession(options) => self.new_session(*options),
             Outcome::Model(name) => self.switch_model(&name),
         }
@@ -273,6 +286,8 @@ impl EventLoop {
             return;
         };
         self.app.start_turn(Instant::now());
+        let first: String = text.lines().next().unwrap_or("").chars().take(60).collect();
+        self.running_prompt = first;
         let events = self.agent_events.clone();
         let done = self.done.clone();
         tokio::spawn(async move {
@@ -322,7 +337,11 @@ impl EventLoop {
     fn finished(&mut self, done: Done, inputs: &mut Inputs) {
         match done {
             Done::Turn(turn) => {
-                let (agent, _result) = *turn;
+                let (agent, result) = *turn;
+                self.marks.push(TurnMark {
+                    uuid: result.user_message_uuid,
+                    prompt: std::mem::take(&mut self.running_prompt),
+                });
                 // Events sent before the turn ended are drawn first.
                 while let Ok(more) = inputs.agent_events.try_recv() {
                     self.agent_event(&more);
@@ -371,6 +390,7 @@ impl EventLoop {
                 self.session = session;
                 self.app.transcript.clear();
                 self.app.totals = crate::state::Totals::default();
+                self.marks.clear();
                 self.app.mode = self.session.info.mode;
                 self.commands = command_list(&self.session);
                 self.welcome();

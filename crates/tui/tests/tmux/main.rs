@@ -177,3 +177,58 @@ async fn the_terminal_is_restored_after_exit() {
     );
     assert!(server.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rewind_puts_a_written_file_back() {
+    let server = server().await;
+    let project = Project::new();
+    std::fs::write(
+        project.base.join("user/settings.json"),
+        r#"{"general": {"fileCheckpointing": {"enabled": true}}}"#,
+    )
+    .expect("user settings");
+    let file = project.dir().join("notes.md");
+    let input =
+        serde_json::json!({"file_path": file.display().to_string(), "content": "new notes\n"});
+    server.mount(tool_call("call_1", "Write", input));
+    server.mount(openai::text_reply("Wrote the notes."));
+    let tui = Tui::start(project, &server.base_url());
+    tui.wait_text("Type a message");
+    tui.type_text("write notes");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Allow Write(");
+    tui.keys(&["1"]);
+    tui.wait_text("Wrote the notes.");
+    assert!(file.exists());
+    tui.type_text("/rewind");
+    tui.keys(&["Enter"]);
+    tui.wait_text("1. write notes");
+    tui.type_text("/rewind 1");
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_text("Rewound the files");
+    assert!(screen.contains("notes.md"), "{screen}");
+    assert!(!file.exists(), "the written file is gone after the rewind");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clear_starts_over_and_resume_brings_the_conversation_back() {
+    let server = server().await;
+    server.mount(openai::text_reply("First answer."));
+    let tui = Tui::start(Project::new(), &server.base_url());
+    tui.wait_text("Type a message");
+    tui.type_text("first question");
+    tui.keys(&["Enter"]);
+    tui.wait_text("First answer.");
+    tui.type_text("/clear");
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_text("Started a new conversation.");
+    assert!(!screen.contains("First answer."), "{screen}");
+    tui.type_text("/resume");
+    tui.keys(&["Enter"]);
+    tui.wait_text("1. first question");
+    tui.type_text("/resume 1");
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_text("Resumed session");
+    assert!(screen.contains("> first question"), "{screen}");
+    assert!(screen.contains("First answer."), "{screen}");
+}
