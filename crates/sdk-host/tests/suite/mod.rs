@@ -1,3 +1,3 @@
 mod driver;
 mod protocol;
-mod python_sdk;
+mod real_sdks;

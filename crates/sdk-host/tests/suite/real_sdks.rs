@@ -1,6 +1,7 @@
-//! The real Python SDK (`qoder-agent-sdk` from PyPI) drives the `ferrule`
-//! binary: `tests/sdk/setup.sh` makes the venv once, then pytest runs
-//! `tests/sdk/`.
+//! The real SDKs drive the `ferrule` binary: Python (`qoder-agent-sdk` from
+//! PyPI; `tests/sdk/setup.sh` makes the venv once, then pytest runs
+//! `tests/sdk/`) and TypeScript (`@qoder-ai/qoder-agent-sdk` from npm,
+//! `tests/sdk/ts/`).
 
 #![allow(
     clippy::unwrap_used,
@@ -68,4 +69,37 @@ fn python_sdk_suite_passes_against_ferrule() {
         "the Python SDK suite failed:\n{stdout}\n{stderr}"
     );
     eprintln!("{stdout}");
+}
+
+/// The TypeScript SDK (`@qoder-ai/qoder-agent-sdk` from npm) under Node's
+/// test runner: `tests/sdk/ts/setup.sh` installs it once.
+#[test]
+fn typescript_sdk_suite_passes_against_ferrule() {
+    let suite = workspace_root().join("tests/sdk/ts");
+    if Command::new("node").arg("--version").output().is_err()
+        || Command::new("npm").arg("--version").output().is_err()
+    {
+        eprintln!("SKIPPED: node and npm are not installed; the TypeScript SDK suite did not run");
+        return;
+    }
+    let setup = Command::new("sh")
+        .arg(suite.join("setup.sh"))
+        .status()
+        .expect("run tests/sdk/ts/setup.sh");
+    assert!(
+        setup.success(),
+        "tests/sdk/ts/setup.sh failed (npm install)"
+    );
+    let output = Command::new("node")
+        .args(["--test", "sdk.test.mjs"])
+        .current_dir(&suite)
+        .env("FERRULE_BIN", ferrule_bin())
+        .output()
+        .expect("run node --test");
+    assert!(
+        output.status.success(),
+        "the TypeScript SDK suite failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -1,0 +1,82 @@
+// The TypeScript Agent SDK (@qoder-ai/qoder-agent-sdk from npm) drives
+// `ferrule` (FERRULE_BIN) with a scripted model, under Node's test runner.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const sdkDir = process.env.FERRULE_SDK_NPM ?? '/var/cache/ferrule/npm-sdk';
+const { query, accessToken } = await import(
+  join(sdkDir, 'node_modules/@qoder-ai/qoder-agent-sdk/dist/index.js'));
+const bin = process.env.FERRULE_BIN ?? 'ferrule';
+
+function sandbox(turns) {
+  const root = mkdtempSync(join(tmpdir(), 'ferrule-ts-'));
+  const project = join(root, 'project');
+  const home = join(root, 'home');
+  mkdirSync(project);
+  mkdirSync(home);
+  const script = join(root, 'script.json');
+  writeFileSync(script, JSON.stringify({ turns }));
+  const options = {
+    pathToQoderCLIExecutable: bin,
+    cwd: project,
+    auth: accessToken('dummy-token'),
+    model: `scripted/${script}`,
+    env: { ...process.env, HOME: home, FERRULE_HOME: home, QODER_CONFIG_DIR: home },
+  };
+  return { project, options };
+}
+
+const text = (t) => ({ blocks: [{ type: 'text', text: t }] });
+const toolUse = (name, input) => ({ blocks: [{ type: 'tool_use', id: 'call_1', name, input }] });
+
+async function collect(prompt, options) {
+  const messages = [];
+  for await (const message of query({ prompt, options })) messages.push(message);
+  return messages;
+}
+
+test('query yields init, the answer and one success result', async () => {
+  const { options } = sandbox([text('4')]);
+  const messages = await collect('What is 2 + 2?', options);
+  const init = messages[0];
+  assert.equal(init.type, 'system');
+  assert.equal(init.subtype, 'init');
+  assert.equal(init.protocol_version, '1.4.0');
+  const results = messages.filter((m) => m.type === 'result');
+  assert.equal(results.length, 1);
+  assert.equal(results[0].subtype, 'success');
+  assert.equal(results[0].result, '4');
+  assert.equal(results[0].session_id, init.session_id);
+});
+
+test('canUseTool deny keeps the file from being written', async () => {
+  const { project, options } = sandbox([
+    toolUse('Write', { file_path: 'denied.txt', content: 'x' }),
+    text('ok'),
+  ]);
+  const asked = [];
+  options.canUseTool = async (toolName, input, { toolUseID }) => {
+    asked.push([toolName, toolUseID]);
+    return { behavior: 'deny', message: 'not now' };
+  };
+  const messages = await collect('write it', options);
+  assert.deepEqual(asked, [['Write', 'call_1']]);
+  assert.equal(existsSync(join(project, 'denied.txt')), false);
+  const result = messages.at(-1);
+  assert.equal(result.type, 'result');
+  assert.deepEqual(result.permission_denials.map((d) => d.tool_use_id), ['call_1']);
+});
+
+test('canUseTool allow runs the tool', async () => {
+  const { project, options } = sandbox([
+    toolUse('Write', { file_path: 'allowed.txt', content: 'yes' }),
+    text('done'),
+  ]);
+  options.canUseTool = async (toolName, input) => ({ behavior: 'allow', updatedInput: input });
+  const messages = await collect('write it', options);
+  assert.equal(existsSync(join(project, 'allowed.txt')), true);
+  assert.equal(messages.at(-1).result, 'done');
+});
