@@ -42,6 +42,7 @@ mod store;
 mod stream;
 pub mod toolset;
 mod turn;
+mod writer;
 
 use std::net::SocketAddr;
 

@@ -3,18 +3,16 @@
 //! stores its events as session events, pausing for confirmations and
 //! custom tool results, until the turn ends or is cancelled.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use ferrule_agent::{AgentBuilder, Emitted, EventSink, SystemPrompt, UserInput};
+use ferrule_agent::{AgentBuilder, SystemPrompt, UserInput};
 use ferrule_model::{HttpOptions, Model, ModelSettings, resolve_model};
 use ferrule_permissions::{Behavior, PolicyBuilder, RuleSource};
-use ferrule_protocol::{
-    AgentError, AgentErrorKind, AgentEvent, ContentBlock, Message, TurnOutcome,
-};
+use ferrule_protocol::{AgentError, AgentErrorKind, ContentBlock, Message, TurnOutcome};
 use ferrule_tool::ToolRegistry;
 use ferrule_tools::{BuiltinOptions, builtin_tools};
 use serde_json::{Value, json};
@@ -24,9 +22,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::mapping::{CallKind, EventMapper, error_event};
-use crate::pause::{CallRef, CloudAsker, WriterMsg, client_tools};
+use crate::mapping::{EventMapper, error_event};
+use crate::pause::{CloudAsker, WriterMsg, client_tools};
 use crate::toolset::{self, Policy, ToolPlan};
+use crate::writer::{Sink, write_events};
 
 /// Loop tools of the agent crate the Cloud API does not offer.
 const HIDDEN_LOOP_TOOLS: [&str; 4] = ["Agent", "AskUserQuestion", "EnterPlanMode", "ExitPlanMode"];
@@ -270,94 +269,6 @@ fn policy(plan: &ToolPlan, cwd: &std::path::Path, home: &std::path::Path) -> Pol
             plan.custom.iter().map(|tool| tool.name.clone()),
             source(),
         )
-}
-
-struct Sink {
-    writer: mpsc::UnboundedSender<WriterMsg>,
-}
-
-impl EventSink for Sink {
-    fn emit(&self, event: Emitted) {
-        let _ = self.writer.send(WriterMsg::Agent(Box::new(event)));
-    }
-}
-
-/// Maps and stores the turn's events in order; parks calls on request.
-async fn write_events(
-    state: AppState,
-    session_id: String,
-    mut mapper: EventMapper,
-    mut inbox: mpsc::UnboundedReceiver<WriterMsg>,
-    stopped: Arc<AtomicBool>,
-) {
-    let mut custom_queue: VecDeque<(String, String)> = VecDeque::new();
-    while let Some(msg) = inbox.recv().await {
-        if stopped.load(Ordering::SeqCst) {
-            if let WriterMsg::Park { reply, .. } = msg {
-                let _ = reply.send(None);
-            }
-            continue;
-        }
-        let (events, status) = match msg {
-            WriterMsg::Agent(emitted) => {
-                if let AgentEvent::MessageComplete { message } = &emitted.event {
-                    let events = mapper.map(&emitted.event, emitted.parent_tool_use_id.as_deref());
-                    for block in &message.content {
-                        if let ContentBlock::ToolUse(call) = block
-                            && mapper
-                                .call(&call.id)
-                                .is_some_and(|a| a.kind == CallKind::Custom)
-                        {
-                            custom_queue.push_back((call.name.clone(), call.id.clone()));
-                        }
-                    }
-                    (events, None)
-                } else {
-                    (
-                        mapper.map(&emitted.event, emitted.parent_tool_use_id.as_deref()),
-                        None,
-                    )
-                }
-            }
-            WriterMsg::Park { call, kind, reply } => {
-                let call_id = match call {
-                    CallRef::Id(id) => Some(id),
-                    CallRef::NextCustom(name) => custom_queue
-                        .iter()
-                        .position(|(n, _)| *n == name)
-                        .and_then(|i| custom_queue.remove(i))
-                        .map(|(_, id)| id),
-                };
-                let event_id = call_id.and_then(|id| mapper.call(&id).map(|a| a.event_id.clone()));
-                let Some(event_id) = event_id else {
-                    let _ = reply.send(None);
-                    continue;
-                };
-                let receiver = state.live.park(&session_id, &event_id, kind);
-                let idle = json!({"type": "session.status_idle", "status": "idle",
-                                  "stop_reason": {"type": "requires_action", "event_ids": [event_id]}});
-                if let Err(error) = state
-                    .store
-                    .append(&session_id, vec![idle], Some("idle"))
-                    .await
-                {
-                    tracing::error!(%session_id, %error, "storing requires_action failed");
-                }
-                let _ = reply.send(receiver);
-                continue;
-            }
-            WriterMsg::Resume => (
-                vec![json!({"type": "session.status_running"})],
-                Some("running"),
-            ),
-        };
-        if events.is_empty() {
-            continue;
-        }
-        if let Err(error) = state.store.append(&session_id, events, status).await {
-            tracing::error!(%session_id, %error, "storing turn events failed");
-        }
-    }
 }
 
 async fn run(state: AppState, session_id: String, input: TurnInput, cancel: CancellationToken) {

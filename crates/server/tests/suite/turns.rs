@@ -477,3 +477,43 @@ async fn model_ids_resolve_through_aliases_then_the_default() {
         assert_eq!(h.model.requests().last().unwrap().body["model"], expected);
     }
 }
+
+#[tokio::test]
+async fn cancel_while_waiting_for_confirmation_ends_the_turn() {
+    let h = Harness::start().await;
+    let ask = json!([{"type": "agent_toolset_20260401", "enabled_tools": ["Bash"], "default_config": {"permission_policy": {"type": "always_ask"}}}]);
+    let id = h.session(ask).await;
+    h.model.mount(openai::tool_calls_reply(
+        &[("call_1", "Bash", r#"{"command": "touch never.txt"}"#)],
+        1,
+    ));
+    h.say(&id, "run it").await;
+    let events = h.wait_for_stop(&id, "requires_action", 1).await;
+    let tool_use = find(&events, "agent.tool_use")[0]["id"].clone();
+    let (status, _) = h.post(&format!("/sessions/{id}/cancel"), json!({})).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    h.wait_for_stop(&id, "end_turn", 1).await;
+    assert!(
+        !h.dir
+            .path()
+            .join("data/workspaces")
+            .join(&id)
+            .join("never.txt")
+            .exists()
+    );
+    // The pending action is gone; the session takes a new message.
+    let (status, _) = h
+        .post(
+            &format!("/sessions/{id}/events"),
+            json!({"type": "user.tool_confirmation", "tool_use_id": tool_use, "result": "allow"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    h.model.mount(openai::text_reply("Fresh start."));
+    h.say(&id, "next").await;
+    let events = h.wait_for_stop(&id, "end_turn", 2).await;
+    assert_eq!(
+        find(&events, "agent.message").last().unwrap()["content"][0]["text"],
+        "Fresh start."
+    );
+}
