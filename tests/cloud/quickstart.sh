@@ -8,19 +8,21 @@ set -euo pipefail
 AUTH=(-H "Authorization: Bearer $QODER_PAT")
 fail() { echo "quickstart: $*" >&2; exit 1; }
 
-# Reads the SSE stream of a session until its first session.status_idle;
-# prints the event types seen, one per line.
+# Reads the SSE stream of a session until its first session.status_idle
+# (30 s at most); prints the event types seen, one per line.
 stream_until_idle() {
-  local session=$1
-  timeout 30 curl -s -N "$BASE_URL/sessions/$session/events/stream" "${AUTH[@]}" |
-    while IFS= read -r line; do
-      case "$line" in
-        "event: "*)
-          echo "${line#event: }"
-          [ "${line#event: }" = session.status_idle ] && break
-          ;;
-      esac
-    done || true
+  local session=$1 out
+  out=$(mktemp)
+  curl -s -N "$BASE_URL/sessions/$session/events/stream" "${AUTH[@]}" >"$out" &
+  local pid=$!
+  for _ in $(seq 300); do
+    grep -q '^event: session.status_idle' "$out" && break
+    sleep 0.1
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  sed -n 's/^event: //p' "$out" | sed '/^session.status_idle$/q'
+  rm -f "$out"
 }
 
 echo "== seed flow"
