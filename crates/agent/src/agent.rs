@@ -48,6 +48,8 @@ pub struct Agent {
     pub(crate) messages: Vec<Message>,
     pub(crate) transcript: Option<Transcript>,
     pub(crate) scope: Scope,
+    /// Token counts and compaction (`None` in subagents).
+    pub(crate) context: Option<crate::context::LoopContext>,
 }
 
 impl std::fmt::Debug for Agent {

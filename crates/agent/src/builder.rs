@@ -61,6 +61,7 @@ pub struct AgentBuilder {
     env: BTreeMap<String, String>,
     additional_dirs: Vec<PathBuf>,
     excluded_tools: BTreeSet<String>,
+    context: Option<ferrule_context::ContextManager>,
 }
 
 impl std::fmt::Debug for AgentBuilder {
@@ -96,7 +97,18 @@ impl AgentBuilder {
             env: BTreeMap::new(),
             additional_dirs: Vec::new(),
             excluded_tools: BTreeSet::new(),
+            context: None,
         }
+    }
+
+    /// The context manager: windows, thresholds, pinned files and
+    /// auto-compaction as the settings say (see
+    /// `ferrule_context::ContextManager::from_settings`). Default: the
+    /// model's built-in limits, default settings and
+    /// `QODER_AUTOCOMPACT_*` from [`AgentBuilder::env`].
+    pub fn context(mut self, context: ferrule_context::ContextManager) -> Self {
+        self.context = Some(context);
+        self
     }
 
     /// The permission policy (default: default mode, no rules). Session
@@ -290,7 +302,11 @@ impl AgentBuilder {
         let system_prompt = self
             .system_prompt
             .unwrap_or_else(|| SystemPrompt::new().environment(EnvironmentFacts::detect(&cwd)));
+        let context = self
+            .context
+            .unwrap_or_else(|| crate::context::default_manager(&core));
         Ok(Agent {
+            context: Some(crate::context::LoopContext::new(context)),
             tools: core.tools.clone(),
             core,
             system_prompt,

@@ -41,6 +41,7 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
         messages,
         transcript,
         scope,
+        context,
     } = agent;
     let cancel = match &scope.parent_cancel {
         Some(parent) => parent.child_token(),
@@ -115,6 +116,25 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
             {
                 break 'run End::MaxTurns(max);
             }
+            if let Some(context) = context.as_mut() {
+                let parts = crate::context::RunParts {
+                    core,
+                    tools,
+                    scope,
+                    emitter,
+                    cancel: &cancel,
+                    user_message_uuid: &user_message_uuid,
+                };
+                let checked = context
+                    .before_request(&parts, system_prompt, messages, transcript)
+                    .await;
+                if cancel.is_cancelled() {
+                    break 'run End::Interrupted;
+                }
+                if let Err(error) = checked {
+                    break 'run End::Failed(error);
+                }
+            }
             let model = core.model();
             let request = ModelRequest {
                 system: Some(system_prompt.render()),
@@ -141,6 +161,7 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                 accounting.add_usage(model.name(), usage);
             }
             accounting.stop_reason = message.stop_reason().cloned();
+            let usage = message.usage.clone();
             let calls: Vec<Call> = message
                 .content
                 .iter()
@@ -157,6 +178,9 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                 last_text = text;
             }
             complete_message(transcript, messages, emitter, message);
+            if let Some(context) = context.as_mut() {
+                context.after_answer(messages, usage.as_ref());
+            }
 
             if calls.is_empty() {
                 let turn = Turn {

@@ -146,6 +146,7 @@ async fn run(
             parent_tool_use_id: parent.tool_use_id,
             parent_cancel: Some(parent.cancel),
         },
+        context: None,
     };
     // Boxed: the child's run contains the pipeline that called us.
     let result = Box::pin(child.run(UserInput::text(input.prompt.clone()), parent.sink)).await;

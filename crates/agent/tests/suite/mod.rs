@@ -1,9 +1,11 @@
 mod basics;
+mod context;
 mod hook_runners;
 mod interaction;
 mod interrupts;
 mod permissions;
 mod pipeline_hooks;
 mod providers;
+mod rewind;
 mod sessions;
 pub(crate) mod support;
