@@ -113,3 +113,31 @@ async def test_sdk_mcp_tool_error_reaches_the_model_as_a_tool_error(sandbox):
     [result] = tool_results(messages)
     assert result.is_error and "calculator on fire" in str(result.content)
     assert messages[-1].subtype == "success"
+
+
+async def test_permission_prompt_tool_name_asks_an_sdk_mcp_tool(sandbox):
+    import json
+
+    asked = []
+
+    @tool("approve", "Approves writes to ok.txt only.",
+          {"tool_name": str, "input": dict, "tool_use_id": str})
+    async def approve(args: dict[str, Any]) -> dict[str, Any]:
+        asked.append((args["tool_name"], args["tool_use_id"]))
+        path = args["input"].get("file_path", "")
+        verdict = ({"behavior": "allow", "updatedInput": args["input"]}
+                   if path.endswith("ok.txt") else {"behavior": "deny", "message": "only ok.txt"})
+        return {"content": [{"type": "text", "text": json.dumps(verdict)}]}
+
+    approver = create_sdk_mcp_server(name="approver", tools=[approve])
+    model = sandbox.script(
+        call("Write", {"file_path": str(sandbox.project / "ok.txt"), "content": "1"}, id="w1"),
+        call("Write", {"file_path": str(sandbox.project / "no.txt"), "content": "2"}, id="w2"),
+        text("done"),
+    )
+    options = sandbox.options(model, mcp_servers={"approver": approver},
+                              permission_prompt_tool_name="mcp__approver__approve")
+    messages = [m async for m in query(prompt="write", options=options)]
+    assert (sandbox.project / "ok.txt").exists() and not (sandbox.project / "no.txt").exists()
+    assert asked == [("Write", "w1"), ("Write", "w2")]
+    assert [d["tool_use_id"] for d in messages[-1].permission_denials] == ["w2"]

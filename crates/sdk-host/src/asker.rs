@@ -4,11 +4,15 @@
 //! the SDK as a `can_use_tool` control request, and the turn waits for the
 //! answer (no timeout). An interrupt withdraws the request and denies.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use ferrule_agent::{AskAnswer, AskRequest, Asker};
 use ferrule_permissions::{AskKind, Behavior};
 use ferrule_protocol::sdk::{CanUseToolRequest, ControlRequest, PermissionResult};
-use serde_json::{Map, Value};
+use ferrule_tool::{Tool, ToolContext};
+use serde_json::{Map, Value, json};
 
 use crate::peer::{Peer, PeerError};
 
@@ -116,6 +120,64 @@ impl Asker for SdkAsker {
         let wire = ControlRequest::CanUseTool(can_use_tool_request(&request));
         let result = self.peer.request(wire, Some(&request.cancel), None).await;
         answer_from(result, &request.tool_name)
+    }
+}
+
+/// "Ask" answered by an MCP tool (`--permission-prompt-tool mcp__srv__tool`,
+/// §9.4): the tool gets `{tool_name, input, tool_use_id}` and answers with
+/// a JSON text `{"behavior": "allow", "updatedInput": …}` or
+/// `{"behavior": "deny", "message": …}`.
+pub struct McpPromptAsker {
+    tool: Arc<dyn Tool>,
+    cwd: PathBuf,
+}
+
+impl McpPromptAsker {
+    /// An asker calling `tool`, run in `cwd`.
+    pub fn new(tool: Arc<dyn Tool>, cwd: PathBuf) -> Self {
+        Self { tool, cwd }
+    }
+}
+
+#[async_trait]
+impl Asker for McpPromptAsker {
+    async fn ask(&self, request: AskRequest) -> AskAnswer {
+        let name = self.tool.name().to_owned();
+        let ctx = match ToolContext::builder(&self.cwd)
+            .cancel_token(request.cancel.clone())
+            .build()
+        {
+            Ok(ctx) => ctx,
+            Err(error) => return AskAnswer::deny(format!("{name}: {error}")),
+        };
+        let input = json!({
+            "tool_name": request.tool_name,
+            "input": request.input,
+            "tool_use_id": request.tool_use_id,
+        });
+        let answer = match self.tool.call(input, &ctx).await {
+            Ok(output) => serde_json::from_str::<Value>(output.text_content().trim())
+                .ok()
+                .and_then(|value| match value {
+                    Value::Object(map) => Some(map),
+                    _ => None,
+                })
+                .ok_or_else(|| {
+                    PeerError::Refused(format!(
+                        "{name} did not answer with a JSON permission result: {}",
+                        output.text_content()
+                    ))
+                }),
+            Err(error) if request.cancel.is_cancelled() => {
+                tracing::debug!(%error, "permission prompt tool cancelled");
+                Err(PeerError::Cancelled)
+            }
+            Err(error) => Err(PeerError::Refused(format!(
+                "{name} failed: {}",
+                error.message()
+            ))),
+        };
+        answer_from(answer, &request.tool_name)
     }
 }
 

@@ -49,7 +49,7 @@ mod sdk_mcp;
 mod session;
 mod turns;
 
-pub use asker::{SdkAsker, answer_from, can_use_tool_request};
+pub use asker::{McpPromptAsker, SdkAsker, answer_from, can_use_tool_request};
 pub use callbacks::SdkCallbacks;
 pub use events::{EventIds, EventLines, assistant_error};
 pub use host::{run, run_stdio};

@@ -19,7 +19,7 @@ use ferrule_session::SessionStore;
 use ferrule_setup::{InitFacts, Prepared, SystemPromptChoice};
 use serde_json::{Map, Value};
 
-use crate::asker::SdkAsker;
+use crate::asker::{McpPromptAsker, SdkAsker};
 use crate::callbacks::SdkCallbacks;
 use crate::host::{Shared, lock};
 use crate::sdk_mcp::{SdkMcpServer, failed_status};
@@ -112,13 +112,17 @@ pub(crate) async fn initialize(
 
     let asker: Option<Arc<dyn Asker>> = match shared.options.permission_prompt_tool.as_deref() {
         Some("stdio") => Some(Arc::new(SdkAsker::new(shared.peer.clone()))),
-        Some(other) => {
-            tracing::warn!(
-                tool = other,
-                "--permission-prompt-tool with an MCP tool is not supported; asks are denied"
-            );
-            None
-        }
+        Some(name) => match prepared.tools.get(name) {
+            Some(tool) => Some(Arc::new(McpPromptAsker::new(
+                Arc::clone(tool),
+                prepared.cwd.clone(),
+            ))),
+            None => {
+                return Err(format!(
+                    "--permission-prompt-tool {name}: no such tool (expected stdio or an MCP tool name such as mcp__server__tool)"
+                ));
+            }
+        },
         None => None,
     };
 
