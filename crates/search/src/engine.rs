@@ -111,7 +111,10 @@ struct RememberedWalk {
 /// A long-lived Grep engine that keeps recently searched trees warm.
 ///
 /// `Send + Sync`: share one in an `Arc` across a session's tool calls;
-/// concurrent calls are fine.
+/// concurrent calls are fine. The engine keeps `threads - 1` search
+/// threads of its own (started by the first call that needs them) for
+/// warm calls, which the calling thread joins; a fresh walk still uses
+/// the `ignore` crate's walker threads.
 ///
 /// ```
 /// use ferrule_search::{EngineConfig, GrepQuery, SearchEngine, SearchLimits};

@@ -17,7 +17,16 @@
 //!   with U+FFFD for bad bytes, refused by Edit, and replaced as UTF-8 by
 //!   Write (which says so).
 //! - Read returns at most 256 KiB without `offset`/`limit` and never loads
-//!   more than 32 MiB; PDFs are refused with a hint (no PDF extraction yet).
+//!   more than 32 MiB. A PDF comes back as the text of its pages (its text
+//!   layer, via `pdf-extract`): all of them up to 10 pages, else the
+//!   `pages` asked for (`"3"`, `"1-5"`, `"1-3,7"`), at most 20 per call.
+//! - Reading the same part (line window, pages) of a file the session was
+//!   already shown, unchanged since, returns `{type: "file_unchanged"}`
+//!   instead of the content; an agent that drops old tool results
+//!   (compaction) calls [`forget_reads`] so the next Read shows it again.
+//! - Write, Edit, MultiEdit and NotebookEdit replace a file atomically
+//!   (temp file in the same directory, then a rename), keeping its
+//!   permissions, its owner where allowed, and a symbolic link in the path.
 //! - NotebookEdit finds a cell by its `id`, else by a 0-based number (`3`,
 //!   `cell-3`).
 //! - LS lists one level, not a tree, at most 1000 entries.
