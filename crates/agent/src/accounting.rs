@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use ferrule_model::{ModelName, PriceTable, Provider};
 use ferrule_protocol::sdk::PermissionDenial;
-use ferrule_protocol::{StopReason, TurnSummary, Usage};
+use ferrule_protocol::{ModelUsage, StopReason, TurnSummary, Usage};
 
 /// Collects what a run's [`TurnSummary`] reports.
 #[derive(Debug)]
@@ -17,6 +17,8 @@ pub(crate) struct Accounting {
     per_model: BTreeMap<String, (Provider, Usage)>,
     pub(crate) denials: Vec<PermissionDenial>,
     pub(crate) stop_reason: Option<StopReason>,
+    /// What subagents spent, per model, priced by their own runs.
+    children: BTreeMap<String, ModelUsage>,
 }
 
 impl Accounting {
@@ -29,7 +31,20 @@ impl Accounting {
             per_model: BTreeMap::new(),
             denials: Vec::new(),
             stop_reason: None,
+            children: BTreeMap::new(),
         }
+    }
+
+    /// Adds a subagent's totals: its tokens, cost and refusals count for
+    /// the run that started it (its round trips and time do not).
+    pub(crate) fn add_child(&mut self, child: &TurnSummary) {
+        self.usage += &child.usage;
+        for (model, usage) in &child.model_usage {
+            let ours = self.children.entry(model.clone()).or_default();
+            add_model_usage(ours, usage);
+        }
+        self.denials
+            .extend(child.permission_denials.iter().cloned());
     }
 
     /// Time spent in one model request.
@@ -59,7 +74,7 @@ impl Accounting {
         errors: Vec<String>,
     ) -> TurnSummary {
         let mut total_cost_usd = 0.0;
-        let model_usage = self
+        let mut model_usage: BTreeMap<String, ModelUsage> = self
             .per_model
             .iter()
             .map(|(model, (provider, usage))| {
@@ -68,6 +83,15 @@ impl Accounting {
                 (model.clone(), entry)
             })
             .collect();
+        for (model, usage) in &self.children {
+            total_cost_usd += usage.cost_usd;
+            match model_usage.get_mut(model) {
+                Some(ours) => add_model_usage(ours, usage),
+                None => {
+                    model_usage.insert(model.clone(), usage.clone());
+                }
+            }
+        }
         TurnSummary {
             num_turns: self.num_turns,
             duration_ms: millis(self.started.elapsed()),
@@ -81,6 +105,23 @@ impl Accounting {
             permission_denials: self.denials,
         }
     }
+}
+
+fn add_model_usage(ours: &mut ModelUsage, theirs: &ModelUsage) {
+    ours.input_tokens = ours.input_tokens.saturating_add(theirs.input_tokens);
+    ours.output_tokens = ours.output_tokens.saturating_add(theirs.output_tokens);
+    ours.cache_read_input_tokens = ours
+        .cache_read_input_tokens
+        .saturating_add(theirs.cache_read_input_tokens);
+    ours.cache_creation_input_tokens = ours
+        .cache_creation_input_tokens
+        .saturating_add(theirs.cache_creation_input_tokens);
+    ours.web_search_requests = ours
+        .web_search_requests
+        .saturating_add(theirs.web_search_requests);
+    ours.cost_usd += theirs.cost_usd;
+    ours.context_window = ours.context_window.max(theirs.context_window);
+    ours.max_output_tokens = ours.max_output_tokens.max(theirs.max_output_tokens);
 }
 
 /// Whole milliseconds, saturating.

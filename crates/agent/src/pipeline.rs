@@ -10,7 +10,7 @@ use ferrule_hooks::{
 };
 use ferrule_permissions::{Behavior, Decision, HookVerdict, Request};
 use ferrule_protocol::sdk::{PermissionDenial, PermissionUpdate};
-use ferrule_protocol::{ToolResultBlock, ToolResultContent, ToolUseBlock};
+use ferrule_protocol::{ToolResultBlock, ToolResultContent, ToolUseBlock, TurnSummary};
 use ferrule_tool::{Access, ToolError, ToolTarget};
 use serde_json::Value;
 
@@ -41,6 +41,8 @@ pub(crate) enum Halt {
     Interrupt,
     /// A fatal tool error.
     Fatal(String),
+    /// A hook answered `continue: false` (cli-core.md §5.5), with its reason.
+    Stop(String),
 }
 
 /// What one call produced.
@@ -53,6 +55,8 @@ pub(crate) struct CallOutcome {
     /// Context hooks added, for the model.
     pub(crate) context: Vec<String>,
     pub(crate) halt: Option<Halt>,
+    /// The totals of the subagent an `Agent` call ran.
+    pub(crate) child: Option<TurnSummary>,
 }
 
 impl CallOutcome {
@@ -64,6 +68,7 @@ impl CallOutcome {
             denial: None,
             context: Vec::new(),
             halt: None,
+            child: None,
         }
     }
 
@@ -146,6 +151,16 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
             .permission_decision_reason
             .clone()
             .or_else(|| outcome.block_reason());
+        if let Some(reason) = outcome.stop.clone() {
+            return CallOutcome {
+                halt: Some(Halt::Stop(reason.clone())),
+                context,
+                ..CallOutcome::error(
+                    id,
+                    format!("Not run: a PreToolUse hook stopped the agent ({reason})."),
+                )
+            };
+        }
     }
     if turn.cancel.is_cancelled() {
         return CallOutcome::interrupted(id);
@@ -228,8 +243,11 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
     };
     checkpoint(turn, &targets, Phase::Before).await;
     let started = Instant::now();
+    let mut child = None;
     let result = if canonical(name) == "Agent" {
-        crate::subagent::run_for_call(turn, id, input.clone(), &ctx).await
+        let (result, summary) = crate::subagent::run_for_call(turn, id, input.clone(), &ctx).await;
+        child = summary;
+        result
     } else {
         let running = tool.call(input.clone(), &ctx);
         tokio::pin!(running);
@@ -246,7 +264,7 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
     let duration_ms = millis(started.elapsed());
     checkpoint(turn, &targets, Phase::After).await;
 
-    match result {
+    let mut outcome = match result {
         // A tool that stops on cancellation by itself may still return
         // output (Bash reports the killed command); the call was
         // interrupted all the same.
@@ -259,6 +277,7 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
         Ok(output) => {
             let structured = output.structured.clone();
             let mut content = output.result_content();
+            let mut stop = None;
             if let Some(outcome) = turn
                 .fire(EventPayload::PostToolUse(PostToolUseInput {
                     call: tool_call(name, &input, id),
@@ -279,6 +298,7 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
                 {
                     context.push(reason);
                 }
+                stop = outcome.stop.clone();
             }
             let mut outcome = CallOutcome::error(id, String::new());
             outcome.result = ToolResultBlock {
@@ -289,6 +309,7 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
             outcome.structured = Some(structured);
             outcome.duration_ms = Some(duration_ms);
             outcome.context = context;
+            outcome.halt = stop.map(Halt::Stop);
             outcome
         }
         Err(error) => {
@@ -296,7 +317,9 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
             outcome.duration_ms = Some(duration_ms);
             outcome
         }
-    }
+    };
+    outcome.child = child;
+    outcome
 }
 
 /// A call that ran (or tried to) and failed.
@@ -309,7 +332,7 @@ async fn failed(
     mut context: Vec<String>,
 ) -> CallOutcome {
     let interrupted = turn.cancel.is_cancelled();
-    let (message, halt) = if interrupted {
+    let (message, mut halt) = if interrupted {
         (INTERRUPTED.to_owned(), Some(Halt::Interrupt))
     } else if error.is_for_model() {
         (error.message().to_owned(), None)
@@ -334,6 +357,11 @@ async fn failed(
         .await
     {
         context.extend(outcome.additional_context.iter().cloned());
+        if halt.is_none()
+            && let Some(reason) = outcome.stop.clone()
+        {
+            halt = Some(Halt::Stop(reason));
+        }
     }
     CallOutcome {
         halt,

@@ -27,6 +27,8 @@ const MAX_STOP_CONTINUATIONS: u32 = 8;
 /// How the loop ended, before the summary is made.
 enum End {
     Completed,
+    /// A hook answered `continue: false`, with its stop reason.
+    Stopped(String),
     MaxTurns(u32),
     Interrupted,
     Failed(AgentError),
@@ -82,6 +84,9 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                 }))
                 .await
         {
+            if let Some(reason) = outcome.stop.clone() {
+                break 'run End::Stopped(reason);
+            }
             if let Some(reason) = outcome.block_reason() {
                 break 'run End::Failed(AgentError {
                     kind: AgentErrorKind::Hook,
@@ -207,8 +212,12 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                         last_assistant_message: last_text.clone(),
                     }),
                 };
-                let reason = turn.fire(payload).await.and_then(|o| o.block_reason());
+                let outcome = turn.fire(payload).await;
                 drop(turn);
+                // `continue: false` wins over a block: the agent stops.
+                let reason = outcome
+                    .filter(|o| o.stop.is_none())
+                    .and_then(|o| o.block_reason());
                 match reason {
                     Some(reason) if stop_continuations < MAX_STOP_CONTINUATIONS => {
                         stop_continuations += 1;
@@ -264,6 +273,9 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                     },
                     uuid,
                 );
+                if let Some(child) = &outcome.child {
+                    accounting.add_child(child);
+                }
                 blocks.push(ContentBlock::ToolResult(outcome.result));
                 context.extend(outcome.context);
                 halt = halt.or(outcome.halt);
@@ -278,6 +290,7 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
             messages.push(Message::user(MessageContent::Blocks(blocks)));
             match halt {
                 Some(Halt::Interrupt) => break 'run End::Interrupted,
+                Some(Halt::Stop(reason)) => break 'run End::Stopped(reason),
                 Some(Halt::Fatal(message)) => {
                     break 'run End::Failed(AgentError {
                         kind: AgentErrorKind::Tool,
@@ -292,6 +305,14 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
 
     let (outcome, result, errors) = match end {
         End::Completed => (TurnOutcome::Completed, Some(last_text), Vec::new()),
+        End::Stopped(reason) => {
+            let reason = if reason.trim().is_empty() {
+                "A hook stopped the agent.".to_owned()
+            } else {
+                reason
+            };
+            (TurnOutcome::Completed, Some(reason), Vec::new())
+        }
         End::MaxTurns(max) => {
             let message = format!("Reached maximum number of turns ({max})");
             (TurnOutcome::MaxTurns, Some(message.clone()), vec![message])

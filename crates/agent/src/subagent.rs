@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ferrule_hooks::{EventPayload, SubagentStartInput};
 use ferrule_memory::Subagent;
-use ferrule_protocol::TurnOutcome;
+use ferrule_protocol::{TurnOutcome, TurnSummary};
 use ferrule_session::SessionStore;
 use ferrule_tool::{ToolContext, ToolError, ToolFilter, ToolOutput, ToolRegistry, parse_input};
 use serde_json::{Value, json};
@@ -44,8 +44,11 @@ pub(crate) async fn run_for_call(
     tool_use_id: &str,
     input: Value,
     ctx: &ToolContext,
-) -> Result<ToolOutput, ToolError> {
-    let input: AgentInput = parse_input("Agent", input)?;
+) -> (Result<ToolOutput, ToolError>, Option<TurnSummary>) {
+    let input: AgentInput = match parse_input("Agent", input) {
+        Ok(input) => input,
+        Err(error) => return (Err(error), None),
+    };
     let parent = Parent {
         sink: turn.emitter.sink,
         tool_use_id: Some(tool_use_id.to_owned()),
@@ -87,7 +90,7 @@ pub(crate) async fn run_detached(
         cancel: ctx.cancel_token().clone(),
         transcript: None,
     };
-    run(core, &input, parent, new_uuid(), Vec::new()).await
+    run(core, &input, parent, new_uuid(), Vec::new()).await.0
 }
 
 /// Where a subagent is started from.
@@ -104,16 +107,17 @@ async fn run(
     parent: Parent<'_>,
     agent_id: String,
     context: Vec<String>,
-) -> Result<ToolOutput, ToolError> {
+) -> (Result<ToolOutput, ToolError>, Option<TurnSummary>) {
     let kind = input.kind();
     let definition = core.subagents.iter().find(|agent| agent.name == kind);
     if definition.is_none() && kind != GENERAL_PURPOSE {
         let mut known: Vec<&str> = core.subagents.iter().map(|a| a.name.as_str()).collect();
         known.push(GENERAL_PURPOSE);
-        return Err(ToolError::respond(format!(
+        let error = ToolError::respond(format!(
             "Unknown subagent_type `{kind}`. Available: {}",
             known.join(", ")
-        )));
+        ));
+        return (Err(error), None);
     }
     let tools = tools_for(&core.tools, definition);
     let mut prompt = SystemPrompt::new()
@@ -151,7 +155,7 @@ async fn run(
     // Boxed: the child's run contains the pipeline that called us.
     let result = Box::pin(child.run(UserInput::text(input.prompt.clone()), parent.sink)).await;
     let text = result.summary.result.clone().unwrap_or_default();
-    match result.outcome {
+    let output = match result.outcome {
         TurnOutcome::Completed => Ok(ToolOutput::text(
             text.clone(),
             json!({ "result": text, "agent": kind }),
@@ -163,7 +167,8 @@ async fn run(
         other => Err(ToolError::respond(format!(
             "The {kind} subagent ended with {other:?}: {text}"
         ))),
-    }
+    };
+    (output, Some(result.summary))
 }
 
 /// The tools of a subagent: its definition's `tools` (all when absent or

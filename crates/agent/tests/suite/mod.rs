@@ -1,4 +1,5 @@
 mod basics;
+mod concurrency;
 mod context;
 mod hook_runners;
 mod interaction;

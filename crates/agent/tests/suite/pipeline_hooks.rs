@@ -206,3 +206,26 @@ async fn an_interrupt_while_asking_ends_the_run() {
         "Interrupted by user"
     );
 }
+
+#[tokio::test]
+async fn continue_false_from_a_hook_stops_the_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let hooks = json!({"PostToolUse": [{"matcher": "Glob", "hooks": [{"type": "command",
+        "command": "echo '{\"continue\": false, \"stopReason\": \"enough searching\"}'"}]}]});
+    let model = scripted(vec![
+        vec![call("g1", "Glob", json!({"pattern": "*"}))],
+        vec![text("never asked")],
+    ]);
+    let mut agent = AgentBuilder::new(model.clone(), builtins(), dir.path())
+        .hooks(dispatcher(dir.path(), hooks))
+        .build()
+        .unwrap();
+    let result = agent
+        .run(UserInput::text("search"), &Collect::default())
+        .await;
+    assert_eq!(result.outcome, TurnOutcome::Completed);
+    assert_eq!(result.summary.result.as_deref(), Some("enough searching"));
+    assert_eq!(model.remaining_turns(), 1);
+    // The call's result is in the history, so the next run can go on.
+    assert_eq!(agent.messages().len(), 3);
+}

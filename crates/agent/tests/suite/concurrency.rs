@@ -1,0 +1,110 @@
+//! Several Agent calls of one answer run at the same time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferrule_agent::{AgentBuilder, UserInput};
+use ferrule_model::{CancellationToken, Model, ModelEvent, ModelRequest, ModelStream};
+use ferrule_protocol::{AssistantMessage, TurnOutcome, Usage};
+use futures::StreamExt;
+use pretty_assertions::assert_eq;
+use serde_json::json;
+use tokio::sync::Barrier;
+
+use super::support::{Collect, builtins, call, text};
+
+/// The parent asks for two subagents; each subagent answers only once the
+/// other one is waiting too.
+struct Router {
+    barrier: Arc<Barrier>,
+}
+
+impl Model for Router {
+    fn name(&self) -> &str {
+        "scripted/router"
+    }
+
+    fn stream(&self, request: ModelRequest, _: CancellationToken) -> ModelStream {
+        let child = request
+            .system
+            .as_deref()
+            .is_some_and(|s| s.contains("subagent"));
+        let prompt = request.messages[0].content.joined_text();
+        let answered = serde_json::to_string(&request.messages)
+            .unwrap()
+            .contains("tool_result");
+        let barrier = Arc::clone(&self.barrier);
+        let reply = async move {
+            let blocks = if child {
+                let met = tokio::time::timeout(Duration::from_secs(5), barrier.wait()).await;
+                vec![text(&format!(
+                    "{prompt}: {}",
+                    if met.is_ok() { "together" } else { "alone" }
+                ))]
+            } else if answered {
+                vec![text("both reported")]
+            } else {
+                vec![
+                    call(
+                        "a1",
+                        "Agent",
+                        json!({"description": "one", "prompt": "first"}),
+                    ),
+                    call(
+                        "a2",
+                        "Agent",
+                        json!({"description": "two", "prompt": "second"}),
+                    ),
+                ]
+            };
+            let mut message = AssistantMessage::new("router", blocks);
+            message.usage = Some(if child {
+                Usage::new(100, 10)
+            } else {
+                Usage::new(5, 1)
+            });
+            Ok(ModelEvent::Completed {
+                message: Box::new(message),
+            })
+        };
+        futures::stream::once(reply).boxed()
+    }
+}
+
+#[tokio::test]
+async fn agent_calls_of_one_answer_run_concurrently() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = Arc::new(Router {
+        barrier: Arc::new(Barrier::new(2)),
+    });
+    let mut agent = AgentBuilder::new(model, builtins(), dir.path())
+        .build()
+        .unwrap();
+    let sink = Collect::default();
+    let result = agent.run(UserInput::text("delegate"), &sink).await;
+    assert_eq!(
+        result.outcome,
+        TurnOutcome::Completed,
+        "{:?}",
+        result.summary
+    );
+    let top: Vec<String> = sink
+        .events()
+        .into_iter()
+        .filter(|e| e.parent_tool_use_id.is_none())
+        .filter_map(|e| match e.event {
+            ferrule_protocol::AgentEvent::ToolResult { result, .. } => {
+                Some(result.content.unwrap().joined_text())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(top, ["first: together", "second: together"]);
+    // The subagents' tokens count for the run that started them.
+    assert_eq!(result.summary.usage.input_tokens, 5 + 5 + 100 + 100);
+    assert_eq!(
+        result.summary.model_usage["router"].output_tokens,
+        1 + 1 + 10 + 10
+    );
+    assert_eq!(result.summary.num_turns, 2);
+}
