@@ -85,6 +85,7 @@ impl Prepared {
     /// asker is the builder's default ([`ferrule_agent::HeadlessAsker`]);
     /// hosts with a user or an SDK set their own with `.asker(...)`.
     pub fn into_builder(self) -> (AgentBuilder, HostInfo) {
+        let context = self.context_manager();
         let excluded: Vec<&str> = LOOP_TOOLS
             .iter()
             .copied()
@@ -118,7 +119,8 @@ impl Prepared {
                 .subagents(self.subagents)
                 .env(self.env)
                 .additional_dirs(self.additional_dirs)
-                .exclude_tools(excluded);
+                .exclude_tools(excluded)
+                .context(context);
         if let Some(tokens) = self.max_output_tokens {
             builder = builder.max_tokens(tokens);
         }

@@ -23,8 +23,12 @@
 //!   [`model::TIMEOUT_VARIABLES`] (milliseconds).
 //! - File checkpoints live in `<project dir>/<session id>/checkpoints/`
 //!   beside the transcript.
+//! - The agent's context manager (token counts, auto-compaction, pinned
+//!   files) follows the `context.*` settings and `QODER_AUTOCOMPACT_*` of
+//!   the session environment ([`Prepared::context_manager`]).
 
 mod agent;
+mod context;
 pub mod error;
 pub mod init;
 pub mod model;
