@@ -328,3 +328,129 @@ pub fn assistant_error(kind: AgentErrorKind) -> AssistantError {
         _ => AssistantError::Unknown,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrule_protocol::ToolResultBlock;
+    use pretty_assertions::assert_eq;
+    use serde_json::json;
+
+    fn ids() -> EventIds<'static> {
+        EventIds {
+            session_id: "s",
+            uuid: "u",
+            parent_tool_use_id: None,
+        }
+    }
+
+    fn kinds(lines: &[StreamMessage]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|line| {
+                let value = serde_json::to_value(line).unwrap();
+                match value["type"].as_str().unwrap() {
+                    "stream_event" => value["event"]["type"].as_str().unwrap().to_owned(),
+                    other => other.to_owned(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_streamed_response_becomes_anthropic_events_then_the_assistant_line() {
+        let mut lines = EventLines::new(true);
+        let mut out = Vec::new();
+        for event in [
+            AgentEvent::MessageStarted {
+                message_id: "m1".into(),
+                model: "fake".into(),
+            },
+            AgentEvent::TextDelta {
+                index: 0,
+                text: "he".into(),
+            },
+            AgentEvent::TextDelta {
+                index: 0,
+                text: "llo".into(),
+            },
+            AgentEvent::BlockFinished { index: 0 },
+            AgentEvent::MessageComplete {
+                message: AssistantMessage::new("fake", vec![ContentBlock::text("hello")]),
+            },
+        ] {
+            out.extend(lines.lines(&event, ids()));
+        }
+        assert_eq!(
+            kinds(&out),
+            [
+                "message_start",
+                "content_block_start",
+                "content_block_delta",
+                "content_block_delta",
+                "content_block_stop",
+                "message_delta",
+                "message_stop",
+                "assistant"
+            ]
+        );
+        let mut plain = EventLines::new(false);
+        let only = plain.lines(
+            &AgentEvent::TextDelta {
+                index: 0,
+                text: "x".into(),
+            },
+            ids(),
+        );
+        assert!(only.is_empty());
+    }
+
+    #[test]
+    fn tool_results_are_user_lines_with_the_structured_output() {
+        let mut lines = EventLines::new(false);
+        let out = lines.lines(
+            &AgentEvent::ToolResult {
+                result: ToolResultBlock::text("c1", "ok"),
+                structured: Some(json!({"n": 1})),
+                duration_ms: None,
+            },
+            EventIds {
+                parent_tool_use_id: Some("agent_1"),
+                ..ids()
+            },
+        );
+        let value = serde_json::to_value(&out[0]).unwrap();
+        assert_eq!(value["type"], "user");
+        assert_eq!(value["parent_tool_use_id"], "agent_1");
+        assert_eq!(value["message"]["content"][0]["tool_use_id"], "c1");
+        assert_eq!(value["tool_use_result"], json!({"n": 1}));
+    }
+
+    #[test]
+    fn provider_failures_become_assistant_error_lines() {
+        let mut lines = EventLines::new(false);
+        let out = lines.lines(
+            &AgentEvent::Error {
+                error: AgentError {
+                    kind: AgentErrorKind::Authentication,
+                    message: "HTTP 401: bad key".into(),
+                    status: Some(401),
+                },
+            },
+            ids(),
+        );
+        let value = serde_json::to_value(&out[0]).unwrap();
+        assert_eq!(value["error"], "authentication_failed");
+        let tool_failure = lines.lines(
+            &AgentEvent::Error {
+                error: AgentError {
+                    kind: AgentErrorKind::Tool,
+                    message: "x".into(),
+                    status: None,
+                },
+            },
+            ids(),
+        );
+        assert!(tool_failure.is_empty());
+    }
+}

@@ -69,7 +69,7 @@ impl Outbox {
             // followed the error result.
             self.state.last_result_error.store(false, Ordering::SeqCst);
         }
-        match message.to_line() {
+        match message.to_line().map(|line| fit(message, line)) {
             Ok(line) => {
                 if self.lines.send(line).is_err() {
                     tracing::debug!("stdout writer is gone; line dropped");
@@ -88,6 +88,31 @@ impl Outbox {
     pub fn is_broken(&self) -> bool {
         self.state.broken.load(Ordering::SeqCst)
     }
+}
+
+/// The Python SDK refuses lines over 1 MiB (§2). The one line that can
+/// grow that large is a tool result carrying the tool's structured output
+/// beside its text; that copy is dropped first.
+const MAX_LINE: usize = 1 << 20;
+
+fn fit(message: &StreamMessage, line: String) -> String {
+    if line.len() < MAX_LINE {
+        return line;
+    }
+    if let StreamMessage::User(user) = message
+        && user.tool_use_result.is_some()
+    {
+        let mut slim = user.clone();
+        slim.tool_use_result = None;
+        if let Ok(smaller) = StreamMessage::User(slim).to_line() {
+            if smaller.len() >= MAX_LINE {
+                tracing::warn!(bytes = smaller.len(), "a tool result line exceeds 1 MiB");
+            }
+            return smaller;
+        }
+    }
+    tracing::warn!(bytes = line.len(), "a stream-json line exceeds 1 MiB");
+    line
 }
 
 impl<W: AsyncWrite + Unpin> OutboxWriter<W> {
@@ -131,6 +156,25 @@ mod tests {
             "s",
         )));
         assert!(!outbox.last_result_was_error());
+    }
+
+    #[test]
+    fn oversized_tool_result_loses_its_structured_copy() {
+        use ferrule_protocol::sdk::UserStreamMessage;
+        use ferrule_protocol::{ContentBlock, Message, MessageContent, Role, ToolResultBlock};
+        let big = "x".repeat(700_000);
+        let mut user = UserStreamMessage::new(Message {
+            role: Role::User,
+            content: MessageContent::Blocks(vec![ContentBlock::ToolResult(ToolResultBlock::text(
+                "c1",
+                big.clone(),
+            ))]),
+        });
+        user.tool_use_result = Some(serde_json::json!({ "content": big }));
+        let message = StreamMessage::User(user);
+        let line = fit(&message, message.to_line().unwrap());
+        assert!(line.len() < MAX_LINE);
+        assert!(!line.contains("tool_use_result"));
     }
 
     #[tokio::test]

@@ -229,3 +229,55 @@ async fn error_result_last_exits_one_and_partial_messages_stream() {
     assert_eq!(result["subtype"], "error_max_turns");
     assert_eq!(sdk.finish().await.0, 1);
 }
+
+#[tokio::test]
+async fn priority_now_interrupts_the_running_turn_and_runs_next() {
+    let sandbox = Sandbox::new();
+    let mut options = sandbox.options(json!([
+        tool("Bash", json!({"command": "touch never.txt"})),
+        text("urgent answer")
+    ]));
+    options.permission_prompt_tool = Some("stdio".to_owned());
+    let mut sdk = Sdk::start(options);
+    sdk.initialize(json!({})).await;
+    sdk.user("slow").await;
+    sdk.until(|l| l["type"] == "control_request").await;
+    sdk.send(
+        json!({"type": "user", "session_id": "", "parent_tool_use_id": null,
+                     "priority": "now", "uuid": "urgent-1",
+                     "message": {"role": "user", "content": "urgent"}}),
+    )
+    .await;
+    let first = sdk.until(is_result).await;
+    assert!(first.iter().any(|l| l["type"] == "control_cancel_request"));
+    assert_eq!(first.last().unwrap()["subtype"], "error_during_execution");
+    let second = sdk.until(is_result).await;
+    assert_eq!(second.last().unwrap()["result"], "urgent answer");
+    assert_eq!(sdk.finish().await.0, 0);
+}
+
+#[tokio::test]
+async fn sdk_mcp_handshake_runs_inside_initialize_and_a_cancel_withdraws_it() {
+    let sandbox = Sandbox::new();
+    let mut sdk = Sdk::start(sandbox.options(json!([text("x")])));
+    sdk.request(
+        "init",
+        json!({"subtype": "initialize", "sdkMcpServers": ["calc"]}),
+    )
+    .await;
+    let ask = sdk.next().await;
+    assert_eq!(ask["request"]["subtype"], "mcp_message");
+    assert_eq!(ask["request"]["server_name"], "calc");
+    assert_eq!(ask["request"]["message"]["method"], "initialize");
+    sdk.send(json!({"type": "control_cancel_request", "request_id": "init"}))
+        .await;
+    let withdrawn = sdk.next().await;
+    assert_eq!(withdrawn["type"], "control_cancel_request");
+    assert_eq!(withdrawn["request_id"], ask["request_id"]);
+    let (code, rest) = sdk.finish().await;
+    assert!(
+        rest.iter().all(|l| l["type"] != "control_response"),
+        "a cancelled request gets no answer: {rest:?}"
+    );
+    assert_eq!(code, 0);
+}
