@@ -18,7 +18,7 @@ use crate::error::{ApiError, REQUEST_ID};
 use crate::live::LiveTurns;
 use crate::store::Store;
 use crate::{
-    agents, environments, events, keys, memories, memory_stores, models, sessions, stream,
+    agents, environments, events, keys, memories, memory_stores, models, sessions, stream, vaults,
 };
 
 /// Settings of a running server.
@@ -38,6 +38,9 @@ pub struct ServerConfig {
     pub model_env: BTreeMap<String, String>,
     /// Cap on model requests per turn.
     pub max_model_requests: Option<u32>,
+    /// Key sealing vault secrets (`FERRULE_VAULT_KEY`, 64 hex digits);
+    /// `None`: `<data dir>/vault.key`.
+    pub vault_key: Option<String>,
 }
 
 impl ServerConfig {
@@ -59,6 +62,9 @@ impl ServerConfig {
             model_aliases,
             model_env,
             max_model_requests: Some(100),
+            vault_key: std::env::var("FERRULE_VAULT_KEY")
+                .ok()
+                .filter(|k| !k.is_empty()),
         }
     }
 }
@@ -92,6 +98,8 @@ pub struct Inner {
     pub(crate) store: Store,
     /// Live turns.
     pub(crate) live: LiveTurns,
+    /// Seals vault secrets.
+    pub(crate) sealer: crate::seal::Sealer,
     /// Settings.
     pub(crate) config: ServerConfig,
     /// Fires on shutdown: streams end, turns stop.
@@ -109,10 +117,11 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Wraps the parts.
-    pub(crate) fn new(store: Store, config: ServerConfig) -> Self {
+    pub(crate) fn new(store: Store, sealer: crate::seal::Sealer, config: ServerConfig) -> Self {
         Self(Arc::new(Inner {
             store,
             live: LiveTurns::default(),
+            sealer,
             config,
             shutdown: CancellationToken::new(),
             tasks: tokio_util::task::TaskTracker::new(),
@@ -153,6 +162,23 @@ pub(crate) fn router(state: AppState) -> Router {
             get(events::list).post(events::send),
         )
         .route("/sessions/{id}/events/stream", get(stream::handler))
+        .route("/vaults", get(vaults::list).post(vaults::create))
+        .route("/vaults/{id}", get(vaults::get).delete(vaults::delete))
+        .route("/vaults/{id}/archive", post(vaults::archive))
+        .route(
+            "/vaults/{id}/credentials",
+            get(vaults::list_credentials).post(vaults::create_credential),
+        )
+        .route(
+            "/vaults/{id}/credentials/{cid}",
+            get(vaults::get_credential)
+                .post(vaults::update_credential)
+                .delete(vaults::delete_credential),
+        )
+        .route(
+            "/vaults/{id}/credentials/{cid}/archive",
+            post(vaults::archive_credential),
+        )
         .route(
             "/memory_stores",
             get(memory_stores::list).post(memory_stores::create),

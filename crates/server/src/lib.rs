@@ -37,11 +37,13 @@ mod memories;
 mod memory_stores;
 mod models;
 mod pause;
+pub mod seal;
 mod sessions;
 mod store;
 mod stream;
 pub mod toolset;
 mod turn;
+mod vaults;
 mod writer;
 
 use std::net::SocketAddr;
@@ -91,7 +93,9 @@ impl Server {
         let store = store::Store::new(pool)
             .await
             .map_err(|e| StartError::Setup(e.to_string()))?;
-        let state = AppState::new(store, config);
+        let sealer = seal::Sealer::load(config.vault_key.as_deref(), &config.data_dir)
+            .map_err(|e| StartError::Setup(e.to_string()))?;
+        let state = AppState::new(store, sealer, config);
         environments::ensure_default(&state)
             .await
             .map_err(|e| StartError::Setup(e.message))?;

@@ -170,14 +170,10 @@ pub(crate) async fn create(
             "environment_variables are not supported on self_hosted environments.",
         ));
     }
-    if let Some(vaults) = body.opt_array("vault_ids")?
-        && let Some(first) = vaults.first()
-    {
-        return Err(ApiError::not_found(
-            "Vault",
-            first.as_str().unwrap_or_default(),
-        ));
-    }
+    let vault_ids = match body.opt_array("vault_ids")? {
+        Some(ids) => crate::vaults::check_ids(&state, ids).await?,
+        None => Vec::new(),
+    };
     let seq = state.store.seq.next();
     let now = ids::timestamp(seq);
     let mut session = json!({
@@ -191,7 +187,7 @@ pub(crate) async fn create(
         "environment_variables": variables,
         "incremental_streaming_enabled": incremental,
         "resources": [],
-        "vault_ids": [],
+        "vault_ids": vault_ids,
         "deployment_id": null,
         "outcome_evaluations": [],
         "stats": {"active_seconds": 0.0, "duration_seconds": 0.0},

@@ -352,6 +352,13 @@ async fn drive(
     let incremental = session.body["incremental_streaming_enabled"]
         .as_bool()
         .unwrap_or(false);
+    let vault_ids: Vec<String> = session.body["vault_ids"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|id| id.as_str().map(str::to_owned))
+        .collect();
+    let secrets = crate::vaults::environment(state, &vault_ids).await?;
     let (writer, inbox) = mpsc::unbounded_channel();
     let stopped = Arc::new(AtomicBool::new(false));
     let writer_task = tokio::spawn(write_events(
@@ -367,6 +374,7 @@ async fn drive(
         .into_iter()
         .flatten()
         .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+        .chain(secrets)
         .chain([("HOME".to_owned(), home.display().to_string())])
         .collect();
     let system = agent_json["system"].as_str().unwrap_or_default();

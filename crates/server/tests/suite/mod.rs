@@ -6,3 +6,4 @@ mod process;
 mod sdk;
 mod stream;
 mod turns;
+mod vaults;
