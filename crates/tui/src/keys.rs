@@ -241,10 +241,28 @@ fn prompt_key(app: &mut App, key: KeyEvent) -> Action {
                         *ticked = !*ticked;
                     }
                 }
+                // A digit picks that option: the answer of a single-choice
+                // question, a tick of a multi-select one, or "Other".
                 KeyCode::Char(digit @ '1'..='9') => {
-                    prompt.selected = (digit as usize - '1' as usize).min(options);
+                    let index = digit as usize - '1' as usize;
+                    let multi = prompt.question().is_some_and(|q| q.multi_select);
+                    if index < options {
+                        prompt.selected = index;
+                        if multi {
+                            if let Some(ticked) = prompt.ticked.get_mut(index) {
+                                *ticked = !*ticked;
+                            }
+                        } else if let Some(answer) = prompt.chosen() {
+                            return question_answered(app, answer);
+                        }
+                    } else if index == options && prompt.other_allowed {
+                        prompt.selected = index;
+                        prompt.other = Some(String::new());
+                    }
                 }
-                KeyCode::Enter if prompt.selected == options => prompt.other = Some(String::new()),
+                KeyCode::Enter if prompt.selected == options && prompt.other_allowed => {
+                    prompt.other = Some(String::new());
+                }
                 KeyCode::Enter => {
                     if let Some(answer) = prompt.chosen() {
                         return question_answered(app, answer);

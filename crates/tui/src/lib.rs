@@ -53,6 +53,14 @@
 //! and says so in the scrollback. AskUserQuestion shows its options, an
 //! "Other" free-text answer, and ticks for multi-select questions.
 //!
+//! # Folder trust
+//! In a folder that the user settings' `permissions.trustDirectories` do
+//! not cover, the first screen asks whether to trust it (cli-core.md §3.7,
+//! "Yes" adds the folder to that list in `<user dir>/settings.json`
+//! and starts the session again with project settings, hooks and
+//! AGENTS.md; "no" goes on without them. A command-line prompt waits for
+//! the answer.
+//!
 //! # Limits
 //! - The history of inputs lives for the process only.
 //! - `/compact` and `/mcp` are not offered: the agent does not expose
@@ -73,6 +81,7 @@ mod runner;
 mod session;
 mod shell;
 mod terminal;
+mod trust;
 
 use std::process::ExitCode;
 

@@ -54,6 +54,10 @@ pub(crate) struct EventLoop {
     marks: Vec<TurnMark>,
     /// The prompt of the turn in flight.
     running_prompt: String,
+    /// Whether the prompt on screen is the folder-trust question.
+    trust_question: bool,
+    /// The command line's prompt, held back until trust is answered.
+    deferred: Option<String>,
     exit: bool,
 }
 
@@ -72,7 +76,7 @@ pub(crate) async fn run_loop(
 ) -> Result<(), TuiError> {
     let (ask_tx, ask_rx) = mpsc::unbounded_channel();
     let asker: Arc<dyn Asker> = Arc::new(TuiAsker { requests: ask_tx });
-    let session = Session::start(options, Arc::clone(&asker))?;
+    let session = Session::start(crate::trust::with_trust(options), Arc::clone(&asker))?;
     let (term_tx, term_rx) = mpsc::unbounded_channel();
     let (event_tx, event_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = mpsc::unbounded_channel();
@@ -91,9 +95,12 @@ pub(crate) async fn run_loop(
         shells: 0,
         marks: Vec::new(),
         running_prompt: String::new(),
+        trust_question: false,
+        deferred: None,
         exit: false,
     };
     this.welcome();
+    this.ask_trust();
     let mut inputs = Inputs {
         terminal: term_rx,
         agent_events: event_rx,
@@ -102,7 +109,11 @@ pub(crate) async fn run_loop(
     };
     let mut guard = TerminalGuard::enter(term_tx).map_err(TuiError::Terminal)?;
     if let Some(prompt) = initial_prompt.filter(|p| !p.trim().is_empty()) {
-        this.submit(prompt);
+        if this.trust_question {
+            this.deferred = Some(prompt);
+        } else {
+            this.submit(prompt);
+        }
     }
     let result = this.drive(&mut guard, &mut inputs).await;
     let session_id = this.session.info.session_id.clone();
@@ -215,6 +226,7 @@ impl EventLoop {
                 );
             }
             Action::Permission(choice, interrupt) => self.answer_permission(choice, interrupt),
+            Action::Question(answer) if self.trust_question => self.answer_trust(answer),
             Action::Question(answer) => self.answer_question(answer),
         }
     }
@@ -269,7 +281,13 @@ impl EventLoop {
                 &self.marks,
                 &args,
             ),
-            Outcome::NewSession(options) => self.new_session(*options),
+            Outcome::NewSession(options) => {
+                let note = match &options.session.resume {
+                    Some(id) => format!("Resumed session {id}."),
+                    None => "Started a new conversation.".to_owned(),
+                };
+                self.new_session(*options, note);
+            }
             Outcome::Model(name) => self.switch_model(&name),
         }
     }
@@ -383,8 +401,7 @@ impl EventLoop {
         }
     }
 
-    fn new_session(&mut self, options: ferrule_setup::SetupOptions) {
-        let resumed = options.session.resume.clone();
+    fn new_session(&mut self, options: ferrule_setup::SetupOptions, note: String) {
         match Session::start(options, Arc::clone(&self.asker)) {
             Ok(session) => {
                 self.session = session;
@@ -394,10 +411,6 @@ impl EventLoop {
                 self.app.mode = self.session.info.mode;
                 self.commands = command_list(&self.session);
                 self.welcome();
-                let note = match resumed {
-                    Some(id) => format!("Resumed session {id}."),
-                    None => "Started a new conversation.".to_owned(),
-                };
                 self.app.transcript.push(Cell::Info(note));
             }
             Err(error) => self.app.transcript.push(Cell::Error(error.to_string())),

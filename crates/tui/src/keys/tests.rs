@@ -150,7 +150,6 @@ fn question_keys_pick_an_option_or_other_text() {
     handle_key(&mut app, key(KeyCode::Down), now);
     assert_eq!(handle_key(&mut app, key(KeyCode::Enter), now), Action::None);
     handle_key(&mut app, key(KeyCode::Char('2')), now);
-    handle_key(&mut app, key(KeyCode::Enter), now);
     type_text(&mut app, "Ferris", now);
     let Action::Question(Some(done)) = handle_key(&mut app, key(KeyCode::Enter), now) else {
         panic!("answered");
@@ -182,4 +181,22 @@ fn completion_takes_tab_and_enter() {
     app.completion = completer.complete("/h", true, &commands);
     handle_key(&mut app, key(KeyCode::Tab), now);
     assert_eq!(app.composer.text(), "/help ");
+}
+
+#[test]
+fn a_digit_answers_a_single_choice_question() {
+    let now = Instant::now();
+    let input = json!({"questions": [{"question": "Trust?", "options": [{"label": "yes"}, {"label": "no"}]}]});
+    let mut app = App::new("m", Mode::Default);
+    let mut question = QuestionPrompt::from_input(&input).unwrap();
+    question.other_allowed = false;
+    app.prompt = Some(Prompt::Question(question));
+    assert_eq!(
+        handle_key(&mut app, key(KeyCode::Char('3')), now),
+        Action::None
+    );
+    let Action::Question(Some(done)) = handle_key(&mut app, key(KeyCode::Char('2')), now) else {
+        panic!("answered");
+    };
+    assert_eq!(done["answers"], json!({"Trust?": "no"}));
 }

@@ -227,10 +227,12 @@ fn question_rows(
         ));
     }
     let other = question.options.len();
-    rows.push(option_row(
-        prompt.selected == other,
-        format!("{}. Other (type an answer)", other + 1),
-    ));
+    if prompt.other_allowed {
+        rows.push(option_row(
+            prompt.selected == other,
+            format!("{}. Other (type an answer)", other + 1),
+        ));
+    }
     let mut cursor = None;
     if let Some(text) = &prompt.other {
         let label = "Answer: ";

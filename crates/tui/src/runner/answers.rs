@@ -130,3 +130,68 @@ impl EventLoop {
         self.reply(answer);
     }
 }
+
+/// The label of the answer that trusts the folder.
+const TRUST_YES: &str = "Yes, trust this folder";
+
+impl EventLoop {
+    /// In an untrusted folder, asks whether to trust it (first thing on
+    /// screen).
+    pub(super) fn ask_trust(&mut self) {
+        if self.session.workspace().trusted {
+            return;
+        }
+        let file = crate::trust::user_settings(&self.session.options).map_or_else(
+            || "the user settings".to_owned(),
+            |f| f.display().to_string(),
+        );
+        let input = serde_json::json!({"questions": [{
+            "header": "Folder trust",
+            "question": format!(
+                "Do you trust the files in {}? Project settings, hooks and AGENTS.md apply only in trusted folders.",
+                self.session.cwd().display()
+            ),
+            "options": [
+                {"label": TRUST_YES, "description": format!("remembered in {file}")},
+                {"label": "No, continue without them", "description": ""},
+            ],
+        }]});
+        if let Some(mut question) = QuestionPrompt::from_input(&input) {
+            question.other_allowed = false;
+            self.app.prompt = Some(Prompt::Question(question));
+            self.trust_question = true;
+        }
+    }
+
+    pub(super) fn answer_trust(&mut self, answer: Option<serde_json::Value>) {
+        self.trust_question = false;
+        let yes = answer
+            .as_ref()
+            .and_then(|input| input.get("answers"))
+            .and_then(serde_json::Value::as_object)
+            .is_some_and(|answers| answers.values().any(|v| v == TRUST_YES));
+        if yes {
+            match crate::trust::trust(&self.session.options) {
+                Ok(file) => {
+                    let options = crate::trust::with_trust(self.session.options.clone());
+                    let note = format!(
+                        "Trusted this folder (added to permissions.trustDirectories in {}): project settings, hooks and AGENTS.md now apply.",
+                        file.display()
+                    );
+                    self.new_session(options, note);
+                }
+                Err(error) => self
+                    .app
+                    .transcript
+                    .push(Cell::Error(format!("Cannot trust this folder: {error}"))),
+            }
+        } else {
+            self.app.transcript.push(Cell::Info(
+                "Continuing without project settings, hooks and AGENTS.md.".into(),
+            ));
+        }
+        if let Some(prompt) = self.deferred.take() {
+            self.submit(prompt);
+        }
+    }
+}

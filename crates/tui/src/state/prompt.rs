@@ -79,6 +79,8 @@ pub struct QuestionPrompt {
     pub answers: Map<String, Value>,
     /// The call's input, returned with the answers added.
     pub input: Value,
+    /// Whether "Other" (a typed answer) is offered.
+    pub other_allowed: bool,
 }
 
 impl QuestionPrompt {
@@ -127,6 +129,7 @@ impl QuestionPrompt {
             other: None,
             answers: Map::new(),
             input: input.clone(),
+            other_allowed: true,
         })
     }
 
@@ -137,7 +140,8 @@ impl QuestionPrompt {
 
     /// Moves the highlight, "Other" included.
     pub fn step(&mut self, delta: isize) {
-        let len = self.question().map_or(0, |q| q.options.len()) as isize + 1;
+        let len = self.question().map_or(0, |q| q.options.len()) as isize
+            + isize::from(self.other_allowed);
         self.selected = (self.selected as isize + delta).clamp(0, len - 1) as usize;
     }
 

@@ -179,6 +179,15 @@ impl Tui {
         }
     }
 
+    /// Answers the folder-trust question with "no" and waits for the input
+    /// box.
+    pub(crate) fn ready(&self) {
+        self.wait_text("Do you trust the files in");
+        self.keys(&["2"]);
+        self.wait_text("Continuing without project settings");
+        self.wait_text("Type a message");
+    }
+
     /// Waits until the screen contains `text`.
     pub(crate) fn wait_text(&self, text: &str) -> String {
         self.wait_for(&format!("{text:?}"), |screen| screen.contains(text))

@@ -28,7 +28,7 @@ async fn a_prompt_streams_an_answer() {
     frames.push(openai::done());
     server.mount(Reply::sse(frames).chunk_delay(std::time::Duration::from_millis(150)));
     let tui = Tui::start(Project::new(), &server.base_url());
-    tui.wait_text("Type a message");
+    tui.ready();
     tui.type_text("say hello");
     tui.keys(&["Enter"]);
     // While it streams: the spinner line with elapsed time.
@@ -56,7 +56,7 @@ async fn allow_always_writes_the_rule_to_local_settings() {
     ));
     server.mount(openai::text_reply("Made the file."));
     let tui = Tui::start(Project::new(), &server.base_url());
-    tui.wait_text("Type a message");
+    tui.ready();
     tui.type_text("make a file");
     tui.keys(&["Enter"]);
     let screen = tui.wait_text("Allow Bash(touch made.txt)?");
@@ -93,7 +93,7 @@ async fn deny_with_feedback_goes_to_the_model() {
     ));
     server.mount(openai::text_reply("Understood, keeping it."));
     let tui = Tui::start(Project::new(), &server.base_url());
-    tui.wait_text("Type a message");
+    tui.ready();
     tui.type_text("clean up");
     tui.keys(&["Enter"]);
     tui.wait_text("Allow Bash(rm -f notes.txt)?");
@@ -116,7 +116,7 @@ async fn ctrl_c_stops_a_running_bash_and_a_second_one_exits() {
         serde_json::json!({"command": marker}),
     ));
     let tui = Tui::start(Project::new(), &server.base_url());
-    tui.wait_text("Type a message");
+    tui.ready();
     tui.type_text("wait a bit");
     tui.keys(&["Enter"]);
     tui.wait_text("Allow Bash(sleep 37");
@@ -154,7 +154,7 @@ async fn ctrl_c_stops_a_running_bash_and_a_second_one_exits() {
 async fn the_terminal_is_restored_after_exit() {
     let server = server().await;
     let tui = Tui::start(Project::new(), &server.base_url());
-    tui.wait_text("Type a message");
+    tui.ready();
     assert!(
         tui.alternate_screen(),
         "the interface uses the alternate screen"
@@ -193,7 +193,7 @@ async fn rewind_puts_a_written_file_back() {
     server.mount(tool_call("call_1", "Write", input));
     server.mount(openai::text_reply("Wrote the notes."));
     let tui = Tui::start(project, &server.base_url());
-    tui.wait_text("Type a message");
+    tui.ready();
     tui.type_text("write notes");
     tui.keys(&["Enter"]);
     tui.wait_text("Allow Write(");
@@ -215,7 +215,7 @@ async fn clear_starts_over_and_resume_brings_the_conversation_back() {
     let server = server().await;
     server.mount(openai::text_reply("First answer."));
     let tui = Tui::start(Project::new(), &server.base_url());
-    tui.wait_text("Type a message");
+    tui.ready();
     tui.type_text("first question");
     tui.keys(&["Enter"]);
     tui.wait_text("First answer.");
@@ -231,4 +231,36 @@ async fn clear_starts_over_and_resume_brings_the_conversation_back() {
     let screen = tui.wait_text("Resumed session");
     assert!(screen.contains("> first question"), "{screen}");
     assert!(screen.contains("First answer."), "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trusting_the_folder_loads_project_settings() {
+    let server = server().await;
+    server.mount(tool_call(
+        "call_1",
+        "Bash",
+        serde_json::json!({"command": "touch made.txt"}),
+    ));
+    server.mount(openai::text_reply("Done without asking."));
+    let project = Project::new();
+    let proj = project.dir();
+    std::fs::create_dir_all(proj.join(".qoder")).expect("mkdir");
+    std::fs::write(
+        proj.join(".qoder/settings.json"),
+        r#"{"permissions": {"allow": ["Bash(touch made.txt)"]}}"#,
+    )
+    .expect("project settings");
+    let user_settings = project.base.join("user/settings.json");
+    let tui = Tui::start(project, &server.base_url());
+    tui.wait_text("Do you trust the files in");
+    tui.keys(&["1"]);
+    let screen = tui.wait_text("Trusted this folder");
+    assert!(!screen.contains("This folder is not trusted"), "{screen}");
+    let written = std::fs::read_to_string(&user_settings).expect("user settings written");
+    assert!(written.contains(&proj.display().to_string()), "{written}");
+    tui.type_text("make it");
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_text("Done without asking.");
+    assert!(!screen.contains("Allow Bash"), "{screen}");
+    assert!(proj.join("made.txt").exists());
 }
