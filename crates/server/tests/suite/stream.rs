@@ -206,3 +206,74 @@ async fn deleting_a_session_ends_its_stream() {
         .unwrap();
     assert!(rest.is_none(), "the stream closes after session.deleted");
 }
+
+/// Bounded load on loopback: N sessions at once, each streamed over SSE
+/// while its turn runs. Every event must arrive exactly once and in the
+/// stored order; throughput and latency (processed_at → received) are
+/// printed, not asserted.
+#[tokio::test]
+async fn concurrent_sessions_deliver_every_event_exactly_once() {
+    const N: usize = 32;
+    let h = std::sync::Arc::new(Harness::start().await);
+    for _ in 0..N {
+        h.model
+            .mount(ferrule_test_support::openai::text_reply("Load reply."));
+    }
+    let mut ids = Vec::new();
+    for _ in 0..N {
+        ids.push(h.session(json!([])).await);
+    }
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for id in ids {
+        let h = h.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut sse = Sse::new(Sse::open(&h, &id, None).await);
+            h.say(&id, "go").await;
+            let mut latencies = Vec::new();
+            let mut seen = Vec::new();
+            loop {
+                let Item::Event {
+                    id: event_id,
+                    event,
+                    data,
+                } = sse.next().await
+                else {
+                    continue;
+                };
+                let received = jiff::Timestamp::now();
+                let processed: jiff::Timestamp =
+                    data["processed_at"].as_str().unwrap().parse().unwrap();
+                latencies.push((received - processed).get_microseconds());
+                seen.push(event_id);
+                if event == "session.status_idle" {
+                    break;
+                }
+            }
+            let stored: Vec<String> = h
+                .events(&id)
+                .await
+                .iter()
+                .map(|e| e["id"].as_str().unwrap().to_owned())
+                .collect();
+            assert_eq!(seen, stored, "stream and log differ for {id}");
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize] as f64 / 1000.0;
+    eprintln!(
+        "load: {N} sessions in {:.0} ms ({:.1} sessions/s), {} events, latency p50 {:.2} ms p99 {:.2} ms",
+        elapsed.as_secs_f64() * 1000.0,
+        N as f64 / elapsed.as_secs_f64(),
+        latencies.len(),
+        pick(0.5),
+        pick(0.99)
+    );
+    assert_eq!(latencies.len(), N * 6);
+}
