@@ -1,0 +1,1 @@
+//! The Agent Client Protocol host: editors drive ferrule over ACP (`ferrule --acp`).
