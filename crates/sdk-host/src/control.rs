@@ -5,7 +5,6 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use ferrule_checkpoint::{CheckpointConfig, CheckpointStore, RewindOptions};
 use ferrule_permissions::Mode;
 use ferrule_protocol::sdk::{
     ApplyFlagSettingsRequest, ControlRequest, InterruptRequest, McpStatusResponse,
@@ -15,8 +14,11 @@ use ferrule_protocol::sdk::{
 };
 use serde_json::{Map, Value, json};
 
+use tokio::sync::oneshot;
+
 use crate::host::{Shared, lock};
 use crate::session::Ready;
+use crate::turns::Command;
 
 /// Answers one SDK → CLI request: the success payload, or the error text.
 pub(crate) async fn handle(shared: &Arc<Shared>, request: ControlRequest) -> Result<Value, String> {
@@ -68,7 +70,8 @@ pub(crate) async fn handle(shared: &Arc<Shared>, request: ControlRequest) -> Res
             shared,
             |ready| json!({"plan_mode": PlanModeState { active: ready.controls.mode() == Mode::Plan }}),
         ),
-        ControlRequest::RewindFiles(rewind) => rewind_files(shared, &rewind),
+        ControlRequest::RewindFiles(rewind) => rewind_files(shared, &rewind).await,
+        ControlRequest::GetContextUsage(_) => context_usage(shared).await,
         ControlRequest::ApplyFlagSettings(apply) => apply_flag_settings(shared, &apply),
         ControlRequest::ListPlugins(_) => {
             with_ready(shared, |ready| json!({"plugins": ready.facts.plugins}))
@@ -145,26 +148,21 @@ fn set_model(shared: &Shared, request: &SetModelRequest) -> Result<Value, String
     Ok(json!({}))
 }
 
-fn rewind_files(shared: &Shared, request: &RewindFilesRequest) -> Result<Value, String> {
-    let Some(id) = request.user_message_id.as_deref() else {
+async fn rewind_files(shared: &Shared, request: &RewindFilesRequest) -> Result<Value, String> {
+    let Some(id) = request.user_message_id.clone() else {
         return Err("missing user_message_id".to_owned());
     };
-    let dir = with_ready(shared, |ready| ready.checkpoints.clone())?;
-    let report = match dir {
-        None => ferrule_checkpoint::RewindReport::refused(CheckpointConfig::DISABLED_ERROR),
-        Some(dir) => match CheckpointStore::open(&dir) {
-            Ok(mut store) => {
-                let mut options = RewindOptions::default();
-                if request.dry_run == Some(true) {
-                    options = options.with_dry_run();
-                }
-                store.rewind(id, options)
-            }
-            Err(error) => ferrule_checkpoint::RewindReport::refused(format!(
-                "checkpoints unreadable: {error}"
-            )),
-        },
+    with_ready(shared, |_| ())?;
+    let (reply, answer) = oneshot::channel();
+    let command = Command::Rewind {
+        user_message_id: id,
+        dry_run: request.dry_run == Some(true),
+        reply,
     };
+    if shared.commands.send(command).is_err() {
+        return Err(SESSION_ENDED.to_owned());
+    }
+    let report = answer.await.map_err(|_| SESSION_ENDED.to_owned())?;
     let response = RewindFilesResponse {
         can_rewind: report.can_rewind,
         error: report.error,
@@ -174,6 +172,21 @@ fn rewind_files(shared: &Shared, request: &RewindFilesRequest) -> Result<Value, 
     };
     serde_json::to_value(response).map_err(|error| error.to_string())
 }
+
+async fn context_usage(shared: &Shared) -> Result<Value, String> {
+    with_ready(shared, |_| ())?;
+    let (reply, answer) = oneshot::channel();
+    if shared
+        .commands
+        .send(Command::ContextUsage { reply })
+        .is_err()
+    {
+        return Err(SESSION_ENDED.to_owned());
+    }
+    answer.await.map_err(|_| SESSION_ENDED.to_owned())
+}
+
+const SESSION_ENDED: &str = "the session ended before the request was handled";
 
 /// `apply_flag_settings`: the permission parts take effect now
 /// (`permissions.defaultMode`, `allow`/`deny`/`ask` as session rules);

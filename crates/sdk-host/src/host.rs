@@ -41,6 +41,8 @@ pub(crate) struct Shared {
     inflight: Mutex<HashMap<String, AbortHandle>>,
     /// Uuid of the turn running now.
     pub(crate) running: Mutex<Option<String>>,
+    /// Work for the turn runner between turns.
+    pub(crate) commands: tokio::sync::mpsc::UnboundedSender<crate::turns::Command>,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -59,6 +61,7 @@ where
     let writer = tokio::spawn(writer.run());
     let peer = Peer::new(outbox.clone());
     let (agent_tx, agent_rx) = oneshot::channel();
+    let (commands, commands_rx) = tokio::sync::mpsc::unbounded_channel();
     let signals = options.handle_signals;
     let shared = Arc::new(Shared {
         options,
@@ -70,8 +73,13 @@ where
         agent_slot: Mutex::new(Some(agent_tx)),
         inflight: Mutex::new(HashMap::new()),
         running: Mutex::new(None),
+        commands,
     });
-    let mut runner = tokio::spawn(crate::turns::run_turns(Arc::clone(&shared), agent_rx));
+    let mut runner = tokio::spawn(crate::turns::run_turns(
+        Arc::clone(&shared),
+        agent_rx,
+        commands_rx,
+    ));
     let stop = CancellationToken::new();
     if signals {
         tokio::spawn(watch_terminate(stop.clone()));

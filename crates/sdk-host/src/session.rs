@@ -41,8 +41,6 @@ pub(crate) struct Ready {
     pub(crate) model_env: BTreeMap<String, String>,
     pub(crate) settings_json: Value,
     pub(crate) cwd: PathBuf,
-    /// Checkpoint directory, when file checkpointing is on.
-    pub(crate) checkpoints: Option<PathBuf>,
     /// The mode to return to when plan mode is switched off.
     pub(crate) before_plan: Option<Mode>,
 }
@@ -108,7 +106,6 @@ pub(crate) async fn initialize(
             .join("checkpoints");
         prepared.checkpoints = Some(CheckpointStore::open(dir).map_err(|error| error.to_string())?);
     }
-    let checkpoints = prepared.checkpoints.as_ref().map(|c| c.dir().to_path_buf());
 
     let asker: Option<Arc<dyn Asker>> = match shared.options.permission_prompt_tool.as_deref() {
         Some("stdio") => Some(Arc::new(SdkAsker::new(shared.peer.clone()))),
@@ -188,7 +185,6 @@ pub(crate) async fn initialize(
         model_env,
         settings_json,
         cwd,
-        checkpoints,
         before_plan: None,
     });
     if agent_slot.send(agent).is_err() {

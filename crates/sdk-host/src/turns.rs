@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use ferrule_agent::{Agent, Emitted, EventSink, UserInput};
 use ferrule_protocol::sdk::{ResultMessage, ResultSubtype, StreamMessage, UserStreamMessage};
-use tokio::sync::oneshot;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::events::{EventIds, EventLines};
 use crate::host::{Shared, lock};
@@ -32,9 +33,27 @@ impl EventSink for LineSink {
     }
 }
 
-/// Runs turns until the queue is closed and empty. Without an agent
-/// (`initialize` never succeeded) every queued message gets an error result.
-pub(crate) async fn run_turns(shared: Arc<Shared>, agent: oneshot::Receiver<Agent>) {
+/// Work on the agent that control requests need, done by the runner
+/// between turns (the runner owns the agent).
+pub(crate) enum Command {
+    /// `rewind_files`.
+    Rewind {
+        user_message_id: String,
+        dry_run: bool,
+        reply: oneshot::Sender<ferrule_agent::RewindReport>,
+    },
+    /// `get_context_usage`.
+    ContextUsage { reply: oneshot::Sender<Value> },
+}
+
+/// Runs turns until the queue is closed and empty, and commands between
+/// them. Without an agent (`initialize` never succeeded) every queued
+/// message gets an error result.
+pub(crate) async fn run_turns(
+    shared: Arc<Shared>,
+    agent: oneshot::Receiver<Agent>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) {
     let Ok(mut agent) = agent.await else {
         while let Some(turn) = shared.queue.next().await {
             let mut result = ResultMessage::new(ResultSubtype::ErrorDuringExecution, "");
@@ -50,7 +69,15 @@ pub(crate) async fn run_turns(shared: Arc<Shared>, agent: oneshot::Receiver<Agen
         shared: Arc::clone(&shared),
         lines: Mutex::new(EventLines::new(shared.options.include_partial_messages)),
     };
-    while let Some(turn) = shared.queue.next().await {
+    loop {
+        let turn = tokio::select! {
+            turn = shared.queue.next() => turn,
+            Some(command) = commands.recv() => {
+                run_command(&mut agent, command).await;
+                continue;
+            }
+        };
+        let Some(turn) = turn else { break };
         if turn.message.should_query == Some(false) {
             tracing::warn!(
                 uuid = %turn.uuid,
@@ -64,6 +91,22 @@ pub(crate) async fn run_turns(shared: Arc<Shared>, agent: oneshot::Receiver<Agen
     }
     // Dropping the agent ends background shells and tool processes.
     drop(agent);
+}
+
+async fn run_command(agent: &mut Agent, command: Command) {
+    match command {
+        Command::Rewind {
+            user_message_id,
+            dry_run,
+            reply,
+        } => {
+            let report = agent.rewind_files(&user_message_id, dry_run).await;
+            let _ = reply.send(report);
+        }
+        Command::ContextUsage { reply } => {
+            let _ = reply.send(agent.context_usage().to_sdk_value());
+        }
+    }
 }
 
 async fn run_one(shared: &Arc<Shared>, agent: &mut Agent, sink: &LineSink, turn: QueuedTurn) {

@@ -197,9 +197,15 @@ async fn set_permission_mode_reports_status_and_rejects_unknown_modes() {
     .await;
     let rewind = sdk.next().await;
     assert_eq!(rewind["response"]["response"]["canRewind"], false);
-    assert_eq!(
-        rewind["response"]["response"]["error"],
-        "file checkpointing is not enabled"
+    let why = rewind["response"]["response"]["error"].as_str().unwrap();
+    assert!(why.contains("checkpointing is not enabled"), "{why}");
+    sdk.request("c", json!({"subtype": "get_context_usage"}))
+        .await;
+    let usage = sdk.next().await;
+    assert_eq!(usage["response"]["subtype"], "success", "{usage}");
+    assert!(
+        usage["response"]["response"]["contextWindow"].is_object(),
+        "{usage}"
     );
     assert_eq!(sdk.finish().await.0, 0);
 }

@@ -18,25 +18,22 @@ fn workspace_root() -> PathBuf {
         .unwrap()
 }
 
-/// The `ferrule` binary: `$FERRULE_BIN`, else the one cargo built next to
-/// this test (`cargo test --workspace` builds it), else built now.
+/// The `ferrule` binary: `$FERRULE_BIN`, else the workspace's, brought up
+/// to date first (`cargo build -p ferrule-cli` is a no-op when it is).
 fn ferrule_bin() -> PathBuf {
     if let Ok(bin) = std::env::var("FERRULE_BIN") {
         return PathBuf::from(bin);
     }
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let bin = profile_dir.join("ferrule");
-    if !bin.exists() {
-        eprintln!("ferrule binary not built yet; building it (cargo build -p ferrule-cli)");
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "ferrule-cli", "--bin", "ferrule"])
-            .current_dir(workspace_root())
-            .status()
-            .unwrap();
-        assert!(status.success(), "cargo build -p ferrule-cli failed");
-    }
-    bin
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "-p", "ferrule-cli", "--bin", "ferrule"])
+        .current_dir(workspace_root())
+        .env("CARGO_TARGET_DIR", profile_dir.parent().unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success(), "cargo build -p ferrule-cli failed");
+    profile_dir.join("ferrule")
 }
 
 #[test]
