@@ -141,3 +141,21 @@ async def test_permission_prompt_tool_name_asks_an_sdk_mcp_tool(sandbox):
     assert (sandbox.project / "ok.txt").exists() and not (sandbox.project / "no.txt").exists()
     assert asked == [("Write", "w1"), ("Write", "w2")]
     assert [d["tool_use_id"] for d in messages[-1].permission_denials] == ["w2"]
+
+
+async def test_user_prompt_submit_context_reaches_the_model(sandbox, fake_openai):
+    from fake_openai import text_reply
+
+    env = sandbox.env(OPENAI_BASE_URL=fake_openai.base_url, OPENAI_API_KEY="test-key")
+    fake_openai.mount(text_reply("noted"))
+
+    async def add_context(inp, tid, ctx):
+        assert inp["hook_event_name"] == "UserPromptSubmit" and inp["prompt"] == "hello"
+        return {"hookSpecificOutput": {"hookEventName": "UserPromptSubmit",
+                                       "additionalContext": "The ticket is FER-42."}}
+
+    options = sandbox.options("openai/fake-gpt", env=env,
+                              hooks={"UserPromptSubmit": [HookMatcher(hooks=[add_context])]})
+    messages = [m async for m in query(prompt="hello", options=options)]
+    assert messages[-1].result == "noted"
+    assert "FER-42" in str(fake_openai.requests[0]["messages"])
