@@ -204,6 +204,9 @@ pub(crate) async fn compact(
     trigger: CompactTrigger,
     instructions: Option<&str>,
 ) -> Result<Compacted, CompactError> {
+    if messages.is_empty() {
+        return Err(CompactError::Empty);
+    }
     parts.emitter.emit(AgentEvent::CompactionStarted {
         trigger: trigger.clone(),
     });

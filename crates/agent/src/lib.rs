@@ -45,17 +45,31 @@
 //! [`HeadlessAsker`], [`FnAsker`]; [`EventSink`], [`Emitted`], [`FnSink`], [`NullSink`];
 //! [`UserInput`] and [`TurnResult`]; [`SystemPrompt`]; the loop's own
 //! tools in [`tools`]; [`hook_runners`] for prompt and agent hooks.
+//!
+//! Context (ferrule-context): before every model request the loop counts
+//! the context, stubs old tool results past the warning threshold and
+//! compacts past the compaction threshold (events `CompactionStarted` /
+//! `Compacted`, hooks PreCompact, PostCompact and SessionStart `compact`);
+//! a failed summary leaves the history as it was, and only a context past
+//! the blocking limit stops the run. Hosts call [`Agent::compact`]
+//! (`/compact`), [`Agent::pin_message`] / [`Agent::pin_file`],
+//! [`Agent::context_usage`] ([`ContextUsage::to_sdk_value`] for
+//! `get_context_usage`) and set the manager with [`AgentBuilder::context`].
+//! Files: [`Agent::rewind_files`] (`rewind_files`, `/rewind`).
 
 mod accounting;
 mod agent;
 mod ask;
 mod builder;
+mod checkpointing;
 mod context;
 mod context_api;
 mod core;
 mod events;
+mod history;
 pub mod hook_runners;
 mod input;
+mod permission_flow;
 mod pipeline;
 mod policy;
 mod prompt;

@@ -5,18 +5,19 @@
 use std::time::{Duration, Instant};
 
 use ferrule_hooks::{
-    EventPayload, PermissionDecision, PermissionDeniedInput, PermissionRequestDecision,
-    PermissionRequestInput, PostToolUseFailureInput, PostToolUseInput, PreToolUseInput, ToolCall,
+    EventPayload, PermissionDecision, PostToolUseFailureInput, PostToolUseInput, PreToolUseInput,
+    ToolCall,
 };
-use ferrule_permissions::{Behavior, Decision, HookVerdict, Request};
-use ferrule_protocol::sdk::{PermissionDenial, PermissionUpdate};
+use ferrule_permissions::{Behavior, HookVerdict, Request};
+use ferrule_protocol::sdk::PermissionDenial;
 use ferrule_protocol::{ToolResultBlock, ToolResultContent, ToolUseBlock, TurnSummary};
-use ferrule_tool::{Access, ToolError, ToolTarget};
+use ferrule_tool::ToolError;
 use serde_json::Value;
 
 use crate::accounting::millis;
-use crate::ask::{AskAnswer, AskRequest};
+use crate::checkpointing::{Phase, checkpoint};
 use crate::core::lock;
+use crate::permission_flow::{Resolved, denied, resolve_ask};
 use crate::turn::Turn;
 
 /// The text of the result of a call stopped by an interrupt.
@@ -60,7 +61,7 @@ pub(crate) struct CallOutcome {
 }
 
 impl CallOutcome {
-    fn error(id: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn error(id: &str, message: impl Into<String>) -> Self {
         Self {
             result: ToolResultBlock::error(id, message),
             structured: None,
@@ -79,17 +80,6 @@ impl CallOutcome {
             ..Self::error(id, INTERRUPTED)
         }
     }
-}
-
-/// The answer to an ask.
-enum Resolved {
-    Allow(Value),
-    Deny {
-        message: String,
-        interrupt: bool,
-        reason_type: &'static str,
-    },
-    Interrupted,
 }
 
 /// Whether a call may run at the same time as its neighbours.
@@ -370,125 +360,6 @@ async fn failed(
     }
 }
 
-/// Asks the PermissionRequest hooks, then the host.
-async fn resolve_ask(turn: &Turn<'_>, call: &Call, input: &Value, decision: &Decision) -> Resolved {
-    let name = call.block.name.as_str();
-    let suggestions = crate::suggest::suggestions(canonical(name), input, decision);
-    if let Some(outcome) = turn
-        .fire(EventPayload::PermissionRequest(PermissionRequestInput {
-            tool_name: name.to_owned(),
-            tool_input: input.clone(),
-            permission_suggestions: suggestions
-                .iter()
-                .filter_map(|update| serde_json::to_value(update).ok())
-                .collect(),
-        }))
-        .await
-    {
-        match outcome.permission_request {
-            Some(PermissionRequestDecision::Allow {
-                updated_input,
-                updated_permissions,
-            }) => {
-                let updates: Vec<PermissionUpdate> = updated_permissions
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|value| match serde_json::from_value(value) {
-                        Ok(update) => Some(update),
-                        Err(error) => {
-                            tracing::warn!(%error, "a PermissionRequest hook sent an unreadable permission update");
-                            None
-                        }
-                    })
-                    .collect();
-                lock(&turn.core.permissions).apply(&updates);
-                return Resolved::Allow(updated_input.unwrap_or_else(|| input.clone()));
-            }
-            Some(PermissionRequestDecision::Deny { message, interrupt }) => {
-                return Resolved::Deny {
-                    message: message.unwrap_or_else(|| {
-                        format!("A PermissionRequest hook denied this {name} call.")
-                    }),
-                    interrupt: interrupt.unwrap_or(false),
-                    reason_type: "hook",
-                };
-            }
-            None => {}
-        }
-    }
-    let request = AskRequest {
-        tool_use_id: call.block.id.clone(),
-        tool_name: name.to_owned(),
-        input: input.clone(),
-        decision: decision.clone(),
-        suggestions,
-        agent_id: turn.scope.agent_id.clone(),
-        cancel: turn.cancel.clone(),
-    };
-    let answer = tokio::select! {
-        biased;
-        () = turn.cancel.cancelled() => return Resolved::Interrupted,
-        answer = turn.core.asker.ask(request) => answer,
-    };
-    match answer {
-        AskAnswer::Allow {
-            updated_input,
-            updated_permissions,
-        } => {
-            lock(&turn.core.permissions).apply(&updated_permissions);
-            Resolved::Allow(updated_input.unwrap_or_else(|| input.clone()))
-        }
-        AskAnswer::Deny { message, interrupt } => Resolved::Deny {
-            message,
-            interrupt,
-            reason_type: "user",
-        },
-    }
-}
-
-/// A refused call: an error result, a denial record, the PermissionDenied hook.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site per refusal kind, all fields needed"
-)]
-async fn denied(
-    turn: &Turn<'_>,
-    call: &Call,
-    input: &Value,
-    message: String,
-    reason_type: &str,
-    decision: &Decision,
-    interrupt: bool,
-    context: Vec<String>,
-) -> CallOutcome {
-    let name = call.block.name.as_str();
-    let id = call.block.id.as_str();
-    if reason_type != "hook" {
-        // `retry` is not honoured: the model reads the refusal and decides.
-        let _ = turn
-            .fire(EventPayload::PermissionDenied(PermissionDeniedInput {
-                tool_name: name.to_owned(),
-                tool_input: input.clone(),
-                tool_use_id: id.to_owned(),
-                reason: decision.reason.clone(),
-            }))
-            .await;
-    }
-    CallOutcome {
-        denial: Some(PermissionDenial {
-            tool_name: name.to_owned(),
-            tool_use_id: id.to_owned(),
-            tool_input: input.clone(),
-            message: Some(message.clone()),
-            decision_reason_type: Some(reason_type.to_owned()),
-            decision_reason: Some(decision.reason.clone()),
-        }),
-        halt: interrupt.then_some(Halt::Interrupt),
-        context,
-        ..CallOutcome::error(id, message)
-    }
-}
-
 fn tool_call(name: &str, input: &Value, id: &str) -> ToolCall {
     ToolCall {
         tool_name: name.to_owned(),
@@ -496,55 +367,5 @@ fn tool_call(name: &str, input: &Value, id: &str) -> ToolCall {
         tool_use_id: id.to_owned(),
         mcp_context: None,
         original_request_name: None,
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Before,
-    After,
-}
-
-/// Snapshots what the call writes: file targets one by one, the workspace
-/// around a shell command. Failures are logged; they never stop the call.
-async fn checkpoint(turn: &Turn<'_>, targets: &[ToolTarget], phase: Phase) {
-    let Some(store) = turn.core.checkpoints.clone() else {
-        return;
-    };
-    let writes: Vec<_> = targets
-        .iter()
-        .filter_map(|target| match target {
-            ToolTarget::Path {
-                path,
-                access: Access::Write,
-            } => Some(path.clone()),
-            _ => None,
-        })
-        .collect();
-    let command = targets
-        .iter()
-        .any(|target| matches!(target, ToolTarget::Command { .. }));
-    if writes.is_empty() && !command {
-        return;
-    }
-    let id = turn.user_message_uuid.clone();
-    let root = turn.core.cwd.clone();
-    let work = move || {
-        let mut store = lock(&store);
-        for path in &writes {
-            let result = match phase {
-                Phase::Before => store.before_write(&id, path).map(drop),
-                Phase::After => store.after_write(&id, path),
-            };
-            if let Err(error) = result {
-                tracing::warn!(path = %path.display(), %error, "checkpoint failed");
-            }
-        }
-        if command && let Err(error) = store.record_workspace(&id, &root) {
-            tracing::warn!(root = %root.display(), %error, "workspace checkpoint failed");
-        }
-    };
-    if let Err(error) = tokio::task::spawn_blocking(work).await {
-        tracing::warn!(%error, "checkpoint task failed");
     }
 }

@@ -5,7 +5,7 @@ use ferrule_hooks::{EventPayload, StopInput, SubagentStopInput, UserPromptSubmit
 use ferrule_model::ModelRequest;
 use ferrule_protocol::{
     AgentError, AgentErrorKind, AgentEvent, AssistantMessage, ContentBlock, Message,
-    MessageContent, Role, ToolUseBlock, TurnOutcome,
+    MessageContent, TurnOutcome,
 };
 use ferrule_session::{Entry, Transcript};
 use futures::future::join_all;
@@ -13,6 +13,7 @@ use futures::future::join_all;
 use crate::accounting::Accounting;
 use crate::agent::Agent;
 use crate::events::{Emitter, EventSink, new_uuid};
+use crate::history::merged_for_model;
 use crate::input::{TurnResult, UserInput};
 use crate::pipeline::{self, Call, CallOutcome, Halt};
 use crate::stream::{StreamEnd, stream_once};
@@ -423,85 +424,4 @@ fn text_of(message: &AssistantMessage) -> String {
         .filter_map(ContentBlock::as_text)
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// The history as a model should get it: neighbouring user messages merged
-/// (a resumed transcript holds one entry per tool result), and every
-/// tool_use answered (a call without a result gets an interrupted one).
-fn merged_for_model(messages: &[Message]) -> Vec<Message> {
-    let mut out: Vec<Message> = Vec::with_capacity(messages.len());
-    for message in messages {
-        if let Some(last) = out.last_mut()
-            && last.role == Role::User
-            && message.role == Role::User
-        {
-            let mut blocks =
-                std::mem::replace(&mut last.content, MessageContent::Blocks(Vec::new()))
-                    .into_blocks();
-            blocks.extend(message.content.clone().into_blocks());
-            last.content = MessageContent::Blocks(blocks);
-            continue;
-        }
-        out.push(message.clone());
-    }
-    // Answer dangling calls, so a history cut by a crash still sends.
-    let mut index = 0;
-    while index < out.len() {
-        if out[index].role == Role::Assistant {
-            let calls: Vec<&ToolUseBlock> = match &out[index].content {
-                MessageContent::Blocks(blocks) => blocks
-                    .iter()
-                    .filter_map(|b| match b {
-                        ContentBlock::ToolUse(call) => Some(call),
-                        _ => None,
-                    })
-                    .collect(),
-                MessageContent::Text(_) => Vec::new(),
-            };
-            if !calls.is_empty() {
-                let answered: Vec<String> = match out.get(index + 1) {
-                    Some(next) if next.role == Role::User => match &next.content {
-                        MessageContent::Blocks(blocks) => blocks
-                            .iter()
-                            .filter_map(|b| match b {
-                                ContentBlock::ToolResult(r) => Some(r.tool_use_id.clone()),
-                                _ => None,
-                            })
-                            .collect(),
-                        MessageContent::Text(_) => Vec::new(),
-                    },
-                    _ => Vec::new(),
-                };
-                let missing: Vec<ContentBlock> = calls
-                    .iter()
-                    .filter(|call| !answered.contains(&call.id))
-                    .map(|call| {
-                        ContentBlock::ToolResult(ferrule_protocol::ToolResultBlock::error(
-                            call.id.clone(),
-                            pipeline::INTERRUPTED,
-                        ))
-                    })
-                    .collect();
-                if !missing.is_empty() {
-                    match out.get_mut(index + 1) {
-                        Some(next) if next.role == Role::User => {
-                            let mut blocks = std::mem::replace(
-                                &mut next.content,
-                                MessageContent::Blocks(Vec::new()),
-                            )
-                            .into_blocks();
-                            let rest = blocks.split_off(0);
-                            let mut merged = missing;
-                            merged.extend(rest);
-                            blocks = merged;
-                            next.content = MessageContent::Blocks(blocks);
-                        }
-                        _ => out.insert(index + 1, Message::user(MessageContent::Blocks(missing))),
-                    }
-                }
-            }
-        }
-        index += 1;
-    }
-    out
 }

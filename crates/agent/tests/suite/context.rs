@@ -414,6 +414,16 @@ async fn manual_compact_runs_hooks_keeps_pins_and_reports_usage() {
     assert!(agent.pin_message("no-such-uuid").is_err());
 
     let sink = Collect::default();
+    let empty = AgentBuilder::new(Router::new(vec![], vec![]), read_only(), dir.path())
+        .build()
+        .unwrap()
+        .compact(None, &sink)
+        .await;
+    assert!(
+        matches!(empty, Err(ferrule_agent::CompactError::Empty)),
+        "{empty:?}"
+    );
+    assert!(sink.events().is_empty());
     let compacted = agent
         .compact(Some("  focus on file names  "), &sink)
         .await
@@ -459,4 +469,58 @@ async fn manual_compact_runs_hooks_keeps_pins_and_reports_usage() {
     let after = agent.context_usage();
     assert!(after.used_tokens < usage.used_tokens, "{after:?} {usage:?}");
     assert_eq!(after.message_count, agent.messages().len());
+}
+
+#[tokio::test]
+async fn with_auto_compaction_off_a_full_context_stops_the_run_until_compacted() {
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), 8);
+    let mut turns = reading_script(8, "never reached");
+    turns.truncate(8);
+    turns.push(vec![text("Back after /compact.")]);
+    let model = Router::new(turns, vec![Some("## Task\nRead eight files.")]);
+    let settings = ContextSettings {
+        auto_compact: false,
+        ..ContextSettings::default()
+    };
+    let env = EnvOverrides {
+        window: Some(60_000),
+        percent: None,
+    };
+    let mut agent = AgentBuilder::new(model.clone(), read_only(), dir.path())
+        .system_prompt(SystemPrompt::new().replace("You are a coding agent."))
+        .exclude_tools(LOOP_TOOLS)
+        .context(ContextManager::new(MODEL, &settings, env, dir.path()))
+        .build()
+        .unwrap();
+    let sink = Collect::default();
+    let result = agent
+        .run(UserInput::text("Read the eight files."), &sink)
+        .await;
+    assert_eq!(result.outcome, TurnOutcome::Failed, "{:?}", result.summary);
+    let events = compaction_events(&sink.events());
+    let [AgentEvent::Error { error }] = events.as_slice() else {
+        panic!("no compaction was tried: {events:?}");
+    };
+    assert!(
+        error.message.contains("automatic compaction is off") && error.message.contains("/compact"),
+        "{error:?}"
+    );
+    assert_eq!(agent.context_usage().state, ContextState::Blocked);
+
+    agent.compact(None, &Collect::default()).await.unwrap();
+    assert!(agent.context_usage().state < ContextState::ShouldCompact);
+    let result = agent
+        .run(UserInput::text("Go on."), &Collect::default())
+        .await;
+    assert_eq!(
+        result.outcome,
+        TurnOutcome::Completed,
+        "{:?}",
+        result.summary
+    );
+    assert_eq!(
+        result.summary.result.as_deref(),
+        Some("Back after /compact.")
+    );
 }

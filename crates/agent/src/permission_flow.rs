@@ -1,0 +1,149 @@
+//! The "ask" and "deny" ends of the pipeline: PermissionRequest hooks, the
+//! host's asker, permission updates, and the refusal record.
+
+use ferrule_hooks::{
+    EventPayload, PermissionDeniedInput, PermissionRequestDecision, PermissionRequestInput,
+};
+use ferrule_permissions::Decision;
+use ferrule_protocol::sdk::{PermissionDenial, PermissionUpdate};
+use serde_json::Value;
+
+use crate::ask::{AskAnswer, AskRequest};
+use crate::core::lock;
+use crate::pipeline::{Call, CallOutcome, Halt, canonical};
+use crate::turn::Turn;
+
+/// The answer to an ask.
+pub(crate) enum Resolved {
+    Allow(Value),
+    Deny {
+        message: String,
+        interrupt: bool,
+        reason_type: &'static str,
+    },
+    Interrupted,
+}
+
+/// Asks the PermissionRequest hooks, then the host.
+pub(crate) async fn resolve_ask(
+    turn: &Turn<'_>,
+    call: &Call,
+    input: &Value,
+    decision: &Decision,
+) -> Resolved {
+    let name = call.block.name.as_str();
+    let suggestions = crate::suggest::suggestions(canonical(name), input, decision);
+    if let Some(outcome) = turn
+        .fire(EventPayload::PermissionRequest(PermissionRequestInput {
+            tool_name: name.to_owned(),
+            tool_input: input.clone(),
+            permission_suggestions: suggestions
+                .iter()
+                .filter_map(|update| serde_json::to_value(update).ok())
+                .collect(),
+        }))
+        .await
+    {
+        match outcome.permission_request {
+            Some(PermissionRequestDecision::Allow {
+                updated_input,
+                updated_permissions,
+            }) => {
+                let updates: Vec<PermissionUpdate> = updated_permissions
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|value| match serde_json::from_value(value) {
+                        Ok(update) => Some(update),
+                        Err(error) => {
+                            tracing::warn!(%error, "a PermissionRequest hook sent an unreadable permission update");
+                            None
+                        }
+                    })
+                    .collect();
+                lock(&turn.core.permissions).apply(&updates);
+                return Resolved::Allow(updated_input.unwrap_or_else(|| input.clone()));
+            }
+            Some(PermissionRequestDecision::Deny { message, interrupt }) => {
+                return Resolved::Deny {
+                    message: message.unwrap_or_else(|| {
+                        format!("A PermissionRequest hook denied this {name} call.")
+                    }),
+                    interrupt: interrupt.unwrap_or(false),
+                    reason_type: "hook",
+                };
+            }
+            None => {}
+        }
+    }
+    let request = AskRequest {
+        tool_use_id: call.block.id.clone(),
+        tool_name: name.to_owned(),
+        input: input.clone(),
+        decision: decision.clone(),
+        suggestions,
+        agent_id: turn.scope.agent_id.clone(),
+        cancel: turn.cancel.clone(),
+    };
+    let answer = tokio::select! {
+        biased;
+        () = turn.cancel.cancelled() => return Resolved::Interrupted,
+        answer = turn.core.asker.ask(request) => answer,
+    };
+    match answer {
+        AskAnswer::Allow {
+            updated_input,
+            updated_permissions,
+        } => {
+            lock(&turn.core.permissions).apply(&updated_permissions);
+            Resolved::Allow(updated_input.unwrap_or_else(|| input.clone()))
+        }
+        AskAnswer::Deny { message, interrupt } => Resolved::Deny {
+            message,
+            interrupt,
+            reason_type: "user",
+        },
+    }
+}
+
+/// A refused call: an error result, a denial record, the PermissionDenied hook.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site per refusal kind, all fields needed"
+)]
+pub(crate) async fn denied(
+    turn: &Turn<'_>,
+    call: &Call,
+    input: &Value,
+    message: String,
+    reason_type: &str,
+    decision: &Decision,
+    interrupt: bool,
+    context: Vec<String>,
+) -> CallOutcome {
+    let name = call.block.name.as_str();
+    let id = call.block.id.as_str();
+    if reason_type != "hook" {
+        // `retry` is not honoured: the model reads the refusal and decides.
+        let _ = turn
+            .fire(EventPayload::PermissionDenied(PermissionDeniedInput {
+                tool_name: name.to_owned(),
+                tool_input: input.clone(),
+                tool_use_id: id.to_owned(),
+                reason: decision.reason.clone(),
+            }))
+            .await;
+    }
+    CallOutcome {
+        denial: Some(PermissionDenial {
+            tool_name: name.to_owned(),
+            tool_use_id: id.to_owned(),
+            tool_input: input.clone(),
+            message: Some(message.clone()),
+            decision_reason_type: Some(reason_type.to_owned()),
+            decision_reason: Some(decision.reason.clone()),
+        }),
+        halt: interrupt.then_some(Halt::Interrupt),
+        context,
+        ..CallOutcome::error(id, message)
+    }
+}
