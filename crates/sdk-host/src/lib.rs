@@ -57,4 +57,4 @@ pub use options::HostOptions;
 pub use outbox::{Outbox, OutboxWriter};
 pub use peer::{Peer, PeerError};
 pub use queue::{QueuedTurn, TurnQueue};
-pub use sdk_mcp::{SdkMcpError, SdkMcpServer, exposed_name, failed_status};
+pub use sdk_mcp::{SdkMcpError, SdkMcpServer, failed_status};

@@ -5,6 +5,7 @@
 //! [`SdkMcpServer::connect`] runs the MCP handshake (`initialize`,
 //! `notifications/initialized`, `tools/list`) through the [`Peer`]; each
 //! tool it lists becomes a ferrule [`Tool`] named `mcp__<server>__<tool>`
+//! (ferrule-mcp's naming, [`ferrule_mcp::tool_name`])
 //! whose calls are `tools/call` requests. Cancelling a call (interrupt)
 //! withdraws the `mcp_message` with a `control_cancel_request`.
 
@@ -224,7 +225,7 @@ impl SdkMcpServer {
             .map(|tool| {
                 Arc::new(SdkMcpTool {
                     client: Arc::clone(&self.client),
-                    exposed: exposed_name(&self.client.server, &tool.name),
+                    exposed: ferrule_mcp::tool_name(&self.client.server, &tool.name),
                     tool: tool.name.clone(),
                     description: tool.description.clone(),
                     input_schema: tool.input_schema.clone(),
@@ -279,23 +280,6 @@ fn annotations(value: &Value) -> McpToolAnnotations {
         destructive: flag("destructiveHint").or_else(|| flag("destructive")),
         open_world: flag("openWorldHint").or_else(|| flag("openWorld")),
     }
-}
-
-/// `mcp__<server>__<tool>`, each part with characters outside
-/// `[A-Za-z0-9_-]` replaced by `_` (the SDK's normalization, §1.7).
-pub fn exposed_name(server: &str, tool: &str) -> String {
-    fn clean(part: &str) -> String {
-        part.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
-    }
-    format!("mcp__{}__{}", clean(server), clean(tool))
 }
 
 struct SdkMcpTool {
@@ -388,12 +372,6 @@ fn content_blocks(result: &Value) -> Vec<ToolResultContentBlock> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_normalized() {
-        assert_eq!(exposed_name("my calc", "add.v2"), "mcp__my_calc__add_v2");
-        assert_eq!(exposed_name("calc", "add"), "mcp__calc__add");
-    }
 
     #[test]
     fn content_maps_text_and_images() {
