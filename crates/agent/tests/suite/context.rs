@@ -524,3 +524,60 @@ async fn with_auto_compaction_off_a_full_context_stops_the_run_until_compacted()
         Some("Back after /compact.")
     );
 }
+
+#[tokio::test]
+async fn reported_usage_drives_compaction_against_the_anthropic_server() {
+    use ferrule_test_support::{FakeModelServer, Reply, anthropic};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "alpha\n").unwrap();
+    let server = FakeModelServer::anthropic().await.unwrap();
+    // The provider says the first request held 170,000 tokens: past the
+    // 167,000 at which a 200k-window Claude model compacts.
+    let mut frames = vec![anthropic::message_start(170_000)];
+    frames.extend(anthropic::tool_use_block(
+        0,
+        "toolu_1",
+        "Read",
+        r#"{"file_path": "a.txt"}"#,
+        2,
+    ));
+    frames.push(anthropic::message_delta("tool_use", 5));
+    frames.push(anthropic::message_stop());
+    server.mount(Reply::sse(frames));
+    server.mount(anthropic::text_reply("## Task\nRead a.txt."));
+    server.mount(anthropic::text_reply("a.txt says alpha."));
+    let model = super::support::anthropic_model(&server);
+    let mut agent = AgentBuilder::new(model, read_only(), dir.path())
+        .exclude_tools(LOOP_TOOLS)
+        .build()
+        .unwrap();
+    let sink = Collect::default();
+    let result = agent.run(UserInput::text("What is in a.txt?"), &sink).await;
+    assert_eq!(
+        result.outcome,
+        TurnOutcome::Completed,
+        "{:?}",
+        result.summary
+    );
+    assert_eq!(result.summary.result.as_deref(), Some("a.txt says alpha."));
+    let events = compaction_events(&sink.events());
+    let [
+        AgentEvent::CompactionStarted { .. },
+        AgentEvent::Compacted { pre_tokens, .. },
+    ] = events.as_slice()
+    else {
+        panic!("{events:?}");
+    };
+    assert!(*pre_tokens >= 170_000, "{pre_tokens}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[1].body["system"], SUMMARY_SYSTEM_PROMPT);
+    // The compacted history is a valid request: the kept tool call and its
+    // result stay together after the summary.
+    let messages = requests[2].body["messages"].as_array().unwrap().clone();
+    let head = messages[0].to_string();
+    assert!(head.contains("compacted to save context"), "{head}");
+    let body = requests[2].body.to_string();
+    assert!(body.contains("toolu_1") && body.contains("alpha"), "{body}");
+    assert!(server.violations().is_empty(), "{:?}", server.violations());
+}

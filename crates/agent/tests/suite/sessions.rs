@@ -186,3 +186,39 @@ async fn an_unknown_subagent_type_is_an_error_the_model_reads() {
     assert!(text.contains("Unknown subagent_type `nobody`"), "{text}");
     assert!(text.contains("general-purpose"), "{text}");
 }
+
+#[tokio::test]
+async fn a_subagent_writes_its_own_side_transcript() {
+    let home = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let store = SessionStore::new(home.path());
+    let session = store
+        .open(project.path(), &SessionOptions::default())
+        .unwrap();
+    let main_path = session.transcript.path().to_path_buf();
+    let model = scripted(vec![
+        vec![call("t1", "Agent", json!({"description": "d", "prompt": "count files"}))],
+        vec![text("none")],
+        vec![text("the subagent found none")],
+    ]);
+    let mut agent = AgentBuilder::new(model, builtins(), project.path())
+        .transcript(session.transcript)
+        .build()
+        .unwrap();
+    let result = agent.run(UserInput::text("delegate"), &Collect::default()).await;
+    assert_eq!(result.outcome, TurnOutcome::Completed, "{:?}", result.summary);
+    let side_dir = main_path.with_extension("").join("subagents");
+    let files: Vec<_> = std::fs::read_dir(&side_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let side = load_transcript(&files[0]).unwrap();
+    assert!(side.entries.iter().all(|e| e.entry.is_sidechain));
+    let messages = side.conversation().messages;
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0].content.joined_text(), "count files");
+    // The main transcript holds the parent's conversation only.
+    let main = load_transcript(&main_path).unwrap().conversation().messages;
+    assert_eq!(main.len(), 4);
+}
