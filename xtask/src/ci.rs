@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use crate::cmd::{have, run};
+use crate::cmd::{have, root, run, run_in};
 
 /// Installs what a fresh machine lacks, then runs every check in order.
 pub(crate) fn run_ci(args: &[String]) -> Result<()> {
@@ -39,13 +39,24 @@ pub(crate) fn run_ci(args: &[String]) -> Result<()> {
         )?;
         crate::fuzz::smoke(&[])?;
     }
+    // The server's PostgreSQL suite is `#[ignore]`d without a database; CI
+    // starts a local cluster and runs it explicitly.
+    let postgres = crate::services::postgres()?;
+    let pg_env = [("FERRULE_TEST_POSTGRES_URL", postgres.as_str())];
+    run_in(
+        &root(),
+        "cargo",
+        &["test", "-p", "ferrule-server", "--", "--ignored"],
+        &pg_env,
+    )?;
     // Tests last, so the test runner's summary closes the CI log.
-    run("cargo", &["test", "--workspace"])?;
+    run_in(&root(), "cargo", &["test", "--workspace"], &pg_env)?;
     Ok(())
 }
 
 /// System and cargo tools the checks need: rg and fd for the equivalence
-/// tests (Debian packages), cargo-deny from crates.io.
+/// tests and tmux for the terminal-interface tests (Debian packages),
+/// cargo-deny from crates.io.
 fn install_tools() -> Result<()> {
     let mut apt = Vec::new();
     if !have("rg") {
@@ -53,6 +64,9 @@ fn install_tools() -> Result<()> {
     }
     if !have("fdfind") && !have("fd") {
         apt.push("fd-find");
+    }
+    if !have("tmux") {
+        apt.push("tmux");
     }
     if !apt.is_empty() {
         run("apt-get", &["update", "-qq"])?;
