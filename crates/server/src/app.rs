@@ -18,7 +18,8 @@ use crate::error::{ApiError, REQUEST_ID};
 use crate::live::LiveTurns;
 use crate::store::Store;
 use crate::{
-    agents, environments, events, keys, memories, memory_stores, models, sessions, stream, vaults,
+    agents, environments, events, files, keys, memories, memory_stores, models, sessions, stream,
+    vaults,
 };
 
 /// Settings of a running server.
@@ -162,6 +163,17 @@ pub(crate) fn router(state: AppState) -> Router {
             get(events::list).post(events::send),
         )
         .route("/sessions/{id}/events/stream", get(stream::handler))
+        .route(
+            "/files",
+            get(files::list)
+                .post(files::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    files::MAX_FILE + 64 * 1024,
+                )),
+        )
+        .route("/files/{id}", get(files::get).delete(files::delete))
+        .route("/files/{id}/content", get(files::content))
+        .route("/files/{id}/download", get(files::download))
         .route("/vaults", get(vaults::list).post(vaults::create))
         .route("/vaults/{id}", get(vaults::get).delete(vaults::delete))
         .route("/vaults/{id}/archive", post(vaults::archive))
@@ -288,6 +300,12 @@ async fn request_id(request: Request, next: Next) -> Response {
 }
 
 async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    // Download links carry their own signature (the SDK fetches them
+    // without credentials).
+    let path = request.uri().path();
+    if path.starts_with("/api/v1/cloud/files/") && path.ends_with("/download") {
+        return next.run(request).await;
+    }
     let token = request
         .headers()
         .get(axum::http::header::AUTHORIZATION)

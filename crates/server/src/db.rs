@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "idempotency",
         include_str!("../migrations/0002_idempotency.sql"),
     ),
+    (3, "files", include_str!("../migrations/0003_files.sql")),
 ];
 
 /// The database URL for a data directory: `DIR/ferrule-server.db`.
@@ -249,4 +250,21 @@ where
         .execute(executor)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_migration_file_is_embedded_in_order() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        assert_eq!(files.len(), super::MIGRATIONS.len());
+        for (file, (version, name, _)) in files.iter().zip(super::MIGRATIONS) {
+            assert_eq!(file, &format!("{version:04}_{name}.sql"));
+        }
+    }
 }

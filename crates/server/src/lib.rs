@@ -21,11 +21,13 @@
 
 mod agents;
 mod app;
+mod artifacts;
 pub mod db;
 mod environments;
 mod envvars;
 mod error;
 mod events;
+mod files;
 mod idempotency;
 pub mod ids;
 mod input;

@@ -235,12 +235,27 @@ fn build_model(
         .map_err(|e| e.to_string())
 }
 
-fn registry(plan: &ToolPlan, writer: &mpsc::UnboundedSender<WriterMsg>) -> ToolRegistry {
+fn registry(
+    state: &AppState,
+    session_id: &str,
+    plan: &ToolPlan,
+    writer: &mpsc::UnboundedSender<WriterMsg>,
+) -> ToolRegistry {
     let mut registry = ToolRegistry::new();
     for tool in builtin_tools(&BuiltinOptions::default()) {
         if plan.builtins.iter().any(|(name, _)| *name == tool.name()) {
             let _ = registry.register_arc(tool);
         }
+    }
+    if plan
+        .builtins
+        .iter()
+        .any(|(name, _)| *name == "DeliverArtifacts")
+    {
+        let _ = registry.register(crate::artifacts::DeliverArtifacts {
+            state: state.clone(),
+            session_id: session_id.to_owned(),
+        });
     }
     for tool in client_tools(plan, writer) {
         let _ = registry.register_arc(tool);
@@ -382,7 +397,7 @@ async fn drive(
     if !system.is_empty() {
         prompt = prompt.replace(system);
     }
-    let built = AgentBuilder::new(model, registry(&plan, &writer), &cwd)
+    let built = AgentBuilder::new(model, registry(state, session_id, &plan, &writer), &cwd)
         .policy_builder(policy(&plan, &cwd, &home))
         .asker(Arc::new(CloudAsker {
             plan: plan.clone(),

@@ -27,6 +27,10 @@ impl Harness {
 
     /// A harness on a database URL (`None`: SQLite in the data directory).
     pub(crate) async fn start_on(database_url: Option<String>) -> Self {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("ferrule_server=warn")
+            .with_test_writer()
+            .try_init();
         let dir = tempfile::tempdir().unwrap();
         let model = FakeModelServer::openai().await.unwrap();
         let mut harness = Self {

@@ -1,5 +1,6 @@
 mod api;
 mod common;
+mod files;
 mod memory;
 mod postgres;
 mod process;
