@@ -108,3 +108,75 @@ async fn agent_calls_of_one_answer_run_concurrently() {
     );
     assert_eq!(result.summary.num_turns, 2);
 }
+
+/// Answers the parent with one call of the `reviewer` subagent, and the
+/// subagent with the list of tools it was offered.
+struct ToolLister;
+
+impl Model for ToolLister {
+    fn name(&self) -> &str {
+        "scripted/lister"
+    }
+
+    fn stream(&self, request: ModelRequest, _: CancellationToken) -> ModelStream {
+        let child = request
+            .system
+            .as_deref()
+            .is_some_and(|s| s.starts_with("You review"));
+        let answered = serde_json::to_string(&request.messages)
+            .unwrap()
+            .contains("tool_result");
+        let blocks = if child {
+            let names: Vec<String> = request.tools.iter().map(|t| t.name.clone()).collect();
+            vec![text(&names.join(","))]
+        } else if answered {
+            vec![text("reviewed")]
+        } else {
+            vec![call(
+                "a1",
+                "Task",
+                json!({"description": "review", "prompt": "review it", "subagent_type": "reviewer"}),
+            )]
+        };
+        let message = AssistantMessage::new("lister", blocks);
+        futures::stream::once(async move {
+            Ok(ModelEvent::Completed {
+                message: Box::new(message),
+            })
+        })
+        .boxed()
+    }
+}
+
+#[tokio::test]
+async fn a_subagent_definition_restricts_its_tools_and_sets_its_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let reviewer = ferrule_memory::Subagent {
+        name: "reviewer".into(),
+        description: "Reviews code".into(),
+        path: dir.path().join("reviewer.md"),
+        scope: ferrule_memory::Scope::Project,
+        origin: ferrule_memory::Origin::Qoder,
+        plugin: None,
+        meta: ferrule_memory::SubagentMeta {
+            tools: Some(ferrule_memory::List(vec![
+                "Read".into(),
+                "Grep".into(),
+                "Bash(git:*)".into(),
+                "Agent".into(),
+            ])),
+            disallowed_tools: Some(ferrule_memory::List(vec!["Grep".into()])),
+            ..Default::default()
+        },
+        prompt: "You review code for bugs.".into(),
+    };
+    let mut agent = AgentBuilder::new(Arc::new(ToolLister), builtins(), dir.path())
+        .subagents(vec![reviewer])
+        .build()
+        .unwrap();
+    let sink = Collect::default();
+    let result = agent.run(UserInput::text("review"), &sink).await;
+    assert_eq!(result.outcome, TurnOutcome::Completed, "{:?}", result.summary);
+    let offered = sink.results()[0].content.clone().unwrap().joined_text();
+    assert_eq!(offered, "Read,Bash");
+}
