@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ferrule_agent::{AgentBuilder, EnvironmentFacts, SystemPrompt};
+use ferrule_mcp::McpManager;
 use ferrule_memory::Workspace;
 use ferrule_model::Thinking;
 use ferrule_permissions::Mode;
@@ -39,19 +40,25 @@ pub struct HostInfo {
     pub workspace: Arc<Workspace>,
     /// The session's background shells (killed when the last clone goes).
     pub background: BackgroundTasks,
+    /// The running MCP servers (stopped when the last clone goes).
+    pub mcp: Option<McpManager>,
 }
 
 impl HostInfo {
     /// The init facts; `tools` is the agent's final tool list
     /// (`Agent::tool_names`).
     pub fn init_facts(&self, tools: Vec<String>) -> InitFacts {
-        InitFacts::new(
+        let mut facts = InitFacts::new(
             &self.workspace,
             self.session_id.clone(),
             tools,
             self.model.clone(),
             self.mode,
-        )
+        );
+        if let Some(mcp) = &self.mcp {
+            facts.mcp_servers = mcp.status();
+        }
+        facts
     }
 }
 
@@ -105,6 +112,7 @@ impl Prepared {
             mode: self.mode,
             workspace: Arc::clone(&self.workspace),
             background: self.builtin.background.clone(),
+            mcp: self.mcp.clone(),
         };
         let mut builder =
             AgentBuilder::new(Arc::clone(&self.model.model), self.tools, self.cwd.clone())

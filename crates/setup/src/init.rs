@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use ferrule_memory::Workspace;
 use ferrule_permissions::Mode;
-use ferrule_protocol::sdk::{ApiKeySource, PROTOCOL_VERSION, PluginInfo, SystemInit};
+use ferrule_protocol::sdk::{
+    ApiKeySource, McpServerStatus, PROTOCOL_VERSION, PluginInfo, SystemInit,
+};
 use serde_json::Map;
 
 /// The facts of a session a host prints at start.
@@ -29,6 +31,8 @@ pub struct InitFacts {
     pub skills: Vec<String>,
     /// Plugins loaded.
     pub plugins: Vec<PluginInfo>,
+    /// MCP servers and their states.
+    pub mcp_servers: Vec<McpServerStatus>,
 }
 
 impl InitFacts {
@@ -71,6 +75,7 @@ impl InitFacts {
                     source: None,
                 })
                 .collect(),
+            mcp_servers: Vec::new(),
         }
     }
 
@@ -81,7 +86,7 @@ impl InitFacts {
             uuid: Some(uuid.into()),
             cwd: self.cwd.display().to_string(),
             tools: self.tools.clone(),
-            mcp_servers: Vec::new(),
+            mcp_servers: self.mcp_servers.clone(),
             model: self.model.clone(),
             permission_mode: ferrule_agent::mode_to_wire(self.mode),
             slash_commands: self.slash_commands.clone(),

@@ -135,6 +135,12 @@ pub struct SetupOptions {
     pub plugin_dirs: Vec<PathBuf>,
     /// `--record FILE`: save every model response as a replayable script.
     pub record: Option<PathBuf>,
+    /// `--mcp-config` values: files or inline JSON `{"mcpServers": {...}}`.
+    pub mcp_config: Vec<String>,
+    /// `--strict-mcp-config`: only the servers of `--mcp-config`.
+    pub strict_mcp_config: bool,
+    /// `--allowed-mcp-server-names`: only these servers start.
+    pub allowed_mcp_server_names: Option<Vec<String>>,
 }
 
 impl SetupOptions {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use ferrule_checkpoint::CheckpointStore;
 use ferrule_config::{CliArgs, DEFAULT_POLICY_PATH, LoadOptions, LoadedSettings, load};
 use ferrule_hooks::{Dispatcher, FolderTrust, HookSource};
+use ferrule_mcp::{LoadRequest, LoadedServers, ManagerOptions, McpManager, load_servers};
 use ferrule_memory::{SessionMemory, Subagent, Trust, Workspace};
 use ferrule_permissions::{Mode, PolicyBuilder};
 use ferrule_protocol::Message;
@@ -90,6 +91,11 @@ pub struct Prepared {
     pub max_output_tokens: Option<u32>,
     /// Extended thinking budget (`None`: off).
     pub thinking_budget: Option<u32>,
+    /// The MCP servers configured for the session (started by
+    /// [`Prepared::start_mcp`]).
+    pub mcp_servers: LoadedServers,
+    /// The running MCP servers, once started.
+    pub mcp: Option<McpManager>,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -109,16 +115,54 @@ impl Prepared {
         self.transcript.session_id()
     }
 
+    /// Starts the configured MCP servers (concurrently, each within
+    /// `MCP_TIMEOUT`) and adds their tools to [`Prepared::tools`], except
+    /// those a tool-level `--disallowed-tools` rule hides. A server that
+    /// fails is reported in the init facts' `mcp_servers` and offers no
+    /// tools. Without servers this does nothing.
+    pub async fn start_mcp(&mut self) -> Result<(), SetupError> {
+        if self.mcp_servers.servers.is_empty() || self.mcp.is_some() {
+            return Ok(());
+        }
+        let env = self.env.clone();
+        let options = ManagerOptions::from_lookup(&|name| env.get(name).cloned());
+        let manager = McpManager::start(self.mcp_servers.servers.clone(), options).await;
+        for tool in manager.tools() {
+            if self.tool_choice.hides(tool.name()) {
+                continue;
+            }
+            if self.tools.get(tool.name()).is_some() {
+                tracing::warn!(
+                    "MCP tool {} is shadowed by a tool of the same name",
+                    tool.name()
+                );
+                continue;
+            }
+            self.tools.register_arc(tool)?;
+        }
+        for status in manager.status() {
+            if let Some(error) = &status.error {
+                tracing::warn!("mcp: server `{}` failed: {error}", status.name);
+            }
+        }
+        self.mcp = Some(manager);
+        Ok(())
+    }
+
     /// The init facts, with `tools` as the final list the model sees
     /// (built-ins plus whatever the agent and MCP added).
     pub fn init_facts(&self, tools: Vec<String>) -> InitFacts {
-        InitFacts::new(
+        let mut facts = InitFacts::new(
             &self.workspace,
             self.session_id().to_owned(),
             tools,
             self.model.model.name().to_owned(),
             self.mode,
-        )
+        );
+        if let Some(mcp) = &self.mcp {
+            facts.mcp_servers = mcp.status();
+        }
+        facts
     }
 }
 
@@ -228,6 +272,24 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
         None
     };
 
+    let mcp_servers = load_servers(
+        &LoadRequest {
+            cwd: cwd.clone(),
+            mcp_config: options.mcp_config.clone(),
+            strict: options.strict_mcp_config,
+            allowed_server_names: options.allowed_mcp_server_names.clone(),
+            trust_project_servers: trusted,
+            env: Some(env.clone().into_iter().collect()),
+        },
+        &settings,
+    );
+    for error in &mcp_servers.errors {
+        tracing::warn!("mcp: {error}");
+    }
+    for name in &mcp_servers.needs_approval {
+        tracing::warn!("mcp: project server `{name}` waits for approval (ferrule mcp approve)");
+    }
+
     Ok(Prepared {
         host: options.host,
         cwd,
@@ -253,6 +315,8 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
         max_turns: options.max_turns,
         max_output_tokens: options.max_output_tokens,
         thinking_budget: options.thinking_budget,
+        mcp_servers,
+        mcp: None,
     })
 }
 

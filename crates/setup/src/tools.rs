@@ -60,6 +60,12 @@ impl ToolChoice {
                 .any(|pattern| pattern.matches(name) || pattern.matches(canonical))
     }
 
+    /// Whether a tool-level `--disallowed-tools` rule or `tools.exclude`
+    /// hides `name` (MCP tools: `--tools` selects built-ins only).
+    pub fn hides(&self, name: &str) -> bool {
+        self.excluded.iter().any(|n| n == name) || self.hidden.iter().any(|p| p.matches(name))
+    }
+
     /// Names in `--tools` that no built-in or loop tool has (MCP tools are
     /// not known yet at this point and are not reported).
     pub fn unknown_names(&self, registry: &ToolRegistry) -> Vec<String> {

@@ -134,6 +134,15 @@ pub(crate) struct RunArgs {
     /// A plugin directory (repeatable).
     #[arg(long = "plugin-dir", value_name = "DIR")]
     pub(crate) plugin_dir: Vec<PathBuf>,
+    /// MCP servers: a JSON file or inline JSON {"mcpServers": {...}} (repeatable).
+    #[arg(long, value_name = "FILE|JSON", num_args = 1..)]
+    pub(crate) mcp_config: Vec<String>,
+    /// Only the servers of --mcp-config (no settings, no .mcp.json).
+    #[arg(long)]
+    pub(crate) strict_mcp_config: bool,
+    /// Only these MCP servers start (repeatable or comma-separated).
+    #[arg(long, value_name = "NAMES", num_args = 1..)]
+    pub(crate) allowed_mcp_server_names: Option<Vec<String>>,
     /// enabled or disabled.
     #[arg(long, value_name = "MODE")]
     pub(crate) thinking: Option<String>,
@@ -281,6 +290,17 @@ impl RunArgs {
         options.agents_json.clone_from(&self.agents);
         options.plugin_dirs.clone_from(&self.plugin_dir);
         options.record.clone_from(&self.record);
+        options.mcp_config.clone_from(&self.mcp_config);
+        options.strict_mcp_config = self.strict_mcp_config;
+        options.allowed_mcp_server_names = self.allowed_mcp_server_names.as_ref().map(|names| {
+            names
+                .iter()
+                .flat_map(|n| n.split(','))
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect()
+        });
         options.thinking_budget = match (self.thinking.as_deref(), self.thinking_budget) {
             (Some("disabled"), _) => None,
             (_, Some(budget)) => Some(budget),

@@ -119,7 +119,8 @@ async fn run(
     mut printer: Printer<std::io::Stdout>,
     name: Option<String>,
 ) -> Result<ExitCode> {
-    let prepared = ferrule_setup::prepare(options)?;
+    let mut prepared = ferrule_setup::prepare(options)?;
+    prepared.start_mcp().await?;
     let (builder, info) = prepared.into_builder();
     let mut agent = builder.build()?;
     printer.init(

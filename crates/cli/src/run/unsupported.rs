@@ -17,12 +17,6 @@ pub(crate) struct Unsupported {
     prompt_interactive: Option<Option<String>>,
     #[arg(long, hide = true, num_args = 0..=1)]
     worktree: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..)]
-    allowed_mcp_server_names: Option<Vec<String>>,
-    #[arg(long, hide = true, num_args = 0..)]
-    mcp_config: Option<Vec<String>>,
-    #[arg(long, hide = true)]
-    strict_mcp_config: bool,
     #[arg(long, hide = true, num_args = 0..=1)]
     attachment: Option<Option<String>>,
     #[arg(long, hide = true, num_args = 0..=1)]
@@ -54,12 +48,6 @@ impl Unsupported {
             (self.list_models, "--list-models"),
             (self.prompt_interactive.is_some(), "-i/--prompt-interactive"),
             (self.worktree.is_some(), "--worktree"),
-            (
-                self.allowed_mcp_server_names.is_some(),
-                "--allowed-mcp-server-names",
-            ),
-            (self.mcp_config.is_some(), "--mcp-config"),
-            (self.strict_mcp_config, "--strict-mcp-config"),
             (self.attachment.is_some(), "--attachment"),
             (self.remote.is_some(), "--remote"),
             (self.remote_session.is_some(), "--remote-session"),

@@ -149,3 +149,51 @@ async fn fork_session_copies_the_history_under_a_new_id() -> Result<()> {
     assert!(sent.contains("first answer"), "{sent}");
     Ok(())
 }
+
+#[tokio::test]
+async fn mcp_config_servers_offer_their_tools() -> Result<()> {
+    let Some(python) = super::mcp_common::python() else {
+        return Ok(());
+    };
+    let server = FakeModelServer::openai().await?;
+    server.mount(openai::tool_calls_reply(
+        &[("call_1", "mcp__basic__add", r#"{"a":2,"b":40}"#)],
+        2,
+    ));
+    server.mount(openai::text_reply("the sum is 42"));
+    let config = serde_json::json!({"mcpServers": {"basic": {
+        "command": python,
+        "args": [super::mcp_common::script("basic.py")],
+    }}})
+    .to_string();
+    let project = Project::new(&[])?;
+    let out = run(project.openai(
+        &server.base_url(),
+        &[
+            "-p",
+            "add via mcp",
+            "-o",
+            "stream-json",
+            "--mcp-config",
+            &config,
+            "--allowed-tools",
+            "mcp__basic",
+        ],
+    ))
+    .await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let lines = out.lines()?;
+    let Some(StreamMessage::System(SystemMessage::Init(init))) = lines.first() else {
+        panic!("no init line: {}", out.stdout);
+    };
+    assert!(
+        init.tools.contains(&"mcp__basic__add".to_owned()),
+        "{:?}",
+        init.tools
+    );
+    assert_eq!(init.mcp_servers.len(), 1);
+    assert_eq!(init.mcp_servers[0].name, "basic");
+    let told = openai_tool_results(&server.requests()[1].body);
+    assert!(told[0].contains("42"), "{told:?}");
+    Ok(())
+}

@@ -8,3 +8,8 @@ mod interrupt;
 mod output;
 mod sessions;
 mod tools;
+
+/// The MCP crate's test helpers: the Python venv with the `mcp` package
+/// (created once by `tests/mcp/setup.sh`) and its test servers.
+#[path = "../../../../mcp/tests/common/mod.rs"]
+mod mcp_common;
