@@ -23,6 +23,33 @@ pub(crate) struct Scope {
     pub(crate) parent_tool_use_id: Option<String>,
     /// The parent run's token; a subagent is cancelled with it.
     pub(crate) parent_cancel: Option<CancellationToken>,
+    /// The model of a subagent whose definition names one.
+    pub(crate) model: Option<ScopedModel>,
+    /// Rules a subagent definition's `tools` put on some tools, e.g.
+    /// `Bash(git:*)`: calls of those tools must match one.
+    pub(crate) restrictions: Option<Arc<Restrictions>>,
+}
+
+/// A model held by a scope.
+#[derive(Clone)]
+pub(crate) struct ScopedModel(pub(crate) Arc<dyn ferrule_model::Model>);
+
+impl std::fmt::Debug for ScopedModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+/// Tool rules of a subagent definition, as a policy that allows only what
+/// they match.
+#[derive(Debug)]
+pub(crate) struct Restrictions {
+    /// The tools the rules are about.
+    pub(crate) tools: Vec<String>,
+    /// The rules as written.
+    pub(crate) rules: Vec<String>,
+    /// Allow rules in `dont_ask` mode: what no rule allows is denied.
+    pub(crate) policy: ferrule_permissions::Policy,
 }
 
 impl Scope {
@@ -34,6 +61,14 @@ impl Scope {
     /// Whether this is a subagent.
     pub(crate) fn is_subagent(&self) -> bool {
         self.agent_id.is_some()
+    }
+
+    /// The model this scope runs on.
+    pub(crate) fn model(&self, core: &Core) -> Arc<dyn ferrule_model::Model> {
+        match &self.model {
+            Some(model) => Arc::clone(&model.0),
+            None => core.model(),
+        }
     }
 }
 

@@ -61,6 +61,7 @@ pub struct AgentBuilder {
     env: BTreeMap<String, String>,
     additional_dirs: Vec<PathBuf>,
     excluded_tools: BTreeSet<String>,
+    model_resolver: Option<crate::hook_runners::ModelResolver>,
     context: Option<ferrule_context::ContextManager>,
 }
 
@@ -97,6 +98,7 @@ impl AgentBuilder {
             env: BTreeMap::new(),
             additional_dirs: Vec::new(),
             excluded_tools: BTreeSet::new(),
+            model_resolver: None,
             context: None,
         }
     }
@@ -212,6 +214,14 @@ impl AgentBuilder {
         self
     }
 
+    /// Resolves the `model` of subagent definitions (a name or alias, as
+    /// the host's settings understand it). Without one, or when it returns
+    /// `None`, subagents run on the session's model.
+    pub fn model_resolver(mut self, resolver: crate::hook_runners::ModelResolver) -> Self {
+        self.model_resolver = Some(resolver);
+        self
+    }
+
     /// Leaves out loop tools (`Agent`, `AskUserQuestion`, `EnterPlanMode`,
     /// `ExitPlanMode`) by name, e.g. when `--tools` does not list them.
     pub fn exclude_tools<I, S>(mut self, names: I) -> Self
@@ -293,6 +303,7 @@ impl AgentBuilder {
                 checkpoints: self.checkpoints.map(|store| Arc::new(Mutex::new(store))),
                 session_id,
                 file_state: probe.file_state_handle(),
+                model_resolver: self.model_resolver,
                 run_cancel: Mutex::new(CancellationToken::new()),
             }
         });

@@ -34,6 +34,8 @@ pub(crate) struct Core {
     pub(crate) checkpoints: Option<Arc<Mutex<CheckpointStore>>>,
     pub(crate) session_id: String,
     pub(crate) file_state: Arc<FileState>,
+    /// Resolves model names of subagent definitions.
+    pub(crate) model_resolver: Option<crate::hook_runners::ModelResolver>,
     /// The token of the top-level run in flight.
     pub(crate) run_cancel: Mutex<CancellationToken>,
 }

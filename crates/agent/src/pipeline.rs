@@ -166,6 +166,29 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
         return failed(turn, name, &input, id, error, context).await;
     }
 
+    if let Some(restrictions) = &turn.scope.restrictions
+        && restrictions
+            .tools
+            .iter()
+            .any(|tool| tool == canonical(name))
+    {
+        let decision = ferrule_permissions::decide(
+            &restrictions.policy,
+            &Request::new(name.to_owned(), input.clone()),
+        );
+        if decision.behavior != Behavior::Allow {
+            let message = format!(
+                "The {} subagent may use {name} only as {}.",
+                turn.scope.agent_type.as_deref().unwrap_or("current"),
+                restrictions.rules.join(", ")
+            );
+            return denied(
+                turn, call, &input, message, "rule", &decision, false, context,
+            )
+            .await;
+        }
+    }
+
     let request = Request {
         tool: name.to_owned(),
         input: input.clone(),

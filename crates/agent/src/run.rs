@@ -141,7 +141,7 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                     break 'run End::Failed(error);
                 }
             }
-            let model = core.model();
+            let model = scope.model(core);
             let request = ModelRequest {
                 system: Some(system_prompt.render()),
                 messages: merged_for_model(messages),

@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use ferrule_hooks::{EventPayload, SubagentStartInput};
 use ferrule_memory::Subagent;
+use ferrule_permissions::{Behavior, Mode, PolicyBuilder, RuleSource};
 use ferrule_protocol::{TurnOutcome, TurnSummary};
 use ferrule_session::SessionStore;
 use ferrule_tool::{ToolContext, ToolError, ToolFilter, ToolOutput, ToolRegistry, parse_input};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::{Agent, Scope};
+use crate::agent::{Agent, Restrictions, Scope, ScopedModel};
 use crate::core::Core;
 use crate::events::{EventSink, NullSink, new_uuid};
 use crate::input::UserInput;
@@ -126,12 +127,17 @@ async fn run(
     for text in context {
         prompt = prompt.append(text);
     }
-    if let Some(definition) = definition
-        && let Some(model) = definition.meta.model.as_deref()
-        && model != "inherit"
-    {
-        tracing::info!(subagent = %kind, %model, "subagent model overrides are not resolved here; the parent's model runs it");
-    }
+    let model = definition
+        .and_then(|d| d.meta.model.as_deref())
+        .filter(|name| *name != "inherit")
+        .and_then(|name| {
+            let resolved = core.model_resolver.as_ref().and_then(|resolve| resolve(name));
+            if resolved.is_none() {
+                tracing::warn!(subagent = %kind, model = %name, "subagent model not resolved; the session's model runs it");
+            }
+            resolved
+        })
+        .map(ScopedModel);
     let transcript = parent
         .transcript
         .map(|t| SessionStore::new("/").subagent_transcript(t, &agent_id));
@@ -149,6 +155,10 @@ async fn run(
             agent_type: Some(kind.to_owned()),
             parent_tool_use_id: parent.tool_use_id,
             parent_cancel: Some(parent.cancel),
+            model,
+            restrictions: definition
+                .and_then(|d| restrictions_for(core, d))
+                .map(Arc::new),
         },
         context: None,
     };
@@ -184,6 +194,46 @@ fn tools_for(all: &ToolRegistry, definition: Option<&Subagent>) -> ToolRegistry 
         filter = filter.deny(list.0.iter().map(|tool| tool_name(tool)));
     }
     all.filtered(&filter.deny(NEVER_IN_SUBAGENTS))
+}
+
+/// The rules with a specifier in a definition's `tools` (`Bash(git:*)`),
+/// as a policy allowing only what they match.
+fn restrictions_for(core: &Core, definition: &Subagent) -> Option<Restrictions> {
+    let rules: Vec<String> = definition
+        .meta
+        .tools
+        .as_ref()?
+        .0
+        .iter()
+        .filter(|entry| entry.contains('('))
+        .cloned()
+        .collect();
+    if rules.is_empty() {
+        return None;
+    }
+    let mut tools: Vec<String> = rules.iter().map(|rule| tool_name(rule)).collect();
+    tools.dedup();
+    let home = core
+        .env
+        .get("HOME")
+        .cloned()
+        .unwrap_or_else(|| "/".to_owned());
+    let policy = PolicyBuilder::new(&core.cwd, home)
+        .mode(Mode::DontAsk)
+        .rules(
+            Behavior::Allow,
+            &rules,
+            RuleSource {
+                path: Some(definition.path.clone()),
+                root: core.cwd.clone(),
+            },
+        )
+        .build();
+    Some(Restrictions {
+        tools,
+        rules,
+        policy,
+    })
 }
 
 /// `Bash(git:*)` → `Bash`: the tool a list entry names.

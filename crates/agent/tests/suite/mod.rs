@@ -1,5 +1,4 @@
 mod basics;
-mod concurrency;
 mod context;
 mod hook_runners;
 mod interaction;
@@ -9,4 +8,5 @@ mod pipeline_hooks;
 mod providers;
 mod rewind;
 mod sessions;
+mod subagents;
 pub(crate) mod support;

@@ -197,7 +197,11 @@ async fn a_subagent_writes_its_own_side_transcript() {
         .unwrap();
     let main_path = session.transcript.path().to_path_buf();
     let model = scripted(vec![
-        vec![call("t1", "Agent", json!({"description": "d", "prompt": "count files"}))],
+        vec![call(
+            "t1",
+            "Agent",
+            json!({"description": "d", "prompt": "count files"}),
+        )],
         vec![text("none")],
         vec![text("the subagent found none")],
     ]);
@@ -205,8 +209,15 @@ async fn a_subagent_writes_its_own_side_transcript() {
         .transcript(session.transcript)
         .build()
         .unwrap();
-    let result = agent.run(UserInput::text("delegate"), &Collect::default()).await;
-    assert_eq!(result.outcome, TurnOutcome::Completed, "{:?}", result.summary);
+    let result = agent
+        .run(UserInput::text("delegate"), &Collect::default())
+        .await;
+    assert_eq!(
+        result.outcome,
+        TurnOutcome::Completed,
+        "{:?}",
+        result.summary
+    );
     let side_dir = main_path.with_extension("").join("subagents");
     let files: Vec<_> = std::fs::read_dir(&side_dir)
         .unwrap()

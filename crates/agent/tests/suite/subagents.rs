@@ -1,4 +1,4 @@
-//! Several Agent calls of one answer run at the same time.
+//! Subagents: concurrency of Agent calls, definitions (tools, prompt, model, tool rules).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -176,7 +176,92 @@ async fn a_subagent_definition_restricts_its_tools_and_sets_its_prompt() {
         .unwrap();
     let sink = Collect::default();
     let result = agent.run(UserInput::text("review"), &sink).await;
-    assert_eq!(result.outcome, TurnOutcome::Completed, "{:?}", result.summary);
+    assert_eq!(
+        result.outcome,
+        TurnOutcome::Completed,
+        "{:?}",
+        result.summary
+    );
     let offered = sink.results()[0].content.clone().unwrap().joined_text();
     assert_eq!(offered, "Read,Bash");
+}
+
+#[tokio::test]
+async fn a_subagent_runs_on_its_definitions_model_within_its_tool_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let definition = ferrule_memory::Subagent {
+        name: "echoer".into(),
+        description: "Echoes".into(),
+        path: dir.path().join("echoer.md"),
+        scope: ferrule_memory::Scope::Project,
+        origin: ferrule_memory::Origin::Qoder,
+        plugin: None,
+        meta: ferrule_memory::SubagentMeta {
+            tools: Some(ferrule_memory::List(vec!["Bash(echo:*)".into()])),
+            model: Some("fast".into()),
+            ..Default::default()
+        },
+        prompt: "You echo.".into(),
+    };
+    let parent = super::support::scripted(vec![
+        vec![call(
+            "a1",
+            "Agent",
+            json!({"description": "d", "prompt": "echo", "subagent_type": "echoer"}),
+        )],
+        vec![text("parent done")],
+    ]);
+    let child = super::support::scripted(vec![
+        vec![call("b1", "Bash", json!({"command": "touch bad.txt"}))],
+        vec![call("b2", "Bash", json!({"command": "echo hi"}))],
+        vec![text("echoed")],
+    ]);
+    let resolve_to = Arc::clone(&child);
+    let resolver: ferrule_agent::hook_runners::ModelResolver = Arc::new(move |name: &str| {
+        (name == "fast").then(|| Arc::clone(&resolve_to) as Arc<dyn Model>)
+    });
+    let mut agent = AgentBuilder::new(parent.clone(), builtins(), dir.path())
+        .policy_builder(super::support::policy(
+            dir.path(),
+            ferrule_permissions::Mode::BypassPermissions,
+            &[],
+        ))
+        .subagents(vec![definition])
+        .model_resolver(resolver)
+        .build()
+        .unwrap();
+    let sink = Collect::default();
+    let result = agent.run(UserInput::text("go"), &sink).await;
+    assert_eq!(
+        result.outcome,
+        TurnOutcome::Completed,
+        "{:?}",
+        result.summary
+    );
+    assert_eq!((parent.remaining_turns(), child.remaining_turns()), (0, 0));
+    assert!(
+        !dir.path().join("bad.txt").exists(),
+        "the rule let touch run"
+    );
+    let nested: Vec<(String, bool, String)> = sink
+        .events()
+        .into_iter()
+        .filter(|e| e.parent_tool_use_id.as_deref() == Some("a1"))
+        .filter_map(|e| match e.event {
+            ferrule_protocol::AgentEvent::ToolResult { result, .. } => Some((
+                result.tool_use_id.clone(),
+                result.is_error(),
+                result.content.unwrap().joined_text(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(nested.len(), 2);
+    assert!(
+        nested[0].1 && nested[0].2.contains("only as Bash(echo:*)"),
+        "{nested:?}"
+    );
+    assert_eq!((nested[1].1, nested[1].2.trim()), (false, "hi"));
+    // The refusal inside the subagent counts for the whole run.
+    assert_eq!(result.summary.permission_denials.len(), 1);
 }
