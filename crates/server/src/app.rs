@@ -19,7 +19,7 @@ use crate::live::LiveTurns;
 use crate::store::Store;
 use crate::{
     agents, environments, events, files, keys, memories, memory_stores, models, sessions, stream,
-    vaults,
+    vaults, work,
 };
 
 /// Settings of a running server.
@@ -101,6 +101,9 @@ pub struct Inner {
     pub(crate) live: LiveTurns,
     /// Seals vault secrets.
     pub(crate) sealer: crate::seal::Sealer,
+    /// Work-queue pollers: environment → worker ID → last poll (µs).
+    pub(crate) pollers:
+        std::sync::Mutex<std::collections::HashMap<String, std::collections::HashMap<String, i64>>>,
     /// Settings.
     pub(crate) config: ServerConfig,
     /// Fires on shutdown: streams end, turns stop.
@@ -123,6 +126,7 @@ impl AppState {
             store,
             live: LiveTurns::default(),
             sealer,
+            pollers: Default::default(),
             config,
             shutdown: CancellationToken::new(),
             tasks: tokio_util::task::TaskTracker::new(),
@@ -145,6 +149,19 @@ pub(crate) fn router(state: AppState) -> Router {
                 .delete(environments::delete),
         )
         .route("/environments/{id}/archive", post(environments::archive))
+        .route("/environments/{id}/work", get(work::list))
+        .route("/environments/{id}/work/poll", get(work::poll))
+        .route("/environments/{id}/work/stats", get(work::stats))
+        .route(
+            "/environments/{id}/work/{wid}",
+            get(work::get).post(work::update),
+        )
+        .route("/environments/{id}/work/{wid}/ack", post(work::ack))
+        .route(
+            "/environments/{id}/work/{wid}/heartbeat",
+            post(work::heartbeat),
+        )
+        .route("/environments/{id}/work/{wid}/stop", post(work::stop))
         .route("/agents", get(agents::list).post(agents::create))
         .route("/agents/{id}", get(agents::get).post(agents::update))
         .route("/agents/{id}/archive", post(agents::archive))

@@ -273,7 +273,12 @@ pub(crate) async fn accept(
         resolutions.push((id, resolution));
     }
     let stored = state.store.append_locked(session_id, events, None).await?;
-    if has_message {
+    // Self-hosted sessions are run by the environment's workers (§14).
+    let environment = session.body["environment_id"].as_str().unwrap_or_default();
+    let self_hosted = crate::environments::load(state, environment)
+        .await
+        .is_ok_and(|env| env.body["config"]["type"] == "self_hosted");
+    if has_message && !self_hosted {
         crate::turn::start_locked(state, session_id, &stored).await?;
     }
     drop(guard);

@@ -46,6 +46,7 @@ mod stream;
 pub mod toolset;
 mod turn;
 mod vaults;
+mod work;
 mod writer;
 
 use std::net::SocketAddr;

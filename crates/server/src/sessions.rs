@@ -205,6 +205,9 @@ pub(crate) async fn create(
         body: session.clone(),
     };
     db::insert_object(&state.store.pool, KIND, &object, &session_columns(&session)).await?;
+    if self_hosted {
+        crate::work::enqueue(&state, &environment_id, &id, &session["metadata"]).await?;
+    }
     if !initial.is_empty() {
         events::accept(&state, &id, initial).await?;
         session = load(&state, &id).await?.body;

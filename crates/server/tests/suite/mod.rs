@@ -8,3 +8,4 @@ mod sdk;
 mod stream;
 mod turns;
 mod vaults;
+mod work;
