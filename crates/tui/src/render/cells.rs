@@ -17,21 +17,6 @@ const COLLAPSED_DIFF_ROWS: usize = 12;
 /// Spinner frames.
 pub(crate) const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-/// All rows of the scrollback at `width`, a blank row after each cell.
-pub(crate) fn transcript_rows(
-    cells: &[Cell],
-    width: usize,
-    expanded: bool,
-    tick: usize,
-) -> Vec<Line<'static>> {
-    let mut rows = Vec::new();
-    for cell in cells {
-        rows.extend(cell_rows(cell, width, expanded, tick));
-        rows.push(Line::default());
-    }
-    rows
-}
-
 /// The rows of one cell.
 pub(crate) fn cell_rows(
     cell: &Cell,

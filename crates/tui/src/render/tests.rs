@@ -215,3 +215,68 @@ fn scrolling_up_shows_older_rows() {
     let top = screen(&app, 40, 12, Instant::now());
     assert!(top.contains("line 0"), "{top}");
 }
+
+#[test]
+fn a_long_transcript_is_drawn_from_cached_rows_that_follow_changes() {
+    let mut app = App::new("gpt-test", Mode::Default);
+    let code = "```rust\nfn main() {\n    let x = vec![1, 2, 3];\n}\n```\n";
+    for i in 0..200 {
+        app.transcript.push(Cell::User(format!("question {i}")));
+        app.transcript
+            .push(Cell::Assistant(format!("Answer **{i}**:\n\n{code}")));
+        tool_call(
+            &mut app,
+            &format!("t{i}"),
+            "Bash",
+            json!({"command": "cargo test"}),
+        );
+        result(&mut app, &format!("t{i}"), "ok\nok\nok\nok\nok", false);
+    }
+    let start = Instant::now();
+    let first = screen(&app, 120, 40, Instant::now());
+    let first_time = start.elapsed();
+    let start = Instant::now();
+    let again = screen(&app, 120, 40, Instant::now());
+    eprintln!(
+        "800 cells: first frame {first_time:?}, cached frame {:?}",
+        start.elapsed()
+    );
+    assert_eq!(first, again);
+    assert!(first.contains("question 199"));
+    // A streamed delta into the last answer shows on the next frame.
+    app.apply(
+        &AgentEvent::MessageStarted {
+            message_id: "m".into(),
+            model: "gpt-test".into(),
+        },
+        None,
+    );
+    app.apply(
+        &AgentEvent::TextDelta {
+            index: 0,
+            text: "streamed ".into(),
+        },
+        None,
+    );
+    app.apply(
+        &AgentEvent::TextDelta {
+            index: 0,
+            text: "words".into(),
+        },
+        None,
+    );
+    let streamed = screen(&app, 120, 40, Instant::now());
+    assert!(streamed.contains("● streamed words"), "{streamed}");
+    // Unfolding re-renders every cell.
+    app.expanded = true;
+    let unfolded = screen(&app, 120, 40, Instant::now());
+    assert!(!unfolded.contains("ctrl+o to expand"), "{unfolded}");
+    // A cleared transcript never shows old rows.
+    app.transcript.clear();
+    app.transcript.push(Cell::Info("fresh".into()));
+    let cleared = screen(&app, 120, 40, Instant::now());
+    assert!(
+        cleared.contains("fresh") && !cleared.contains("question"),
+        "{cleared}"
+    );
+}

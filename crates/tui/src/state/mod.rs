@@ -83,6 +83,17 @@ pub struct App {
     pub hint: Option<(String, Instant)>,
     /// Inputs typed while a turn runs; sent when it ends.
     pub queued: Vec<String>,
+    /// Rendered rows of the scrollback, per cell, kept between frames.
+    pub(crate) row_cache: std::cell::RefCell<RowCache>,
+}
+
+/// Rows of each cell as last drawn, with the version, width and folding
+/// they were drawn for.
+#[derive(Debug, Default)]
+pub(crate) struct RowCache {
+    pub(crate) width: usize,
+    pub(crate) expanded: bool,
+    pub(crate) cells: Vec<Option<(u64, Vec<ratatui::text::Line<'static>>)>>,
 }
 
 impl App {
@@ -103,6 +114,7 @@ impl App {
             tick: 0,
             hint: None,
             queued: Vec::new(),
+            row_cache: std::cell::RefCell::default(),
         }
     }
 

@@ -72,6 +72,10 @@ pub struct Transcript {
     /// Whether the current response streamed any block.
     streamed: bool,
     errors_this_turn: usize,
+    /// Per cell, a number that changes whenever the cell does (renderers
+    /// cache rows by it).
+    versions: Vec<u64>,
+    next_version: u64,
 }
 
 impl Transcript {
@@ -82,12 +86,34 @@ impl Transcript {
 
     /// Appends a cell.
     pub fn push(&mut self, cell: Cell) {
+        self.add(cell);
+    }
+
+    fn add(&mut self, cell: Cell) {
         self.cells.push(cell);
+        self.next_version += 1;
+        self.versions.push(self.next_version);
+    }
+
+    /// Marks cell `index` as changed.
+    fn touch(&mut self, index: usize) {
+        self.next_version += 1;
+        if let Some(version) = self.versions.get_mut(index) {
+            *version = self.next_version;
+        }
+    }
+
+    /// The version of cell `index`: equal versions mean an unchanged cell.
+    pub fn version(&self, index: usize) -> u64 {
+        self.versions.get(index).copied().unwrap_or(0)
     }
 
     /// Drops every cell (`/clear`).
     pub fn clear(&mut self) {
+        // Versions keep counting, so no new cell takes an old cell's version.
+        let next_version = self.next_version;
         *self = Self::default();
+        self.next_version = next_version;
     }
 
     /// The tool cell of call `id`.
@@ -99,7 +125,9 @@ impl Transcript {
     }
 
     fn tool_mut(&mut self, id: &str) -> Option<&mut ToolCell> {
-        match self.tools.get(id).and_then(|i| self.cells.get_mut(*i)) {
+        let index = *self.tools.get(id)?;
+        self.touch(index);
+        match self.cells.get_mut(index) {
             Some(Cell::Tool(tool)) => Some(tool),
             _ => None,
         }
@@ -108,7 +136,7 @@ impl Transcript {
     fn push_tool(&mut self, id: String, name: String, input: Value, status: ToolStatus) -> usize {
         let index = self.cells.len();
         self.tools.insert(id.clone(), index);
-        self.cells.push(Cell::Tool(ToolCell {
+        self.add(Cell::Tool(ToolCell {
             id,
             name,
             input,
@@ -123,11 +151,11 @@ impl Transcript {
 
     fn append_text(&mut self, index: usize, text: &str, thinking: bool) {
         self.streamed = true;
-        if let Some(cell) = self
-            .open_blocks
-            .get(&index)
-            .and_then(|i| self.cells.get_mut(*i))
-        {
+        if let Some(&cell_index) = self.open_blocks.get(&index) {
+            self.touch(cell_index);
+            let Some(cell) = self.cells.get_mut(cell_index) else {
+                return;
+            };
             match cell {
                 Cell::Assistant(body) | Cell::Thinking(body) => body.push_str(text),
                 _ => {}
@@ -136,7 +164,7 @@ impl Transcript {
         }
         self.open_blocks.insert(index, self.cells.len());
         let text = text.to_owned();
-        self.cells.push(if thinking {
+        self.add(if thinking {
             Cell::Thinking(text)
         } else {
             Cell::Assistant(text)
@@ -220,7 +248,7 @@ impl Transcript {
                 max_retries,
                 delay_ms,
                 error,
-            } => self.cells.push(Cell::Info(format!(
+            } => self.add(Cell::Info(format!(
                 "Retrying in {:.1}s (attempt {attempt} of {max_retries}): {}",
                 *delay_ms as f64 / 1000.0,
                 error.message
@@ -235,13 +263,13 @@ impl Transcript {
                 ..
             } => {
                 let after = post_tokens.map_or(String::new(), |t| format!(" → {t}"));
-                self.cells.push(Cell::Info(format!(
+                self.add(Cell::Info(format!(
                     "Conversation compacted ({pre_tokens}{after} tokens)"
                 )));
             }
             AgentEvent::Error { error } => {
                 self.errors_this_turn += 1;
-                self.cells.push(Cell::Error(error.message.clone()));
+                self.add(Cell::Error(error.message.clone()));
             }
             AgentEvent::TurnFinished { outcome, summary } => {
                 self.finish_turn(*outcome, summary);
@@ -254,10 +282,10 @@ impl Transcript {
         for block in content {
             match block {
                 ContentBlock::Text(text) if !text.text.is_empty() => {
-                    self.cells.push(Cell::Assistant(text.text.clone()));
+                    self.add(Cell::Assistant(text.text.clone()));
                 }
                 ContentBlock::Thinking(thinking) => {
-                    self.cells.push(Cell::Thinking(thinking.thinking.clone()));
+                    self.add(Cell::Thinking(thinking.thinking.clone()));
                 }
                 ContentBlock::ToolUse(call) if self.tool(&call.id).is_none() => {
                     self.push_tool(
@@ -273,17 +301,22 @@ impl Transcript {
     }
 
     fn finish_turn(&mut self, outcome: TurnOutcome, summary: &ferrule_protocol::TurnSummary) {
-        for cell in &mut self.cells {
+        let mut changed = Vec::new();
+        for (index, cell) in self.cells.iter_mut().enumerate() {
             if let Cell::Tool(tool) = cell
                 && matches!(tool.status, ToolStatus::Running | ToolStatus::Streaming)
             {
                 tool.status = ToolStatus::Interrupted;
+                changed.push(index);
             }
+        }
+        for index in changed {
+            self.touch(index);
         }
         match outcome {
             TurnOutcome::Completed => {}
             TurnOutcome::Interrupted => {
-                self.cells.push(Cell::Info(
+                self.add(Cell::Info(
                     "Interrupted · what should ferrule do instead?".into(),
                 ));
             }
@@ -305,7 +338,7 @@ impl Transcript {
                     } else {
                         summary.errors.join("\n")
                     };
-                    self.cells.push(Cell::Error(text));
+                    self.add(Cell::Error(text));
                 }
             }
         }
