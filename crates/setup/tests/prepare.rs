@@ -1,6 +1,8 @@
 //! `prepare` on temp projects: settings, tools, session, checkpoints, the
 //! errors that stop a session, and the agent it builds.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
