@@ -1,12 +1,35 @@
 //! `ferrule-server`: the Cloud Agents-compatible HTTP API
 //! (`reference/cloud-api.md`) over SQLite (default) or PostgreSQL.
 //!
-//! [`Server::start`] opens the database in a data directory (migrations run
-//! on start), creates the default environment once, resumes turns left
-//! running by a previous process, and serves `/api/v1/cloud` on a listener.
-//! Sessions run the ferrule agent (`ferrule-agent`) in a working directory
-//! under the data directory; every event is committed before it is
-//! streamed. [`keys::create`] makes API keys (stored hashed).
+//! [`Server::start`] opens the database (`--database-url`, else
+//! `<data dir>/ferrule-server.db`; the embedded sqlx migrations in
+//! `migrations/` run on start and are portable between both backends),
+//! creates the `default` environment once, resumes turns a previous process
+//! left running, and serves `/api/v1/cloud` on a listener until
+//! [`Server::shutdown`]. [`keys::create`] makes bearer keys (only a BLAKE3
+//! hash is stored); `FERRULE_API_KEY` is accepted as a bootstrap key.
+//!
+//! What is served:
+//! - conventions (§2): bearer auth, the error envelope with `request_id`,
+//!   `x-request-id`, prefixed UUIDv7 IDs, cursor pagination with
+//!   `next_page`, RFC 3339 times, metadata patches, 4 MB bodies parsed as
+//!   JSON whatever the content type, `Idempotency-Key` on POST;
+//! - models, environments (+ the default one), agents with versions and
+//!   optimistic concurrency, tool configuration (`agent_toolset_20260401`,
+//!   legacy `bash_20250124`-style types, custom tools, `mcp_toolset`
+//!   validated and stored), the three permission policies;
+//! - sessions and events: send (bare event or `{"events": [...]}`), list,
+//!   SSE with replay from the first event, `Last-Event-ID` resume and
+//!   comment heartbeats; every event is committed, then fanned out to
+//!   streams in process;
+//! - the turn loop: a `user.message` runs the ferrule agent
+//!   (`ferrule-agent`) in `<data dir>/workspaces/<session id>`; agent events
+//!   map to session events ([`mapping::EventMapper`]), `always_ask` calls and
+//!   custom tools pause with `requires_action`, interrupts and cancel end the
+//!   turn promptly, incremental streaming is opt-in per session;
+//! - files (text uploads, delivered artifacts with signed links), vaults
+//!   (secrets sealed with AES-256-GCM, [`seal`]), memory stores with entry
+//!   versions, and the self-hosted work queue API.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -14,10 +37,15 @@
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! let config = ServerConfig::from_env("/tmp/ferrule-data".into());
 //! let server = Server::start(listener, config, None).await?;
-//! println!("serving on {}", server.addr());
+//! println!("serving {}", server.base_url());
 //! server.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! Not served yet: skills, deployments, dreams, session resources and
+//! threads, MCP servers at run time, `ferrule-server worker` (the queue is
+//! there, no worker consumes it), cross-replica fan-out (LISTEN/NOTIFY) and
+//! `FOR UPDATE SKIP LOCKED` claims on PostgreSQL.
 
 mod agents;
 mod app;
