@@ -159,3 +159,25 @@ async def test_user_prompt_submit_context_reaches_the_model(sandbox, fake_openai
     messages = [m async for m in query(prompt="hello", options=options)]
     assert messages[-1].result == "noted"
     assert "FER-42" in str(fake_openai.requests[0]["messages"])
+
+
+async def test_stdio_mcp_server_from_mcp_servers_is_started_and_used(sandbox):
+    import pathlib
+    import sys
+
+    server = str(pathlib.Path(__file__).with_name("echo_server.py"))
+    model = sandbox.script(call("mcp__echo__shout", {"text": "hi"}), text("shouted"))
+    calc = create_sdk_mcp_server(name="calc", tools=[add])
+    options = sandbox.options(model, allowed_tools=["mcp__echo__shout"], mcp_servers={
+        "echo": {"type": "stdio", "command": sys.executable, "args": [server]},
+        "calc": calc,
+    })
+    async with QoderSDKClient(options=options) as client:
+        status = await client.get_mcp_status()
+        await client.query("shout hi")
+        messages = [m async for m in client.receive_response()]
+    servers = {s["name"]: s["status"] for s in status.get("mcpServers") or status["servers"]}
+    assert servers == {"echo": "connected", "calc": "connected"}
+    assert {"mcp__echo__shout", "mcp__calc__add"} <= set(messages[0].data["tools"])
+    [result] = tool_results(messages)
+    assert not result.is_error and "HI" in str(result.content)

@@ -42,11 +42,30 @@ pub(crate) async fn handle(shared: &Arc<Shared>, request: ControlRequest) -> Res
         ControlRequest::GetModels(_) => with_ready(shared, |ready| json!({"models": ready.models})),
         ControlRequest::McpStatus(_) => with_ready(shared, |ready| {
             serde_json::to_value(McpStatusResponse {
-                servers: Some(ready.mcp.clone()),
+                servers: Some(crate::session::mcp_statuses(
+                    ready.manager.as_ref(),
+                    &ready.mcp,
+                )),
                 mcp_servers: None,
             })
             .unwrap_or_default()
         }),
+        ControlRequest::McpReconnect(request) => {
+            let manager = managed(shared, &request.server_name)?;
+            manager
+                .reconnect(&request.server_name)
+                .await
+                .map_err(|error| error.to_string())?;
+            Ok(json!({}))
+        }
+        ControlRequest::McpToggle(request) => {
+            let manager = managed(shared, &request.server_name)?;
+            manager
+                .set_enabled(&request.server_name, request.enabled)
+                .await
+                .map_err(|error| error.to_string())?;
+            Ok(json!({}))
+        }
         ControlRequest::SetPlanMode(set) => {
             let mode = with_ready(shared, |ready| {
                 let now = ready.controls.mode();
@@ -81,6 +100,18 @@ pub(crate) async fn handle(shared: &Arc<Shared>, request: ControlRequest) -> Res
     }
 }
 
+/// The ferrule-mcp manager running `server`; SDK servers and unknown names
+/// are errors.
+fn managed(shared: &Shared, server: &str) -> Result<ferrule_mcp::McpManager, String> {
+    let manager = with_ready(shared, |ready| ready.manager.clone())?;
+    match manager {
+        Some(manager) if manager.server_names().iter().any(|name| name == server) => Ok(manager),
+        _ => Err(format!(
+            "MCP server `{server}` is not managed here (unknown, or an SDK server)"
+        )),
+    }
+}
+
 fn with_ready<T>(shared: &Shared, f: impl FnOnce(&mut Ready) -> T) -> Result<T, String> {
     let mut ready = lock(&shared.ready);
     match ready.as_mut() {
@@ -95,9 +126,8 @@ fn handle_interrupt(shared: &Shared, request: &InterruptRequest) -> Value {
     } else {
         Vec::new()
     };
-    if lock(&shared.running).is_some()
-        && let Some(ready) = lock(&shared.ready).as_ref()
-    {
+    let running = lock(&shared.running).is_some();
+    if running && let Some(ready) = lock(&shared.ready).as_ref() {
         ready.controls.interrupt();
     }
     json!({"still_queued": shared.queue.uuids(), "cancelled": cancelled})

@@ -266,9 +266,10 @@ fn accept_user(shared: &Arc<Shared>, user: UserStreamMessage) {
         },
         now,
     );
+    let running = lock(&shared.running).is_some();
     if now
+        && running
         && let Some(ready) = lock(&shared.ready).as_ref()
-        && lock(&shared.running).is_some()
     {
         ready.controls.interrupt();
     }

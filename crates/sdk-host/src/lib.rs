@@ -34,7 +34,18 @@
 //!   ends the turn).
 //! - `shouldQuery: false` messages are logged and dropped (the agent has
 //!   no "append without a turn").
-//! - Capabilities advertised: `plan_mode_v1` only.
+//! - Capabilities advertised: `plan_mode_v1`, `interrupt_cancel_queued_v1`.
+//! - In-process SDK MCP servers are bridged here ([`SdkMcpServer`]); every
+//!   other MCP server (stdio, http, sse) is started by ferrule-setup's
+//!   `Prepared::start_mcp`, and `mcp_status` lists both.
+//! - `rewind_files` and `get_context_usage` run on the agent between turns:
+//!   asked during a turn, they are answered when it ends.
+//! - `--permission-prompt-tool stdio` answers asks with `can_use_tool`;
+//!   `mcp__srv__tool` with that MCP tool ([`McpPromptAsker`]); without the
+//!   flag asks are denied, as in print mode.
+//! - Kinds not listed in `control.rs` (goals, side questions, background
+//!   tasks, BYOK, OAuth, plugins reload, `mcp_set_servers`, …) get the
+//!   "Unsupported control request subtype" error answer.
 
 mod asker;
 mod callbacks;

@@ -16,9 +16,6 @@ pub struct HostOptions {
     /// `--permission-prompt-tool`: `stdio` sends `can_use_tool` requests;
     /// absent, "ask" is denied as in print mode.
     pub permission_prompt_tool: Option<String>,
-    /// `--mcp-config` values (inline JSON or file paths); `type: "sdk"`
-    /// servers in them are reached over `mcp_message`.
-    pub mcp_config: Vec<String>,
     /// Abort the running turn and exit on SIGTERM (§8.3). Off for hosts
     /// embedded in another program.
     pub handle_signals: bool,

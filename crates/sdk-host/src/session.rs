@@ -10,6 +10,7 @@ use std::sync::Arc;
 use ferrule_agent::{AgentControls, Asker};
 use ferrule_checkpoint::CheckpointStore;
 use ferrule_hooks::{Dispatcher, FolderTrust, HookSource};
+use ferrule_mcp::{McpManager, TransportSpec};
 use ferrule_permissions::Mode;
 use ferrule_protocol::sdk::{
     AgentInfo, InitializeRequest, InitializeResponse, McpServerStatus, ModelInfo, StreamMessage,
@@ -26,14 +27,17 @@ use crate::sdk_mcp::{SdkMcpServer, failed_status};
 
 /// Capabilities advertised in `initialize` and `system/init`: only what
 /// works (§6.1; the Python SDK gates methods on them).
-pub(crate) const CAPABILITIES: &[&str] = &["plan_mode_v1"];
+pub(crate) const CAPABILITIES: &[&str] = &["plan_mode_v1", "interrupt_cancel_queued_v1"];
 
 /// What the control handlers need once the session is up.
 pub(crate) struct Ready {
     pub(crate) controls: AgentControls,
     pub(crate) session_id: String,
     pub(crate) facts: InitFacts,
+    /// States of the SDK servers this host connected.
     pub(crate) mcp: Vec<McpServerStatus>,
+    /// The other MCP servers, run by ferrule-mcp.
+    pub(crate) manager: Option<McpManager>,
     pub(crate) models: Vec<ModelInfo>,
     /// The model the session started with (`set_model` with `null`).
     pub(crate) default_model: Arc<dyn ferrule_model::Model>,
@@ -81,8 +85,29 @@ pub(crate) async fn initialize(
         prepared.hooks = Arc::new(with_sdk_hooks(&prepared, &value, shared));
     }
 
+    // SDK servers are reached over `mcp_message` by this host; ferrule-mcp
+    // starts the others (stdio, http, sse).
+    let mut sdk_names = request.sdk_mcp_servers.clone().unwrap_or_default();
+    prepared
+        .mcp_servers
+        .servers
+        .retain(|server| match &server.transport {
+            TransportSpec::Sdk { .. } => {
+                sdk_names.push(server.name.clone());
+                false
+            }
+            _ => true,
+        });
+    let mut seen = std::collections::BTreeSet::new();
+    sdk_names.retain(|name| seen.insert(name.clone()));
+    prepared
+        .start_mcp()
+        .await
+        .map_err(|error| error.to_string())?;
+    let manager = prepared.mcp.clone();
+
     let mut mcp = Vec::new();
-    for name in sdk_server_names(&request, &shared.options.mcp_config) {
+    for name in sdk_names {
         match SdkMcpServer::connect(&name, shared.peer.clone()).await {
             Ok(server) => {
                 for tool in server.tools() {
@@ -142,7 +167,7 @@ pub(crate) async fn initialize(
     let session_id = agent.session_id().to_owned();
 
     let mut init = facts.to_system_init(uuid::Uuid::new_v4().to_string());
-    init.mcp_servers.clone_from(&mcp);
+    init.mcp_servers = mcp_statuses(manager.as_ref(), &mcp);
     init.capabilities = Some(CAPABILITIES.iter().map(|c| (*c).to_owned()).collect());
     shared
         .outbox
@@ -180,6 +205,7 @@ pub(crate) async fn initialize(
         session_id,
         facts,
         mcp,
+        manager,
         models,
         default_model,
         model_env,
@@ -256,28 +282,12 @@ fn merge_agents(
     serde_json::to_string(&Value::Object(merged)).map_err(|e| e.to_string())
 }
 
-/// SDK servers named in `initialize.sdkMcpServers` or as `type: "sdk"` in
-/// `--mcp-config`, each once.
-fn sdk_server_names(request: &InitializeRequest, mcp_config: &[String]) -> Vec<String> {
-    let mut names: Vec<String> = request.sdk_mcp_servers.clone().unwrap_or_default();
-    for config in mcp_config {
-        let text = if config.trim_start().starts_with('{') {
-            config.clone()
-        } else {
-            std::fs::read_to_string(config).unwrap_or_default()
-        };
-        let Ok(value) = serde_json::from_str::<Value>(&text) else {
-            continue;
-        };
-        if let Some(servers) = value.get("mcpServers").and_then(Value::as_object) {
-            for (name, server) in servers {
-                if server.get("type").and_then(Value::as_str) == Some("sdk") {
-                    names.push(name.clone());
-                }
-            }
-        }
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    names.retain(|name| seen.insert(name.clone()));
-    names
+/// Every MCP server's state: ferrule-mcp's servers, then the SDK's.
+pub(crate) fn mcp_statuses(
+    manager: Option<&McpManager>,
+    sdk: &[McpServerStatus],
+) -> Vec<McpServerStatus> {
+    let mut all = manager.map(McpManager::status).unwrap_or_default();
+    all.extend(sdk.iter().cloned());
+    all
 }
