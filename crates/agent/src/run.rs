@@ -113,6 +113,8 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
         messages.push(user);
 
         let mut stop_continuations = 0;
+        // The tool set does not change during a run; build the schemas once.
+        let specs = tools.specs();
         loop {
             if cancel.is_cancelled() {
                 break 'run End::Interrupted;
@@ -145,7 +147,7 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
             let request = ModelRequest {
                 system: Some(system_prompt.render()),
                 messages: merged_for_model(messages),
-                tools: tools.specs(),
+                tools: specs.clone(),
                 max_tokens: core.max_tokens,
                 thinking: core.thinking,
                 ..ModelRequest::default()
