@@ -150,3 +150,27 @@ async fn a_recorded_session_replays_offline_with_the_same_result() -> Result<()>
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn name_titles_the_session_and_no_persistence_writes_nothing() -> Result<()> {
+    let server = FakeModelServer::openai().await?;
+    server.mount(openai::text_reply("kept"));
+    server.mount(openai::text_reply("forgotten"));
+    let project = Project::new(&[])?;
+    let named =
+        run(project.openai(&server.base_url(), &["-p", "one", "-n", "release prep"])).await?;
+    assert_eq!(named.code, Some(0), "{}", named.stderr);
+    let unsaved = run(project.openai(
+        &server.base_url(),
+        &["-p", "two", "--no-session-persistence"],
+    ))
+    .await?;
+    assert_eq!(unsaved.code, Some(0), "{}", unsaved.stderr);
+    let listed = run(project.command(&["--list-sessions"])).await?;
+    assert_eq!(listed.code, Some(0), "{}", listed.stderr);
+    let rows: Vec<&str> = listed.stdout.lines().collect();
+    assert_eq!(rows.len(), 1, "{}", listed.stdout);
+    assert!(rows[0].trim_start().starts_with("1  "), "{}", rows[0]);
+    assert!(rows[0].ends_with("release prep"), "{}", rows[0]);
+    Ok(())
+}
