@@ -1,0 +1,3 @@
+//! ferrule-acp driven by the `agent-client-protocol` client side.
+
+mod suite;

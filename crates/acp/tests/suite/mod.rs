@@ -1,0 +1,4 @@
+mod harness;
+mod load;
+mod permissions;
+mod prompts;
