@@ -7,6 +7,7 @@ mod hooks;
 mod mcp;
 mod memory;
 mod permissions;
+mod remote;
 mod run;
 
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ use clap::{CommandFactory as _, Parser, Subcommand};
 struct Cli {
     #[command(flatten)]
     run: run::RunArgs,
+    #[command(flatten)]
+    remote: remote::RemoteArgs,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        None if cli.remote.requested() => remote::main(cli.remote, &cli.run),
         None if run::is_stream_json_input(&cli.run) => run::stream_json_input(cli.run),
         None if interactive(&cli.run) => tui(cli.run),
         None => run::main(cli.run),

@@ -20,10 +20,6 @@ pub(crate) struct Unsupported {
     #[arg(long, hide = true, num_args = 0..=1)]
     attachment: Option<Option<String>>,
     #[arg(long, hide = true, num_args = 0..=1)]
-    remote: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    remote_session: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
     teleport: Option<Option<String>>,
     #[arg(long, hide = true, num_args = 0..=1)]
     remote_control: Option<Option<String>>,
@@ -49,8 +45,6 @@ impl Unsupported {
             (self.prompt_interactive.is_some(), "-i/--prompt-interactive"),
             (self.worktree.is_some(), "--worktree"),
             (self.attachment.is_some(), "--attachment"),
-            (self.remote.is_some(), "--remote"),
-            (self.remote_session.is_some(), "--remote-session"),
             (self.teleport.is_some(), "--teleport"),
             (self.remote_control.is_some(), "--remote-control"),
             (self.agent.is_some(), "--agent"),
