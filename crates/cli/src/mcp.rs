@@ -151,7 +151,9 @@ pub(crate) fn run(args: McpArgs) -> Result<ExitCode> {
     let Some(user_dir) = opts.resolved_user_dir() else {
         bail!("cannot determine the user configuration directory (set HOME or FERRULE_HOME)");
     };
-    let out = &mut std::io::stdout().lock();
+    // Not locked: `serve` writes the protocol to stdout from other threads.
+    let mut stdout = std::io::stdout();
+    let out = &mut stdout;
     match args.command {
         McpCommand::Add(add) => {
             let config = add_config(&add)?;

@@ -1,7 +1,7 @@
 //! ferrule-mcp's client against real MCP servers: the Python test server
 //! (official `mcp` package) over stdio and streamable HTTP.
 
-#![allow(clippy::expect_used)]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
 

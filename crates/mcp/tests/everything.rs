@@ -2,7 +2,7 @@
 //! when node is installed (it is installed by `tests/mcp/setup.sh` into
 //! /var/cache/ferrule/npm-mcp).
 
-#![allow(clippy::expect_used)]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
 

@@ -2,7 +2,7 @@
 //! `--mcp-config`, precedence, `${VAR}` expansion, and a server started
 //! from such a config really seeing the expanded values.
 
-#![allow(clippy::expect_used)]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;
 

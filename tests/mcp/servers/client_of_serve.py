@@ -22,7 +22,7 @@ async def main() -> None:
             await session.initialize()
             tools = await session.list_tools()
             read_result = await session.call_tool("Read", {"file_path": "notes.txt"})
-            bash_result = await session.call_tool("Bash", {"command": "echo hi"})
+            bash_result = await session.call_tool("Bash", {"command": "touch made.txt"})
             print(
                 json.dumps(
                     {
