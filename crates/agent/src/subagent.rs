@@ -2,6 +2,7 @@
 //! context, prompt and tool set, its events nested under the call.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use ferrule_hooks::{EventPayload, SubagentStartInput};
 use ferrule_memory::Subagent;
@@ -138,6 +139,7 @@ async fn run(
             resolved
         })
         .map(ScopedModel);
+    let child_cancel = parent.cancel.child_token();
     let transcript = parent
         .transcript
         .map(|t| SessionStore::new("/").subagent_transcript(t, &agent_id));
@@ -154,7 +156,7 @@ async fn run(
             agent_id: Some(agent_id),
             agent_type: Some(kind.to_owned()),
             parent_tool_use_id: parent.tool_use_id,
-            parent_cancel: Some(parent.cancel),
+            parent_cancel: Some(child_cancel.clone()),
             model,
             restrictions: definition
                 .and_then(|d| restrictions_for(core, d))
@@ -162,9 +164,32 @@ async fn run(
         },
         context: None,
     };
+    let limit = input.timeout_ms.map(Duration::from_millis).or_else(|| {
+        definition
+            .and_then(|d| d.meta.timeout_mins)
+            .map(|mins| Duration::from_secs(mins.0.saturating_mul(60)))
+    });
     // Boxed: the child's run contains the pipeline that called us.
-    let result = Box::pin(child.run(UserInput::text(input.prompt.clone()), parent.sink)).await;
+    let mut running = Box::pin(child.run(UserInput::text(input.prompt.clone()), parent.sink));
+    let (result, timed_out) = match limit {
+        None => (running.await, false),
+        Some(limit) => tokio::select! {
+            result = &mut running => (result, false),
+            () = tokio::time::sleep(limit) => {
+                // Stop it the way an interrupt would, so it ends cleanly.
+                child_cancel.cancel();
+                (running.await, true)
+            }
+        },
+    };
     let text = result.summary.result.clone().unwrap_or_default();
+    if timed_out {
+        let error = ToolError::respond(format!(
+            "The {kind} subagent did not finish within {} ms and was stopped.",
+            limit.map_or(0, |l| l.as_millis())
+        ));
+        return (Err(error), Some(result.summary));
+    }
     let output = match result.outcome {
         TurnOutcome::Completed => Ok(ToolOutput::text(
             text.clone(),

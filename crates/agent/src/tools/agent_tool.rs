@@ -22,6 +22,10 @@ pub struct AgentInput {
     /// Which subagent runs it (default `general-purpose`).
     #[serde(default, alias = "agent")]
     pub subagent_type: Option<String>,
+    /// The most time the subagent may take, in milliseconds (default: the
+    /// definition's `timeoutMins`, else no limit).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
 }
 
 impl AgentInput {
@@ -92,6 +96,7 @@ impl TypedTool for AgentTool {
             "description": input.description,
             "prompt": input.prompt,
             "subagent_type": input.subagent_type,
+            "timeout_ms": input.timeout_ms,
         });
         crate::subagent::run_detached(&core, value, ctx).await
     }

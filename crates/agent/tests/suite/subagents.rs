@@ -265,3 +265,50 @@ async fn a_subagent_runs_on_its_definitions_model_within_its_tool_rules() {
     // The refusal inside the subagent counts for the whole run.
     assert_eq!(result.summary.permission_denials.len(), 1);
 }
+
+#[tokio::test]
+async fn a_subagent_past_its_time_limit_is_stopped_and_the_parent_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = super::support::scripted(vec![
+        vec![call(
+            "a1",
+            "Agent",
+            json!({"description": "d", "prompt": "wait", "timeout_ms": 300}),
+        )],
+        vec![call("b1", "Bash", json!({"command": "sleep 20"}))],
+        vec![text("parent done")],
+    ]);
+    let mut agent = AgentBuilder::new(model, builtins(), dir.path())
+        .policy_builder(super::support::policy(
+            dir.path(),
+            ferrule_permissions::Mode::BypassPermissions,
+            &[],
+        ))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let sink = Collect::default();
+    let result = agent.run(UserInput::text("go"), &sink).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        result.outcome,
+        TurnOutcome::Completed,
+        "{:?}",
+        result.summary
+    );
+    assert_eq!(result.summary.result.as_deref(), Some("parent done"));
+    let top: Vec<_> = sink
+        .results()
+        .into_iter()
+        .filter(|r| r.tool_use_id == "a1")
+        .collect();
+    let text = top[0].content.clone().unwrap().joined_text();
+    assert!(
+        top[0].is_error() && text.contains("did not finish within 300 ms"),
+        "{text}"
+    );
+}
