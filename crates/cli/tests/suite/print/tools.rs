@@ -145,3 +145,31 @@ async fn disallowed_tools_are_not_offered() -> Result<()> {
     assert_eq!(tools, ["Read"]);
     Ok(())
 }
+
+#[tokio::test]
+async fn an_anthropic_streamed_write_creates_the_file() -> Result<()> {
+    let server = FakeModelServer::anthropic().await?;
+    server.mount(anthropic::tool_use_reply(
+        &[(
+            "toolu_1",
+            "Write",
+            r##"{"file_path":"docs/NOTES.md","content":"# Notes\n\nstreamed in pieces\n"}"##,
+        )],
+        6,
+    ));
+    server.mount(anthropic::text_reply("Wrote docs/NOTES.md."));
+    let project = Project::new(&[])?;
+    let out = run(project.anthropic(
+        &server.base_url(),
+        &["-p", "write notes", "--allowed-tools", "Write"],
+    ))
+    .await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout, "Wrote docs/NOTES.md.\n");
+    assert_eq!(
+        project.read("docs/NOTES.md")?,
+        "# Notes\n\nstreamed in pieces\n"
+    );
+    assert_eq!(server.requests()[0].header("x-api-key"), Some("test-key"));
+    Ok(())
+}
