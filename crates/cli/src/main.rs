@@ -69,6 +69,7 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None if cli.remote.requested() => remote::main(cli.remote, &cli.run),
+        None if std::env::args_os().any(|arg| arg == "--acp") => acp(cli.run),
         None if run::is_stream_json_input(&cli.run) => run::stream_json_input(cli.run),
         None if interactive(&cli.run) => tui(cli.run),
         None => run::main(cli.run),
@@ -78,6 +79,15 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Permissions(args)) => permissions::run(args),
         Some(Command::Mcp(args)) => mcp::run(args),
     }
+}
+
+/// `ferrule --acp` (hidden, documented in qoder-docs/cli/acp.md): an Agent
+/// Client Protocol agent on stdin/stdout for editors such as Zed.
+fn acp(args: run::RunArgs) -> anyhow::Result<ExitCode> {
+    let cwd = args.project_dir(&std::env::current_dir()?);
+    let options = args.setup_options(ferrule_setup::Host::Sdk, cwd, std::env::vars().collect())?;
+    ferrule_acp::run_stdio(options)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `ferrule` with no prompt, stdin and stdout on a terminal: the interface.
