@@ -161,7 +161,9 @@ async fn the_terminal_is_restored_after_exit() {
     );
     tui.type_text("/exit");
     tui.keys(&["Enter"]);
-    let screen = tui.wait_text("EXIT=0");
+    let screen = tui.wait_for("the exit code and the stty modes", |s| {
+        s.contains("EXIT=0") && s.contains("icanon")
+    });
     // Cooked mode again: canonical input and echo are back on.
     let modes = screen
         .lines()
