@@ -181,3 +181,23 @@ async def test_stdio_mcp_server_from_mcp_servers_is_started_and_used(sandbox):
     assert {"mcp__echo__shout", "mcp__calc__add"} <= set(messages[0].data["tools"])
     [result] = tool_results(messages)
     assert not result.is_error and "HI" in str(result.content)
+
+
+async def test_session_start_hook_sees_startup_and_its_context_reaches_the_model(
+        sandbox, fake_openai):
+    from fake_openai import text_reply
+
+    env = sandbox.env(OPENAI_BASE_URL=fake_openai.base_url, OPENAI_API_KEY="test-key")
+    fake_openai.mount(text_reply("ok"))
+    sources = []
+
+    async def on_start(inp, tid, ctx):
+        sources.append((inp["hook_event_name"], inp["source"]))
+        return {"hookSpecificOutput": {"hookEventName": "SessionStart",
+                                       "additionalContext": "Deploys freeze on Fridays."}}
+
+    options = sandbox.options("openai/fake-gpt", env=env,
+                              hooks={"SessionStart": [HookMatcher(hooks=[on_start])]})
+    [m async for m in query(prompt="can I deploy?", options=options)]
+    assert sources == [("SessionStart", "startup")]
+    assert "Deploys freeze on Fridays." in str(fake_openai.requests[0]["messages"])

@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::lifecycle::SessionHooks;
 use crate::options::HostOptions;
 use crate::outbox::Outbox;
 use crate::peer::Peer;
@@ -36,7 +37,7 @@ pub(crate) struct Shared {
     /// `initialize` was received (answered or in progress).
     pub(crate) initialize_seen: Mutex<bool>,
     /// Where the built agent goes: the turn runner waits on the other end.
-    pub(crate) agent_slot: Mutex<Option<oneshot::Sender<ferrule_agent::Agent>>>,
+    pub(crate) agent_slot: Mutex<Option<oneshot::Sender<(ferrule_agent::Agent, SessionHooks)>>>,
     /// SDK → CLI requests being handled, by request id.
     inflight: Mutex<HashMap<String, AbortHandle>>,
     /// Uuid of the turn running now.

@@ -52,6 +52,7 @@ mod callbacks;
 mod control;
 mod events;
 mod host;
+mod lifecycle;
 mod options;
 mod outbox;
 mod peer;

@@ -9,20 +9,21 @@ use std::sync::Arc;
 
 use ferrule_agent::{AgentControls, Asker};
 use ferrule_checkpoint::CheckpointStore;
-use ferrule_hooks::{Dispatcher, FolderTrust, HookSource};
+use ferrule_hooks::{CommonFields, Dispatcher, FolderTrust, HookSource, SessionSource};
 use ferrule_mcp::{McpManager, TransportSpec};
 use ferrule_permissions::Mode;
 use ferrule_protocol::sdk::{
     AgentInfo, InitializeRequest, InitializeResponse, McpServerStatus, ModelInfo, StreamMessage,
     SystemMessage,
 };
-use ferrule_session::SessionStore;
+use ferrule_session::{SessionOrigin, SessionStore};
 use ferrule_setup::{InitFacts, Prepared, SystemPromptChoice};
 use serde_json::{Map, Value};
 
 use crate::asker::{McpPromptAsker, SdkAsker};
 use crate::callbacks::SdkCallbacks;
 use crate::host::{Shared, lock};
+use crate::lifecycle::SessionHooks;
 use crate::sdk_mcp::{SdkMcpServer, failed_status};
 
 /// Capabilities advertised in `initialize` and `system/init`: only what
@@ -162,7 +163,7 @@ pub(crate) async fn initialize(
     let settings_json = serde_json::to_value(&prepared.settings.merged).unwrap_or_default();
     let cwd = prepared.cwd.clone();
     let model_name = prepared.model.model.name().to_owned();
-    let (agent, facts) = build_agent(prepared, asker)?;
+    let (agent, facts, session_hooks) = build_agent(prepared, asker)?;
     let controls = agent.controls();
     let session_id = agent.session_id().to_owned();
 
@@ -213,24 +214,46 @@ pub(crate) async fn initialize(
         cwd,
         before_plan: None,
     });
-    if agent_slot.send(agent).is_err() {
+    if agent_slot.send((agent, session_hooks)).is_err() {
         return Err("the session ended during initialize".to_owned());
     }
     serde_json::to_value(response).map_err(|error| error.to_string())
 }
 
-/// Builds the agent from everything prepared, with the SDK's asker.
+/// Builds the agent from everything prepared, with the SDK's asker; also
+/// what the session hooks need.
 fn build_agent(
     prepared: Prepared,
     asker: Option<Arc<dyn Asker>>,
-) -> Result<(ferrule_agent::Agent, InitFacts), String> {
+) -> Result<(ferrule_agent::Agent, InitFacts, SessionHooks), String> {
+    let hooks = Arc::clone(&prepared.hooks);
     let (mut builder, info) = prepared.into_builder();
     if let Some(asker) = asker {
         builder = builder.asker(asker);
     }
     let agent = builder.build().map_err(|error| error.to_string())?;
     let facts = info.init_facts(agent.tool_names());
-    Ok((agent, facts))
+    let session = SessionHooks {
+        hooks,
+        common: CommonFields {
+            session_id: info.session_id.clone(),
+            transcript_path: info
+                .transcript_path
+                .as_ref()
+                .map(|path| path.display().to_string())
+                .unwrap_or_default(),
+            cwd: info.cwd.display().to_string(),
+            permission_mode: Some(ferrule_agent::mode_to_wire(info.mode).as_str().to_owned()),
+            agent_id: None,
+            agent_type: None,
+        },
+        source: match info.origin {
+            SessionOrigin::New => SessionSource::Startup,
+            SessionOrigin::Resumed | SessionOrigin::Forked { .. } => SessionSource::Resume,
+        },
+        model: info.model.clone(),
+    };
+    Ok((agent, facts, session))
 }
 
 /// The settings and plugin hooks again, plus the SDK's callbacks. The

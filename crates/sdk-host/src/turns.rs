@@ -5,12 +5,14 @@
 use std::sync::{Arc, Mutex};
 
 use ferrule_agent::{Agent, Emitted, EventSink, UserInput};
+use ferrule_protocol::ContentBlock;
 use ferrule_protocol::sdk::{ResultMessage, ResultSubtype, StreamMessage, UserStreamMessage};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::events::{EventIds, EventLines};
 use crate::host::{Shared, lock};
+use crate::lifecycle::SessionHooks;
 use crate::queue::QueuedTurn;
 
 /// Writes each event's lines to stdout as it happens.
@@ -51,10 +53,10 @@ pub(crate) enum Command {
 /// message gets an error result.
 pub(crate) async fn run_turns(
     shared: Arc<Shared>,
-    agent: oneshot::Receiver<Agent>,
+    agent: oneshot::Receiver<(Agent, SessionHooks)>,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
-    let Ok(mut agent) = agent.await else {
+    let Ok((mut agent, session_hooks)) = agent.await else {
         while let Some(turn) = shared.queue.next().await {
             let mut result = ResultMessage::new(ResultSubtype::ErrorDuringExecution, "");
             let text = "initialize_required: the session was not initialized";
@@ -65,6 +67,7 @@ pub(crate) async fn run_turns(
         }
         return;
     };
+    let mut started = false;
     let sink = LineSink {
         shared: Arc::clone(&shared),
         lines: Mutex::new(EventLines::new(shared.options.include_partial_messages)),
@@ -86,9 +89,18 @@ pub(crate) async fn run_turns(
             continue;
         }
         *lock(&shared.running) = Some(turn.uuid.clone());
-        run_one(&shared, &mut agent, &sink, turn).await;
+        // SessionStart fires before the first turn, once the SDK is
+        // listening (not while `initialize` is still being answered).
+        let context = if started {
+            Vec::new()
+        } else {
+            started = true;
+            session_hooks.start().await
+        };
+        run_one(&shared, &mut agent, &sink, turn, context).await;
         *lock(&shared.running) = None;
     }
+    session_hooks.end().await;
     // Dropping the agent ends background shells and tool processes.
     drop(agent);
 }
@@ -109,7 +121,15 @@ async fn run_command(agent: &mut Agent, command: Command) {
     }
 }
 
-async fn run_one(shared: &Arc<Shared>, agent: &mut Agent, sink: &LineSink, turn: QueuedTurn) {
+/// Runs one turn; `context` (SessionStart hooks' additions) goes to the
+/// model ahead of the prompt.
+async fn run_one(
+    shared: &Arc<Shared>,
+    agent: &mut Agent,
+    sink: &LineSink,
+    turn: QueuedTurn,
+    context: Vec<String>,
+) {
     let session_id = agent.session_id().to_owned();
     if shared.options.replay_user_messages {
         // §3.4: the echo carries the uuid rewind_files is keyed by.
@@ -120,8 +140,9 @@ async fn run_one(shared: &Arc<Shared>, agent: &mut Agent, sink: &LineSink, turn:
         replay.timestamp = Some(jiff::Timestamp::now().to_string());
         shared.outbox.send(&StreamMessage::User(replay));
     }
-    let input = UserInput::blocks(turn.message.message.content.clone().into_blocks())
-        .with_uuid(turn.uuid.clone());
+    let mut blocks: Vec<ContentBlock> = context.into_iter().map(ContentBlock::text).collect();
+    blocks.extend(turn.message.message.content.clone().into_blocks());
+    let input = UserInput::blocks(blocks).with_uuid(turn.uuid.clone());
     let result = agent.run(input, sink).await;
     let mut line = result.summary.into_result(result.outcome, session_id);
     line.uuid = Some(uuid::Uuid::new_v4().to_string());
