@@ -23,6 +23,8 @@ pub(crate) struct Scope {
     pub(crate) parent_tool_use_id: Option<String>,
     /// The parent run's token; a subagent is cancelled with it.
     pub(crate) parent_cancel: Option<CancellationToken>,
+    /// The permission mode of a subagent whose definition sets one.
+    pub(crate) mode: Option<ferrule_permissions::Mode>,
     /// The model of a subagent whose definition names one.
     pub(crate) model: Option<ScopedModel>,
     /// Rules a subagent definition's `tools` put on some tools, e.g.

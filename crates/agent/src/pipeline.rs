@@ -194,7 +194,20 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
         input: input.clone(),
         hook: hook_verdict,
     };
-    let decision = lock(&turn.core.permissions).decide(&request);
+    let decision = {
+        let permissions = lock(&turn.core.permissions);
+        match turn.scope.mode {
+            // A subagent's own mode, over the session's rules; a session in
+            // bypass mode keeps it (the parent's bypass wins).
+            Some(mode) if permissions.mode() != ferrule_permissions::Mode::BypassPermissions => {
+                let mut own = permissions.clone();
+                drop(permissions);
+                own.set_mode(mode);
+                own.decide(&request)
+            }
+            _ => permissions.decide(&request),
+        }
+    };
     tracing::debug!(call_id = %id, tool_name = %name, behavior = %decision.behavior, reason = %decision.reason, "permission decision");
     match decision.behavior {
         Behavior::Allow => {}

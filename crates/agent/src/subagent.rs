@@ -158,6 +158,7 @@ async fn run(
             parent_tool_use_id: parent.tool_use_id,
             parent_cancel: Some(child_cancel.clone()),
             model,
+            mode: definition.and_then(|d| d.meta.permission_mode).map(mode_of),
             restrictions: definition
                 .and_then(|d| restrictions_for(core, d))
                 .map(Arc::new),
@@ -259,6 +260,19 @@ fn restrictions_for(core: &Core, definition: &Subagent) -> Option<Restrictions> 
         rules,
         policy,
     })
+}
+
+/// A definition's `permissionMode` as the permission engine's mode.
+fn mode_of(mode: ferrule_memory::PermissionMode) -> Mode {
+    use ferrule_memory::PermissionMode as Defined;
+    match mode {
+        Defined::Default => Mode::Default,
+        Defined::AcceptEdits => Mode::AcceptEdits,
+        Defined::BypassPermissions => Mode::BypassPermissions,
+        Defined::DontAsk => Mode::DontAsk,
+        Defined::Auto => Mode::Auto,
+        Defined::Plan => Mode::Plan,
+    }
 }
 
 /// `Bash(git:*)` → `Bash`: the tool a list entry names.

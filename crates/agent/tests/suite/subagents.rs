@@ -312,3 +312,55 @@ async fn a_subagent_past_its_time_limit_is_stopped_and_the_parent_goes_on() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_subagent_definitions_permission_mode_decides_its_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let definition = ferrule_memory::Subagent {
+        name: "careful".into(),
+        description: "Never asks".into(),
+        path: dir.path().join("careful.md"),
+        scope: ferrule_memory::Scope::Project,
+        origin: ferrule_memory::Origin::Qoder,
+        plugin: None,
+        meta: ferrule_memory::SubagentMeta {
+            permission_mode: Some(ferrule_memory::PermissionMode::DontAsk),
+            ..Default::default()
+        },
+        prompt: "You are careful.".into(),
+    };
+    let model = super::support::scripted(vec![
+        vec![call(
+            "a1",
+            "Agent",
+            json!({"description": "d", "prompt": "touch", "subagent_type": "careful"}),
+        )],
+        vec![call("b1", "Bash", json!({"command": "touch made.txt"}))],
+        vec![text("could not")],
+        vec![call("b2", "Bash", json!({"command": "touch parent.txt"}))],
+        vec![text("parent done")],
+    ]);
+    let asker = super::support::TestAsker::new(|_| ferrule_agent::AskAnswer::allow());
+    let mut agent = AgentBuilder::new(model, builtins(), dir.path())
+        .asker(asker.clone())
+        .subagents(vec![definition])
+        .build()
+        .unwrap();
+    let result = agent.run(UserInput::text("go"), &Collect::default()).await;
+    assert_eq!(
+        result.outcome,
+        TurnOutcome::Completed,
+        "{:?}",
+        result.summary
+    );
+    assert!(
+        !dir.path().join("made.txt").exists(),
+        "dontAsk must refuse in the subagent"
+    );
+    assert!(
+        dir.path().join("parent.txt").exists(),
+        "the parent still asks and runs"
+    );
+    let asked: Vec<String> = asker.seen().iter().map(|r| r.tool_use_id.clone()).collect();
+    assert_eq!(asked, ["b2"]);
+}
