@@ -63,3 +63,24 @@ async def test_system_prompt_and_append_reach_the_model(sandbox, fake_openai):
     assert replaced["role"] == "system" and replaced["content"].startswith("You are a pirate.")
     assert appended["role"] == "system" and "Always say aye." in appended["content"]
     assert not appended["content"].startswith("Always say aye.")
+
+
+async def test_setting_sources_decide_which_settings_files_load(sandbox):
+    import json
+
+    (sandbox.project / ".qoder").mkdir()
+    (sandbox.project / ".qoder" / "settings.json").write_text(
+        json.dumps({"permissions": {"allow": ["Bash(touch:*)"]}}))
+    for sources, created in (([], False), (["project"], True)):
+        target = sandbox.project / f"made-{bool(sources)}.txt"
+        model = sandbox.script(tool("Bash", {"command": f"touch {target.name}"}), text("ok"))
+        [m async for m in query(prompt="touch", options=sandbox.options(
+            model, setting_sources=sources))]
+        assert target.exists() == created, sources
+
+
+async def test_inline_settings_rules_apply(sandbox):
+    model = sandbox.script(tool("Bash", {"command": "touch inline.txt"}), text("ok"))
+    options = sandbox.options(model, settings='{"permissions": {"allow": ["Bash(touch:*)"]}}')
+    [m async for m in query(prompt="touch", options=options)]
+    assert (sandbox.project / "inline.txt").exists()
