@@ -140,6 +140,11 @@ impl EventLoop {
             );
         }
         self.app.transcript.push(Cell::Info(text));
+        for problem in &self.session.facts.problems {
+            self.app
+                .transcript
+                .push(Cell::Error(format!("settings: {problem}")));
+        }
         for cell in history_cells(&self.session.history) {
             self.app.transcript.push(cell);
         }

@@ -30,6 +30,8 @@ pub(crate) struct SettingsFacts {
     pub(crate) bypass_allowed: bool,
     /// Settings files that loaded, by scope.
     pub(crate) files: Vec<String>,
+    /// Problems in settings files, one line each (file:line:column: message).
+    pub(crate) problems: Vec<String>,
 }
 
 /// The running session.
@@ -151,7 +153,21 @@ fn settings_facts(settings: &ferrule_config::LoadedSettings) -> SettingsFacts {
         .and_then(|s| s.disable_yolo_mode)
         .unwrap_or(false)
         || permissions.disable_bypass_permissions_mode.as_deref() == Some("disable");
+    let problems = settings
+        .diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}:{}: {}",
+                d.path.display(),
+                d.line.unwrap_or(0),
+                d.column.unwrap_or(0),
+                d.message
+            )
+        })
+        .collect();
     SettingsFacts {
+        problems,
         allow: permissions.allow,
         deny: permissions.deny,
         ask: permissions.ask,

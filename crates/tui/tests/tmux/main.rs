@@ -266,3 +266,34 @@ async fn trusting_the_folder_loads_project_settings() {
     assert!(!screen.contains("Allow Bash"), "{screen}");
     assert!(proj.join("made.txt").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_commands_complete_expand_and_go_to_the_model() {
+    let server = server().await;
+    server.mount(openai::text_reply("Hello, Ferris!"));
+    let project = Project::new();
+    let commands = project.base.join("user/commands");
+    std::fs::create_dir_all(&commands).expect("mkdir");
+    std::fs::write(
+        commands.join("greet.md"),
+        "---\ndescription: Greet someone\n---\nSay hello to $ARGUMENTS. Today: !`echo sunny`\n",
+    )
+    .expect("command file");
+    // A broken settings file is reported on screen, not silently dropped.
+    std::fs::write(project.base.join("user/settings.json"), "{\"model\": }").expect("settings");
+    let tui = Tui::start(project, &server.base_url());
+    tui.ready();
+    let screen = tui.screen();
+    assert!(
+        screen.contains("settings: ") && screen.contains("settings.json:1"),
+        "{screen}"
+    );
+    tui.type_text("/gre");
+    tui.wait_text("Greet someone (user)");
+    tui.keys(&["Tab"]);
+    tui.type_text("Ferris");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Hello, Ferris!");
+    let body = server.requests()[0].body.to_string();
+    assert!(body.contains("Say hello to Ferris. Today: sunny"), "{body}");
+}
