@@ -112,11 +112,14 @@ fn headless_denial(request: &AskRequest) -> String {
         );
     }
     let rule = rule_for_call(&request.tool_name, &request.input);
+    let why = match request.decision.ask_kind {
+        Some(AskKind::NoRule) | None => "no rule allows it in print mode".to_owned(),
+        Some(_) => format!("{}, and print mode cannot ask", request.decision.reason),
+    };
     format!(
-        "Permission to use {rule} was denied: no rule allows it in print mode ({}). \
+        "Permission to use {rule} was denied: {why}. \
          To allow it, add \"{rule}\" to permissions.allow in .qoder/settings.json \
-         or pass --allowed-tools \"{rule}\".",
-        request.decision.reason
+         or pass --allowed-tools \"{rule}\"."
     )
 }
 
@@ -189,9 +192,11 @@ mod tests {
             panic!("headless must deny");
         };
         assert!(!interrupt);
-        assert!(
-            message.starts_with("Permission to use Bash(rm -rf build) was denied"),
-            "{message}"
+        assert_eq!(
+            message,
+            "Permission to use Bash(rm -rf build) was denied: no rule allows it in print mode. \
+             To allow it, add \"Bash(rm -rf build)\" to permissions.allow in .qoder/settings.json \
+             or pass --allowed-tools \"Bash(rm -rf build)\"."
         );
         assert!(
             message.contains(
