@@ -32,8 +32,9 @@
 //! - On stdin EOF the queued turns still run; requests to the SDK that can
 //!   no longer be answered fail (an unanswerable `can_use_tool` denies and
 //!   ends the turn).
-//! - `shouldQuery: false` messages are logged and dropped (the agent has
-//!   no "append without a turn").
+//! - `shouldQuery: false` messages start no turn; their content goes to
+//!   the model ahead of the next prompt (the agent has no "append without
+//!   a turn").
 //! - Capabilities advertised: `plan_mode_v1`, `interrupt_cancel_queued_v1`.
 //! - In-process SDK MCP servers are bridged here ([`SdkMcpServer`]); every
 //!   other MCP server (stdio, http, sse) is started by ferrule-setup's

@@ -68,6 +68,8 @@ pub(crate) async fn run_turns(
         return;
     };
     let mut started = false;
+    // Content of `shouldQuery: false` messages, for the next turn.
+    let mut held: Vec<ContentBlock> = Vec::new();
     let sink = LineSink {
         shared: Arc::clone(&shared),
         lines: Mutex::new(EventLines::new(shared.options.include_partial_messages)),
@@ -82,21 +84,25 @@ pub(crate) async fn run_turns(
         };
         let Some(turn) = turn else { break };
         if turn.message.should_query == Some(false) {
-            tracing::warn!(
-                uuid = %turn.uuid,
-                "a user message with shouldQuery: false is not added to the conversation"
-            );
+            // §4.1: no turn of its own; the model reads it with the next prompt.
+            held.extend(turn.message.message.content.clone().into_blocks());
             continue;
         }
         *lock(&shared.running) = Some(turn.uuid.clone());
         // SessionStart fires before the first turn, once the SDK is
         // listening (not while `initialize` is still being answered).
-        let context = if started {
+        let mut context: Vec<ContentBlock> = if started {
             Vec::new()
         } else {
             started = true;
-            session_hooks.start().await
+            session_hooks
+                .start()
+                .await
+                .into_iter()
+                .map(ContentBlock::text)
+                .collect()
         };
+        context.append(&mut held);
         run_one(&shared, &mut agent, &sink, turn, context).await;
         *lock(&shared.running) = None;
     }
@@ -121,14 +127,14 @@ async fn run_command(agent: &mut Agent, command: Command) {
     }
 }
 
-/// Runs one turn; `context` (SessionStart hooks' additions) goes to the
-/// model ahead of the prompt.
+/// Runs one turn; `context` (SessionStart hooks' additions, held
+/// `shouldQuery: false` messages) goes to the model ahead of the prompt.
 async fn run_one(
     shared: &Arc<Shared>,
     agent: &mut Agent,
     sink: &LineSink,
     turn: QueuedTurn,
-    context: Vec<String>,
+    context: Vec<ContentBlock>,
 ) {
     let session_id = agent.session_id().to_owned();
     if shared.options.replay_user_messages {
@@ -140,7 +146,7 @@ async fn run_one(
         replay.timestamp = Some(jiff::Timestamp::now().to_string());
         shared.outbox.send(&StreamMessage::User(replay));
     }
-    let mut blocks: Vec<ContentBlock> = context.into_iter().map(ContentBlock::text).collect();
+    let mut blocks = context;
     blocks.extend(turn.message.message.content.clone().into_blocks());
     let input = UserInput::blocks(blocks).with_uuid(turn.uuid.clone());
     let result = agent.run(input, sink).await;

@@ -287,3 +287,28 @@ async fn sdk_mcp_handshake_runs_inside_initialize_and_a_cancel_withdraws_it() {
     );
     assert_eq!(code, 0);
 }
+
+#[tokio::test]
+async fn should_query_false_starts_no_turn_and_joins_the_next_prompt() {
+    let sandbox = Sandbox::new();
+    let mut sdk = Sdk::start(sandbox.options(json!([text("both seen")])));
+    sdk.initialize(json!({})).await;
+    sdk.send(
+        json!({"type": "user", "session_id": "", "parent_tool_use_id": null,
+                     "shouldQuery": false,
+                     "message": {"role": "user", "content": "background fact"}}),
+    )
+    .await;
+    sdk.user("question").await;
+    let turn = sdk.until(is_result).await;
+    assert_eq!(turn.iter().filter(|l| is_result(l)).count(), 1);
+    assert_eq!(turn.last().unwrap()["result"], "both seen");
+    let (code, rest) = sdk.finish().await;
+    assert_eq!((code, rest), (0, vec![]));
+    let transcript = std::fs::read_dir(sandbox.dir.path().join("home/projects"))
+        .unwrap()
+        .flat_map(|dir| std::fs::read_dir(dir.unwrap().path()).unwrap())
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default())
+        .collect::<String>();
+    assert!(transcript.contains("background fact"), "{transcript}");
+}
