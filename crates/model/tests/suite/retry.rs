@@ -72,8 +72,9 @@ async fn retry_after_as_an_http_date_is_honoured() -> Result<()> {
             .await;
     let retry = retries(&events);
     assert_eq!(retry.len(), 1);
-    // HTTP dates have whole seconds: the wait is between 1 and 2 s.
-    assert!((1000..=2000).contains(&retry[0].1), "{retry:?}");
+    // HTTP dates have whole seconds, and time passes between writing the
+    // date and reading it: the wait is a little under 1 s to 2 s.
+    assert!((500..=2000).contains(&retry[0].1), "{retry:?}");
     assert!(started.elapsed() >= Duration::from_millis(retry[0].1));
     Ok(())
 }
