@@ -1,16 +1,18 @@
 //! MCP servers the client names in `session/new` and `session/load`:
-//! started for the session next to the configured ones, their tools
-//! offered to the model as `mcp__<server>__<tool>`.
+//! started for the session with the ones the settings configure, their
+//! tools offered to the model as `mcp__<server>__<tool>`.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use agent_client_protocol::v1::schema::{HttpHeader, McpServer};
-use ferrule_mcp::{ManagerOptions, McpManager, McpScope, ServerSpec, TransportSpec};
+use ferrule_mcp::{McpScope, ServerSpec, TransportSpec};
 use ferrule_setup::Prepared;
 use serde_json::json;
 
-/// The client's server as a ferrule server configuration.
-pub(crate) fn spec(server: &McpServer) -> Option<ServerSpec> {
+/// The client's server as a ferrule server configuration; a stdio server
+/// runs in the session's directory.
+pub(crate) fn spec(server: &McpServer, cwd: &Path) -> Option<ServerSpec> {
     let headers = |headers: &[HttpHeader]| -> BTreeMap<String, String> {
         headers
             .iter()
@@ -28,7 +30,7 @@ pub(crate) fn spec(server: &McpServer) -> Option<ServerSpec> {
                     .iter()
                     .map(|v| (v.name.clone(), v.value.clone()))
                     .collect(),
-                cwd: None,
+                cwd: Some(cwd.to_path_buf()),
             },
         ),
         McpServer::Http(http) => (
@@ -60,24 +62,19 @@ pub(crate) fn spec(server: &McpServer) -> Option<ServerSpec> {
     })
 }
 
-/// Starts the client's servers and registers their tools with the
-/// session's; `None` when the client named none. A server that fails is
-/// logged and offers no tools.
-pub(crate) async fn start(servers: &[McpServer], prepared: &mut Prepared) -> Option<McpManager> {
-    let specs: Vec<ServerSpec> = servers.iter().filter_map(spec).collect();
-    if specs.is_empty() {
-        return None;
-    }
-    let env = prepared.env.clone();
-    let options = ManagerOptions::from_lookup(&|name| env.get(name).cloned());
-    let manager = McpManager::start(specs, options).await;
-    for status in manager.status() {
-        if let Some(error) = &status.error {
-            tracing::warn!("mcp: server `{}` failed: {error}", status.name);
-        }
-    }
-    if let Err(error) = manager.register_tools(&mut prepared.tools) {
+/// Adds the client's servers to the session's configured ones (a client
+/// server replaces a configured one of the same name), starts them all
+/// and registers their tools. A server that fails is logged and offers no
+/// tools.
+pub(crate) async fn start(servers: &[McpServer], prepared: &mut Prepared) {
+    let specs: Vec<ServerSpec> = servers
+        .iter()
+        .filter_map(|server| spec(server, &prepared.cwd))
+        .collect();
+    let configured = &mut prepared.mcp_servers.servers;
+    configured.retain(|server| specs.iter().all(|spec| spec.name != server.name));
+    configured.extend(specs);
+    if let Err(error) = prepared.start_mcp().await {
         tracing::warn!(%error, "MCP tools not registered");
     }
-    Some(manager)
 }

@@ -102,7 +102,7 @@ pub(crate) async fn open(
         };
         request_error(code, error.to_string())
     })?;
-    let mcp = mcp::start(mcp_servers, &mut prepared).await;
+    mcp::start(mcp_servers, &mut prepared).await;
     let session_id = prepared.session_id().to_owned();
     let cwd = prepared.cwd.clone();
     let policy = prepared.policy.clone();
@@ -141,7 +141,7 @@ pub(crate) async fn open(
         policy,
         asker,
         cancel: Arc::clone(&cancel),
-        _mcp: mcp,
+        _mcp: info.mcp,
     };
     let (jobs, receiver) = mpsc::unbounded_channel();
     tokio::spawn(drive(agent, receiver, task));
@@ -293,4 +293,79 @@ pub(crate) fn input_blocks(prompt: Vec<AcpBlock>) -> Vec<ContentBlock> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrule_protocol::TurnSummary;
+
+    fn ended(outcome: TurnOutcome, stop: Option<Reason>) -> Result<PromptResponse, Error> {
+        stop_reason(&TurnResult {
+            outcome,
+            summary: TurnSummary {
+                stop_reason: stop,
+                errors: vec!["HTTP 500: upstream down".into()],
+                ..TurnSummary::default()
+            },
+            user_message_uuid: "u1".into(),
+        })
+    }
+
+    #[test]
+    fn outcomes_map_to_stop_reasons() {
+        let reason = |outcome, stop| ended(outcome, stop).unwrap().stop_reason;
+        assert_eq!(
+            reason(TurnOutcome::Completed, Some(Reason::EndTurn)),
+            StopReason::EndTurn
+        );
+        assert_eq!(
+            reason(TurnOutcome::Completed, Some(Reason::MaxTokens)),
+            StopReason::MaxTokens
+        );
+        assert_eq!(
+            reason(TurnOutcome::Completed, Some(Reason::Refusal)),
+            StopReason::Refusal
+        );
+        assert_eq!(
+            reason(TurnOutcome::MaxTurns, None),
+            StopReason::MaxTurnRequests
+        );
+        assert_eq!(
+            reason(TurnOutcome::Interrupted, None),
+            StopReason::Cancelled
+        );
+        assert_eq!(
+            reason(TurnOutcome::Failed, Some(Reason::MaxTokens)),
+            StopReason::MaxTokens
+        );
+        let error = ended(TurnOutcome::Failed, None).unwrap_err();
+        assert_eq!(error.code, ErrorCode::INTERNAL_ERROR);
+        assert!(error.message.contains("upstream down"), "{error:?}");
+    }
+
+    #[test]
+    fn prompt_content_becomes_agent_input() {
+        use agent_client_protocol::v1::schema::{
+            EmbeddedResource, ImageContent, TextContent, TextResourceContents,
+        };
+        let blocks = input_blocks(vec![
+            AcpBlock::Text(TextContent::new("look")),
+            AcpBlock::Image(ImageContent::new("aGk=", "image/png")),
+            AcpBlock::Resource(EmbeddedResource::new(
+                EmbeddedResourceResource::TextResourceContents(TextResourceContents::new(
+                    "fn main() {}",
+                    "file:///p/main.rs",
+                )),
+            )),
+        ]);
+        assert_eq!(blocks.len(), 3);
+        assert_eq!(blocks[0].as_text(), Some("look"));
+        assert!(matches!(&blocks[1], ContentBlock::Image(_)));
+        let text = blocks[2].as_text().unwrap();
+        assert!(
+            text.contains("file:///p/main.rs") && text.contains("fn main()"),
+            "{text}"
+        );
+    }
 }

@@ -98,3 +98,59 @@ async fn ferrule_acp_serves_a_session_with_a_permission_request() {
         .unwrap();
     assert!(status.success(), "{status}");
 }
+
+#[tokio::test]
+async fn mcp_servers_named_by_the_client_offer_their_tools() {
+    use agent_client_protocol::v1::schema::{McpServer, McpServerStdio, SessionUpdate};
+
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.project().join("notes.txt"), "from the MCP server\n").unwrap();
+    let setup = sandbox.setup(json!([
+        tool_turn(
+            "call_1",
+            "mcp__self__Read",
+            json!({"file_path": "notes.txt"})
+        ),
+        text_turn("Read it.")
+    ]));
+    let (transport, _server) = super::harness::in_memory(setup);
+    let recorder = Recorder::default();
+    recorder.answer(&[Some(ferrule_acp::ALLOW_ONCE)]);
+    let project = sandbox.project();
+    let server = McpServer::Stdio(
+        McpServerStdio::new("self", ferrule_binary()).args(vec!["mcp".into(), "serve".into()]),
+    );
+    let updates = with_client(transport, recorder.clone(), async |cx, init| {
+        assert!(init.agent_capabilities.mcp_capabilities.http);
+        let session = cx
+            .send_request(NewSessionRequest::new(&project).mcp_servers(vec![server]))
+            .block_task()
+            .await
+            .unwrap();
+        let response = cx
+            .send_request(PromptRequest::new(
+                session.session_id,
+                vec!["read notes".into()],
+            ))
+            .block_task()
+            .await
+            .unwrap();
+        assert_eq!(response.stop_reason, StopReason::EndTurn);
+        recorder.take_updates()
+    })
+    .await;
+    let output: String = updates
+        .iter()
+        .filter_map(|u| match u {
+            SessionUpdate::ToolCallUpdate(update) if update.tool_call_id.0.as_ref() == "call_1" => {
+                update.fields.raw_output.as_ref().map(ToString::to_string)
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(output.contains("from the MCP server"), "{updates:?}");
+    assert_eq!(
+        recorder.permissions()[0].tool_call.tool_call_id.0.as_ref(),
+        "call_1"
+    );
+}

@@ -162,3 +162,101 @@ async fn cancel_mid_turn_returns_cancelled_and_kills_the_running_bash() {
         "{updates:?}"
     );
 }
+
+#[tokio::test]
+async fn todo_write_sends_the_plan() {
+    let sandbox = Sandbox::new();
+    let setup = sandbox.setup(json!([
+        tool_turn("call_1", "TodoWrite", json!({"todos": [
+            {"content": "Read the code", "status": "completed", "activeForm": "Reading the code"},
+            {"content": "Fix the bug", "status": "in_progress", "activeForm": "Fixing the bug"}
+        ]})),
+        text_turn("Planned.")
+    ]));
+    let (transport, _server) = in_memory(setup);
+    let recorder = Recorder::default();
+    let project = sandbox.project();
+    let updates = with_client(transport, recorder.clone(), async |cx, _| {
+        let session = cx
+            .send_request(NewSessionRequest::new(&project))
+            .block_task()
+            .await
+            .unwrap();
+        cx.send_request(PromptRequest::new(session.session_id, vec!["plan".into()]))
+            .block_task()
+            .await
+            .unwrap();
+        recorder.take_updates()
+    })
+    .await;
+    let plan = updates
+        .iter()
+        .find_map(|u| match u {
+            SessionUpdate::Plan(plan) => Some(plan.clone()),
+            _ => None,
+        })
+        .expect("a plan update");
+    let entries: Vec<&str> = plan.entries.iter().map(|e| e.content.as_str()).collect();
+    assert_eq!(entries, ["Read the code", "Fix the bug"]);
+    assert_eq!(Recorder::agent_text(&updates), "Planned.");
+}
+
+#[tokio::test]
+async fn custom_commands_expand_before_the_model_sees_them() {
+    use ferrule_test_support::{FakeModelServer, openai};
+
+    let sandbox = Sandbox::new();
+    let commands = sandbox.project().join(".qoder/commands");
+    std::fs::create_dir_all(&commands).unwrap();
+    std::fs::write(
+        commands.join("review.md"),
+        "---\ndescription: Review a file\n---\nReview @$ARGUMENTS carefully.\n",
+    )
+    .unwrap();
+    std::fs::write(sandbox.project().join("main.rs"), "fn main() { todo() }\n").unwrap();
+    let server = FakeModelServer::openai().await.unwrap();
+    server.mount(openai::text_reply("Looks fine."));
+    let mut setup = sandbox.setup(json!([]));
+    setup.model = Some("openai/fake-gpt".into());
+    setup
+        .env
+        .insert("OPENAI_BASE_URL".into(), server.base_url());
+    setup.env.insert("OPENAI_API_KEY".into(), "test-key".into());
+    let (transport, _agent) = in_memory(setup);
+    let recorder = Recorder::default();
+    let project = sandbox.project();
+    let (commands, text) = with_client(transport, recorder.clone(), async |cx, _| {
+        let session = cx
+            .send_request(NewSessionRequest::new(&project))
+            .block_task()
+            .await
+            .unwrap();
+        cx.send_request(PromptRequest::new(
+            session.session_id,
+            vec!["/review main.rs".into()],
+        ))
+        .block_task()
+        .await
+        .unwrap();
+        let updates = recorder.take_updates();
+        let commands: Vec<String> = updates
+            .iter()
+            .find_map(|u| match u {
+                SessionUpdate::AvailableCommandsUpdate(list) => Some(
+                    list.available_commands
+                        .iter()
+                        .map(|c| c.name.clone())
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .unwrap_or_default();
+        (commands, Recorder::agent_text(&updates))
+    })
+    .await;
+    assert!(commands.contains(&"review".to_owned()), "{commands:?}");
+    assert_eq!(text, "Looks fine.");
+    let sent = server.requests()[0].body["messages"].to_string();
+    assert!(sent.contains("Review "), "{sent}");
+    assert!(sent.contains("fn main() { todo() }"), "{sent}");
+}
