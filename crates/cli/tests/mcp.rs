@@ -105,7 +105,7 @@ fn add_list_get_remove_write_the_documented_files() {
 
     let list = stdout(&ferrule(&proj, &home, &["mcp", "list"]));
     assert!(
-        list.contains("basic: ") && list.contains("[local] - connected (9 tools)"),
+        list.contains("basic: ") && list.contains("[local] - connected (10 tools)"),
         "{list}"
     );
     assert!(

@@ -152,11 +152,10 @@ pub(crate) async fn connect(
                 let transport = StreamableHttpClientTransport::from_config(config);
                 handler.serve(transport).await.map_err(|e| e.to_string())
             }
-            TransportSpec::Sse { .. } => Err(
-                "the legacy SSE transport is not supported (rmcp 3 has no SSE client); \
-                 configure the server's streamable HTTP endpoint with `type: http`"
-                    .to_owned(),
-            ),
+            TransportSpec::Sse { url, headers } => {
+                let transport = crate::sse::connect(url, headers).await?;
+                handler.serve(transport).await.map_err(|e| e.to_string())
+            }
             TransportSpec::Sdk { name } => {
                 let Some(connector) = sdk else {
                     return Err("SDK server, but this host has no SDK bridge".to_owned());

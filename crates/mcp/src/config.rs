@@ -66,8 +66,7 @@ pub enum TransportSpec {
         /// Headers sent with every request.
         headers: BTreeMap<String, String>,
     },
-    /// The legacy HTTP+SSE transport. rmcp 3 has no client for it, so such
-    /// a server fails to connect with a message saying so.
+    /// The legacy HTTP+SSE transport (MCP 2024-11-05).
     Sse {
         /// Endpoint.
         url: String,

@@ -33,8 +33,8 @@
 //!   call into an error result and is restarted on the next call.
 //! - `notifications/*/list_changed` refreshes the catalog and fires
 //!   [`McpManager::subscribe`].
-//! - The legacy SSE transport is reported as unsupported: rmcp 3 no longer
-//!   has an SSE client. WebSocket configs are rejected.
+//! - The legacy HTTP+SSE transport has a small client of its own (rmcp 3
+//!   no longer ships one). WebSocket configs are rejected.
 
 mod catalog;
 mod channel;
@@ -47,6 +47,7 @@ mod output;
 mod prompts;
 mod serve;
 mod sources;
+mod sse;
 mod tools;
 
 pub use catalog::{McpPrompt, McpPromptArgument};
@@ -63,3 +64,4 @@ pub use serve::{ServeError, ToolServer, serve_stdio};
 pub use sources::{
     DISABLED_KEY, ENABLE_ALL_KEY, ENABLED_KEY, LoadRequest, LoadedServers, load_servers,
 };
+pub use sse::SseError;

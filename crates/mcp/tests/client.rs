@@ -347,7 +347,7 @@ async fn list_changed_refreshes_the_tools() {
 #[tokio::test]
 async fn streamable_http_with_headers() {
     let Some(py) = python() else { return };
-    let (_server, url) = common::http_server(&py).await;
+    let (_server, url) = common::http_server(&py, "http").await;
     let mut spec = basic("web", &py);
     spec.transport = TransportSpec::Http {
         url,
@@ -387,7 +387,34 @@ async fn unreachable_http_and_sse_servers_fail_cleanly() {
     assert_eq!(status_of(&manager, "down").0, McpConnectionStatus::Failed);
     let (status, error) = status_of(&manager, "old");
     assert_eq!(status, McpConnectionStatus::Failed);
-    assert!(error.unwrap().contains("SSE transport is not supported"));
+    assert!(error.unwrap().contains("/sse"));
+}
+
+#[tokio::test]
+async fn legacy_sse_transport() {
+    let Some(py) = python() else { return };
+    let (_server, url) = common::http_server(&py, "sse").await;
+    let mut spec = basic("old", &py);
+    spec.transport = TransportSpec::Sse {
+        url,
+        headers: [("X-Test".to_owned(), "1".to_owned())].into(),
+    };
+    let manager = McpManager::start(vec![spec], quick()).await;
+    assert_eq!(
+        status_of(&manager, "old"),
+        (McpConnectionStatus::Connected, None)
+    );
+    let out = manager
+        .call_tool("old", "add", json!({"a": 4, "b": 5}), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(out.text_content(), "9");
+    let text = manager
+        .run_prompt_command("mcp__old__review", "x")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(text.joined().contains("Review this code"));
 }
 
 #[tokio::test]
@@ -411,4 +438,35 @@ async fn toggling_and_disabled_servers() {
         manager.reconnect("nope").await,
         Err(ferrule_mcp::McpClientError::UnknownServer(_))
     ));
+}
+
+fn alive(pid: u32) -> bool {
+    // Field 3 of /proc/<pid>/stat is the state; a zombie has exited.
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.split_whitespace()
+            .nth(2)
+            .is_none_or(|state| state != "Z")
+    })
+}
+
+#[tokio::test]
+async fn dropping_the_manager_kills_stdio_servers() {
+    let Some(py) = python() else { return };
+    let manager = McpManager::start(vec![basic("basic", &py)], quick()).await;
+    let tools = manager.tools();
+    let pid: u32 = manager
+        .call_tool("basic", "pid", json!({}), &ctx())
+        .await
+        .unwrap()
+        .text_content()
+        .parse()
+        .unwrap();
+    assert!(alive(pid));
+    drop(tools);
+    drop(manager);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(pid) {
+        assert!(Instant::now() < deadline, "server {pid} still running");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

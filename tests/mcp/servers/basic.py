@@ -2,6 +2,7 @@
 
     basic.py stdio          # serve on stdin/stdout
     basic.py http PORT      # streamable HTTP on http://127.0.0.1:PORT/mcp
+    basic.py sse PORT       # legacy HTTP+SSE on http://127.0.0.1:PORT/sse
 
 Tools cover plain results, annotations, errors, a crash and a hang in the
 middle of a call, environment variables, a large output and a tool list
@@ -56,6 +57,11 @@ def getenv(name: str) -> str:
     return os.environ.get(name, "<unset>")
 
 
+@mcp.tool(description="Reports the process id of the server.")
+def pid() -> int:
+    return os.getpid()
+
+
 @mcp.tool(description="Reports the working directory of the server process.")
 def cwd() -> str:
     return os.getcwd()
@@ -84,8 +90,8 @@ def review(code: str, style: str = "brief") -> str:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "http":
+    if len(sys.argv) > 1 and sys.argv[1] in ("http", "sse"):
         mcp.settings.port = int(sys.argv[2])
-        mcp.run(transport="streamable-http")
+        mcp.run(transport="streamable-http" if sys.argv[1] == "http" else "sse")
     else:
         mcp.run()

@@ -97,12 +97,13 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// Starts `basic.py` over streamable HTTP and waits until it accepts
+/// Starts `basic.py` over streamable HTTP (`mode` `http`) or legacy SSE
+/// (`sse`) and waits until it accepts
 /// connections. The child is killed when the guard drops.
-pub async fn http_server(python: &Path) -> (tokio::process::Child, String) {
+pub async fn http_server(python: &Path, mode: &str) -> (tokio::process::Child, String) {
     let port = free_port();
     let child = tokio::process::Command::new(python)
-        .args([script("basic.py"), "http".to_owned(), port.to_string()])
+        .args([script("basic.py"), mode.to_owned(), port.to_string()])
         .kill_on_drop(true)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
@@ -120,7 +121,8 @@ pub async fn http_server(python: &Path) -> (tokio::process::Child, String) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    (child, format!("http://127.0.0.1:{port}/mcp"))
+    let path = if mode == "sse" { "sse" } else { "mcp" };
+    (child, format!("http://127.0.0.1:{port}/{path}"))
 }
 
 /// A tool context in a temp-free cwd.
