@@ -1,8 +1,7 @@
 //! Slash commands: the built-in ones and the workspace's custom commands.
 //!
-//! Only commands whose feature is wired are listed; `/compact` and `/mcp`
-//! join the list when the agent offers manual compaction and MCP servers
-//! to hosts.
+//! Only commands whose feature is wired are listed; `/compact` joins the
+//! list when the agent offers manual compaction to hosts.
 
 use ferrule_config::{RuleList, SettingsEdit, edit_settings_file};
 use ferrule_memory::Slash;
@@ -39,6 +38,7 @@ pub const BUILT_INS: &[(&str, &str)] = &[
         "Put the files back as they were before a prompt: /rewind [number]",
     ),
     ("agents", "List the subagents"),
+    ("mcp", "List the MCP servers and their state"),
     ("hooks", "List the configured hooks"),
     ("cost", "Tokens and cost of this session"),
     ("usage", "Tokens and cost of this session"),
@@ -138,6 +138,18 @@ pub(crate) fn run_command(app: &mut App, session: &Session, line: &str) -> Outco
         "resume" => return resume(app, session, args),
         "rewind" => return Outcome::Rewind(args.to_owned()),
         "agents" => info(app, agents(session)),
+        "mcp" => {
+            let lines = session.mcp_lines();
+            info(
+                app,
+                if lines.is_empty() {
+                    "No MCP servers are configured (mcpServers in settings, .mcp.json, --mcp-config)."
+                        .to_owned()
+                } else {
+                    format!("MCP servers:\n{}", lines.join("\n"))
+                },
+            );
+        }
         "hooks" => info(
             app,
             if session.facts.hooks.is_empty() {

@@ -63,8 +63,10 @@
 //!
 //! # Limits
 //! - The history of inputs lives for the process only.
-//! - `/compact` and `/mcp` are not offered: the agent does not expose
-//!   manual compaction or MCP servers to hosts yet. `/rewind` puts files
+//! - `/compact` is not offered: the agent compacts by itself (context
+//!   settings) but exposes no manual compaction to hosts yet. MCP servers
+//!   start with the session; `/mcp` lists them, their prompts are not
+//!   slash commands yet. `/rewind` puts files
 //!   back (with `general.fileCheckpointing.enabled`) but keeps the
 //!   conversation.
 //! - Output of `!command` is shown, not added to the model's context.

@@ -58,6 +58,9 @@ pub(crate) struct EventLoop {
     trust_question: bool,
     /// The command line's prompt, held back until trust is answered.
     deferred: Option<String>,
+    /// A session to switch to (`/clear`, `/resume`, trust), with the note
+    /// to show; started by the loop, since starting MCP servers is async.
+    pending_session: Option<(Box<ferrule_setup::SetupOptions>, String)>,
     exit: bool,
 }
 
@@ -76,7 +79,7 @@ pub(crate) async fn run_loop(
 ) -> Result<(), TuiError> {
     let (ask_tx, ask_rx) = mpsc::unbounded_channel();
     let asker: Arc<dyn Asker> = Arc::new(TuiAsker { requests: ask_tx });
-    let session = Session::start(crate::trust::with_trust(options), Arc::clone(&asker))?;
+    let session = Session::start(crate::trust::with_trust(options), Arc::clone(&asker)).await?;
     let (term_tx, term_rx) = mpsc::unbounded_channel();
     let (event_tx, event_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = mpsc::unbounded_channel();
@@ -97,6 +100,7 @@ pub(crate) async fn run_loop(
         running_prompt: String::new(),
         trust_question: false,
         deferred: None,
+        pending_session: None,
         exit: false,
     };
     this.welcome();
@@ -178,6 +182,12 @@ impl EventLoop {
                 }
                 Some(done) = inputs.done.recv() => self.finished(done, inputs),
                 _ = tick.tick() => self.app.tick = self.app.tick.wrapping_add(1),
+            }
+            if let Some((options, note)) = self.pending_session.take() {
+                self.new_session(*options, note).await;
+                if let Some(prompt) = self.deferred.take() {
+                    self.submit(prompt);
+                }
             }
         }
         if let Some(busy) = self.app.busy
@@ -291,7 +301,7 @@ impl EventLoop {
                     Some(id) => format!("Resumed session {id}."),
                     None => "Started a new conversation.".to_owned(),
                 };
-                self.new_session(*options, note);
+                self.pending_session = Some((options, note));
             }
             Outcome::Model(name) => self.switch_model(&name),
         }
@@ -406,8 +416,8 @@ impl EventLoop {
         }
     }
 
-    fn new_session(&mut self, options: ferrule_setup::SetupOptions, note: String) {
-        match Session::start(options, Arc::clone(&self.asker)) {
+    async fn new_session(&mut self, options: ferrule_setup::SetupOptions, note: String) {
+        match Session::start(options, Arc::clone(&self.asker)).await {
             Ok(session) => {
                 self.session = session;
                 self.app.transcript.clear();

@@ -63,8 +63,12 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     /// Prepares and builds a session from `options`.
-    pub(crate) fn start(options: SetupOptions, asker: Arc<dyn Asker>) -> Result<Self, TuiError> {
-        let prepared = prepare(options.clone())?;
+    pub(crate) async fn start(
+        options: SetupOptions,
+        asker: Arc<dyn Asker>,
+    ) -> Result<Self, TuiError> {
+        let mut prepared = prepare(options.clone())?;
+        prepared.start_mcp().await?;
         let facts = settings_facts(&prepared.settings);
         let history = prepared.history.clone();
         let policy_builder = prepared.policy.clone();
@@ -121,6 +125,29 @@ impl Session {
     /// The memory snapshot.
     pub(crate) fn workspace(&self) -> &Arc<Workspace> {
         &self.info.workspace
+    }
+
+    /// One line per MCP server: name, status, tool count or error.
+    pub(crate) fn mcp_lines(&self) -> Vec<String> {
+        let Some(manager) = &self.info.mcp else {
+            return Vec::new();
+        };
+        manager
+            .status()
+            .into_iter()
+            .map(|server| {
+                let status = serde_json::to_value(&server.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let detail = match (&server.error, &server.tools) {
+                    (Some(error), _) => format!(": {error}"),
+                    (None, Some(tools)) => format!(", {} tools", tools.len()),
+                    (None, None) => String::new(),
+                };
+                format!("  {} — {status}{detail}", server.name)
+            })
+            .collect()
     }
 
     /// The working directory.

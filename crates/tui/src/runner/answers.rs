@@ -178,7 +178,9 @@ impl EventLoop {
                         "Trusted this folder (added to permissions.trustDirectories in {}): project settings, hooks and AGENTS.md now apply.",
                         file.display()
                     );
-                    self.new_session(options, note);
+                    self.pending_session = Some((Box::new(options), note));
+                    // The command line's prompt goes to the trusted session.
+                    return;
                 }
                 Err(error) => self
                     .app
