@@ -271,3 +271,74 @@ async fn unknown_tools_and_bad_arguments_are_errors_the_model_reads() {
     let second = results[1].content.clone().unwrap().joined_text();
     assert!(second.contains("Invalid input for Read"), "{second}");
 }
+
+#[tokio::test]
+async fn a_permission_request_hook_approves_in_print_mode_and_a_pre_tool_use_hook_rewrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let hooks = json!({
+        "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command",
+            "command": "echo '{\"hookSpecificOutput\": {\"hookEventName\": \"PreToolUse\", \"updatedInput\": {\"command\": \"echo rewritten > out.txt\"}}}'"}]}],
+        "PermissionRequest": [{"matcher": "Bash", "hooks": [{"type": "command",
+            "command": "echo '{\"hookSpecificOutput\": {\"hookEventName\": \"PermissionRequest\", \"decision\": {\"behavior\": \"allow\"}}}'"}]}]
+    });
+    let dispatcher = Dispatcher::builder(dir.path())
+        .hooks(&hooks, HookSource::session("test"))
+        .build();
+    let model = scripted(vec![
+        vec![call(
+            "c1",
+            "Bash",
+            json!({"command": "echo original > out.txt"}),
+        )],
+        vec![text("done")],
+    ]);
+    // No asker: print mode would deny, but the PermissionRequest hook allows.
+    let mut agent = AgentBuilder::new(model, builtins(), dir.path())
+        .hooks(Arc::new(dispatcher))
+        .build()
+        .unwrap();
+    let result = agent.run(UserInput::text("x"), &Collect::default()).await;
+    assert_eq!(
+        result.outcome,
+        TurnOutcome::Completed,
+        "{:?}",
+        result.summary
+    );
+    assert!(result.summary.permission_denials.is_empty());
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.txt")).unwrap(),
+        "rewritten\n"
+    );
+}
+
+#[tokio::test]
+async fn a_pre_tool_use_ask_verdict_reaches_the_asker_even_when_the_mode_allows() {
+    let dir = tempfile::tempdir().unwrap();
+    let hooks = json!({"PreToolUse": [{"matcher": "Write", "hooks": [{"type": "command",
+        "command": "echo '{\"hookSpecificOutput\": {\"hookEventName\": \"PreToolUse\", \"permissionDecision\": \"ask\", \"permissionDecisionReason\": \"check writes\"}}'"}]}]});
+    let dispatcher = Dispatcher::builder(dir.path())
+        .hooks(&hooks, HookSource::session("test"))
+        .build();
+    let model = scripted(vec![
+        vec![call(
+            "w1",
+            "Write",
+            json!({"file_path": "a.txt", "content": "a"}),
+        )],
+        vec![text("done")],
+    ]);
+    let asker = TestAsker::new(|_| AskAnswer::deny("not now"));
+    let mut agent = AgentBuilder::new(model, builtins(), dir.path())
+        .policy_builder(policy(dir.path(), Mode::AcceptEdits, &[]))
+        .hooks(Arc::new(dispatcher))
+        .asker(asker.clone())
+        .build()
+        .unwrap();
+    let result = agent.run(UserInput::text("x"), &Collect::default()).await;
+    assert!(!dir.path().join("a.txt").exists());
+    assert_eq!(asker.seen()[0].decision.ask_kind, Some(AskKind::Hook));
+    assert_eq!(
+        result.summary.permission_denials[0].message.as_deref(),
+        Some("not now")
+    );
+}
