@@ -151,3 +151,42 @@ async fn set_mode_changes_what_asks() {
     assert!(project.join("a.txt").exists());
     assert!(!project.join("b.txt").exists());
 }
+
+#[tokio::test]
+async fn leaving_plan_mode_asks_the_client_and_reports_the_new_mode() {
+    let sandbox = Sandbox::new();
+    let setup = sandbox.setup(json!([
+        tool_turn("call_1", "ExitPlanMode", json!({"plan": "1. write a.txt"})),
+        text_turn("Leaving plan mode.")
+    ]));
+    let (transport, _server) = in_memory(setup);
+    let recorder = Recorder::default();
+    recorder.answer(&[Some(ferrule_acp::ALLOW_ONCE)]);
+    let project = sandbox.project();
+    let updates = with_client(transport, recorder.clone(), async |cx, _| {
+        let session = cx
+            .send_request(NewSessionRequest::new(&project))
+            .block_task()
+            .await
+            .unwrap();
+        let id = session.session_id.clone();
+        cx.send_request(SetSessionModeRequest::new(id.clone(), "plan"))
+            .block_task()
+            .await
+            .unwrap();
+        assert_eq!(prompt(&cx, &id.0, "plan it").await, StopReason::EndTurn);
+        recorder.take_updates()
+    })
+    .await;
+    let asks = recorder.permissions();
+    assert_eq!(asks.len(), 1);
+    assert_eq!(asks[0].tool_call.fields.kind, Some(ToolKind::SwitchMode));
+    let modes: Vec<String> = updates
+        .iter()
+        .filter_map(|u| match u {
+            SessionUpdate::CurrentModeUpdate(update) => Some(update.current_mode_id.0.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(modes, ["default"], "{updates:?}");
+}

@@ -260,3 +260,50 @@ async fn custom_commands_expand_before_the_model_sees_them() {
     assert!(sent.contains("Review "), "{sent}");
     assert!(sent.contains("fn main() { todo() }"), "{sent}");
 }
+
+#[tokio::test]
+async fn a_failing_model_answers_the_prompt_with_an_error_and_the_session_goes_on() {
+    use ferrule_test_support::{FakeModelServer, Reply, openai};
+
+    let sandbox = Sandbox::new();
+    let server = FakeModelServer::openai().await.unwrap();
+    server.mount(Reply::error(400, "model not available"));
+    server.mount(openai::text_reply("Back again."));
+    let mut setup = sandbox.setup(json!([]));
+    setup.model = Some("openai/fake-gpt".into());
+    setup.max_model_request_retries = Some(0);
+    setup
+        .env
+        .insert("OPENAI_BASE_URL".into(), server.base_url());
+    setup.env.insert("OPENAI_API_KEY".into(), "test-key".into());
+    let (transport, _agent) = in_memory(setup);
+    let recorder = Recorder::default();
+    let project = sandbox.project();
+    with_client(transport, recorder.clone(), async |cx, _| {
+        let session = cx
+            .send_request(NewSessionRequest::new(&project))
+            .block_task()
+            .await
+            .unwrap();
+        let error = cx
+            .send_request(PromptRequest::new(
+                session.session_id.clone(),
+                vec!["hi".into()],
+            ))
+            .block_task()
+            .await
+            .unwrap_err();
+        assert!(error.message.contains("model not available"), "{error:?}");
+        let again = cx
+            .send_request(PromptRequest::new(session.session_id, vec!["hi".into()]))
+            .block_task()
+            .await
+            .unwrap();
+        assert_eq!(again.stop_reason, StopReason::EndTurn);
+        assert_eq!(
+            Recorder::agent_text(&recorder.take_updates()),
+            "Back again."
+        );
+    })
+    .await;
+}
