@@ -64,7 +64,10 @@ pub async fn open(url: &str, data_dir: &Path) -> Result<AnyPool, DbError> {
     })?;
     let sqlite = url.starts_with("sqlite:");
     let pool = AnyPoolOptions::new()
-        .max_connections(if sqlite { 4 } else { 16 })
+        // One SQLite connection: writes are serialized by SQLite anyway, and
+        // a deferred transaction that upgrades to a write while another
+        // connection writes fails at once with SQLITE_BUSY.
+        .max_connections(if sqlite { 1 } else { 16 })
         .connect(url)
         .await
         .map_err(|source| DbError::Connect {
