@@ -159,6 +159,9 @@ async fn the_terminal_is_restored_after_exit() {
         tui.alternate_screen(),
         "the interface uses the alternate screen"
     );
+    tui.type_text("/mcp");
+    tui.keys(&["Enter"]);
+    tui.wait_text("No MCP servers are configured");
     tui.type_text("/exit");
     tui.keys(&["Enter"]);
     let screen = tui.wait_for("the exit code and the stty modes", |s| {
