@@ -90,9 +90,14 @@ pub(crate) struct Seen {
 #[derive(Clone, Default)]
 pub(crate) struct Recorder {
     pub(crate) seen: Arc<Mutex<Seen>>,
-    /// Option ids to pick, in order; `None` answers `cancelled`.
+    /// Option ids to pick, in order; `None` answers `cancelled`, [`HOLD`]
+    /// keeps the request unanswered.
     choices: Arc<Mutex<VecDeque<Option<&'static str>>>>,
+    held: Arc<Mutex<Vec<Responder<RequestPermissionResponse>>>>,
 }
+
+/// A choice that leaves the request unanswered.
+pub(crate) const HOLD: &str = "hold";
 
 impl Recorder {
     /// Queues the answers to the next permission requests.
@@ -163,6 +168,10 @@ pub(crate) async fn with_client<R>(
                     .pop_front()
                     .expect("a permission request nobody expected");
                 let outcome = match choice {
+                    Some(HOLD) => {
+                        permissions.held.lock().unwrap().push(responder);
+                        return Ok(());
+                    }
                     Some(id) => {
                         RequestPermissionOutcome::Selected(SelectedPermissionOutcome::new(id))
                     }

@@ -307,3 +307,45 @@ async fn a_failing_model_answers_the_prompt_with_an_error_and_the_session_goes_o
     })
     .await;
 }
+
+#[tokio::test]
+async fn cancel_while_a_permission_request_is_pending_ends_the_turn() {
+    use super::harness::HOLD;
+
+    let sandbox = Sandbox::new();
+    let setup = sandbox.setup(json!([
+        tool_turn(
+            "call_1",
+            "Write",
+            json!({"file_path": "a.txt", "content": "x"})
+        ),
+        text_turn("not reached")
+    ]));
+    let (transport, _server) = in_memory(setup);
+    let recorder = Recorder::default();
+    recorder.answer(&[Some(HOLD)]);
+    let project = sandbox.project();
+    let stop = with_client(transport, recorder.clone(), async |cx, _| {
+        let session = cx
+            .send_request(NewSessionRequest::new(&project))
+            .block_task()
+            .await
+            .unwrap();
+        let id = session.session_id.clone();
+        let prompt = cx
+            .send_request(PromptRequest::new(id.clone(), vec!["write".into()]))
+            .block_task();
+        let cancel = async {
+            while recorder.permissions().is_empty() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            cx.send_notification(CancelNotification::new(id.clone()))
+                .unwrap();
+        };
+        let (response, ()) = futures::join!(prompt, cancel);
+        response.unwrap().stop_reason
+    })
+    .await;
+    assert_eq!(stop, StopReason::Cancelled);
+    assert!(!sandbox.project().join("a.txt").exists());
+}
