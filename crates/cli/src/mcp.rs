@@ -43,6 +43,11 @@ enum McpCommand {
     Approve(NameArg),
     /// Reject a project server from .mcp.json.
     Reject(NameArg),
+    /// Switch a server back on (and approve it, if it is a project server).
+    Enable(NameArg),
+    /// Switch a server off in this project (`disabledMcpServers` in
+    /// settings.local.json); its config stays.
+    Disable(NameArg),
     /// Forget every approval or rejection of .mcp.json servers.
     ResetProjectChoices,
     /// Serve ferrule's built-in tools as an MCP server on stdin/stdout; every
@@ -178,6 +183,8 @@ pub(crate) fn run(args: McpArgs) -> Result<ExitCode> {
         }
         McpCommand::Approve(n) => choose(&cwd, &n.name, true, out),
         McpCommand::Reject(n) => choose(&cwd, &n.name, false, out),
+        McpCommand::Enable(n) => switch(&cwd, &n.name, false, out),
+        McpCommand::Disable(n) => switch(&cwd, &n.name, true, out),
         McpCommand::ResetProjectChoices => {
             let path = local_settings(&cwd);
             ferrule_mcp::reset_project_choices(&path)?;
@@ -349,6 +356,22 @@ fn choose(
     writeln!(
         out,
         "{verb} project MCP server {name} (recorded in {})",
+        path.display()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn switch(cwd: &Path, name: &str, off: bool, out: &mut impl std::io::Write) -> Result<ExitCode> {
+    let path = local_settings(cwd);
+    ferrule_mcp::set_switched_off(&path, name, off)?;
+    let in_project = ferrule_mcp::read_servers(&cwd.join(".mcp.json"))?;
+    if !off && in_project.contains_key(name) {
+        set_project_choice(&path, name, true)?;
+    }
+    let verb = if off { "Disabled" } else { "Enabled" };
+    writeln!(
+        out,
+        "{verb} MCP server {name} (recorded in {})",
         path.display()
     )?;
     Ok(ExitCode::SUCCESS)

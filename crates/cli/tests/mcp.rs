@@ -133,6 +133,18 @@ fn add_list_get_remove_write_the_documented_files() {
         "{list}"
     );
 
+    stdout(&ferrule(&proj, &home, &["mcp", "disable", "basic"]));
+    let list = stdout(&ferrule(&proj, &home, &["mcp", "list"]));
+    assert!(
+        list.contains("[local] - disabled: disabled in settings"),
+        "{list}"
+    );
+    stdout(&ferrule(&proj, &home, &["mcp", "enable", "basic"]));
+    stdout(&ferrule(&proj, &home, &["mcp", "enable", "shared"]));
+    let list = stdout(&ferrule(&proj, &home, &["mcp", "list"]));
+    assert!(list.contains("[local] - connected"), "{list}");
+    assert!(list.contains("shared: true [project] - failed"), "{list}");
+
     stdout(&ferrule(&proj, &home, &["mcp", "remove", "basic"]));
     assert!(
         read_json(&proj.join(".qoder/settings.local.json"))["mcpServers"]

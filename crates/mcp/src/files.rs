@@ -128,6 +128,27 @@ pub fn set_project_choice(path: &Path, name: &str, approve: bool) -> Result<bool
     Ok(true)
 }
 
+/// Switches server `name` off (`disabledMcpServers` in the settings file
+/// `path`) or back on. Returns whether the file changed.
+///
+/// # Errors
+/// See [`FileError`].
+pub fn set_switched_off(path: &Path, name: &str, off: bool) -> Result<bool, FileError> {
+    let mut root = read_object(path)?;
+    let before = root.clone();
+    edit_list(&mut root, crate::sources::SWITCHED_OFF_KEY, |list| {
+        list.retain(|v| v.as_str() != Some(name));
+        if off {
+            list.push(Value::String(name.to_owned()));
+        }
+    });
+    if root == before {
+        return Ok(false);
+    }
+    write_object(path, &root)?;
+    Ok(true)
+}
+
 /// Forgets every project-server choice in `path`
 /// (`ferrule mcp reset-project-choices`).
 ///

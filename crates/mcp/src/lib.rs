@@ -55,6 +55,7 @@ pub use channel::{ChannelClosed, SdkChannels, SdkConnector};
 pub use config::{ConfigError, McpScope, ServerSpec, TransportSpec, expand_server, parse_server};
 pub use files::{
     FileError, read_servers, reset_project_choices, scope_file, set_project_choice, set_server,
+    set_switched_off,
 };
 pub use manager::{ManagerOptions, McpClientError, McpManager};
 pub use name::{prompt_command, sanitize, tool_name};
@@ -62,6 +63,7 @@ pub use output::DEFAULT_MAX_RESULT_CHARS;
 pub use prompts::PromptText;
 pub use serve::{ServeError, ToolServer, serve_stdio};
 pub use sources::{
-    DISABLED_KEY, ENABLE_ALL_KEY, ENABLED_KEY, LoadRequest, LoadedServers, load_servers,
+    DISABLED_KEY, ENABLE_ALL_KEY, ENABLED_KEY, LoadRequest, LoadedServers, SWITCHED_OFF_KEY,
+    load_servers,
 };
 pub use sse::SseError;

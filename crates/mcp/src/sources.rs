@@ -27,6 +27,8 @@ pub const ENABLE_ALL_KEY: &str = "enableAllProjectMcpServers";
 pub const ENABLED_KEY: &str = "enabledMcpjsonServers";
 /// Settings key: `.mcp.json` servers the user rejected.
 pub const DISABLED_KEY: &str = "disabledMcpjsonServers";
+/// Settings key: servers of any scope switched off (`ferrule mcp disable`).
+pub const SWITCHED_OFF_KEY: &str = "disabledMcpServers";
 
 /// What [`load_servers`] reads.
 #[derive(Debug, Clone, Default)]
@@ -143,6 +145,17 @@ pub fn load_servers(request: &LoadRequest, settings: &LoadedSettings) -> LoadedS
                 source_name: source,
                 message: format!("cannot read --mcp-config file: {e}"),
             }),
+        }
+    }
+    let switched_off: Vec<String> = settings
+        .layers
+        .iter()
+        .filter(|l| l.status == LayerStatus::Loaded)
+        .flat_map(|l| strings(l.settings.extra.get(SWITCHED_OFF_KEY)))
+        .collect();
+    for spec in by_name.values_mut() {
+        if spec.disabled.is_none() && switched_off.contains(&spec.name) {
+            spec.disabled = Some(format!("disabled in settings ({SWITCHED_OFF_KEY})"));
         }
     }
     if let Some(allowed) = &request.allowed_server_names {
