@@ -5,7 +5,9 @@
 //!
 //! [`run`] serves one client until it hangs up. Each `session/new` (or
 //! `session/load`) assembles an agent with ferrule-setup in the client's
-//! directory and starts the MCP servers the client names; prompts run one
+//! directory and starts the MCP servers of the settings and those the
+//! client names (stdio and HTTP; a client server replaces a configured one
+//! of the same name); prompts run one
 //! at a time per session and stream `session/update` notifications:
 //! agent message and thought chunks, `tool_call` / `tool_call_update` with
 //! kind, status, locations, diffs for edits and the result, `plan` from

@@ -274,7 +274,11 @@ pub(crate) fn input_blocks(prompt: Vec<AcpBlock>) -> Vec<ContentBlock> {
                 image.mime_type,
                 image.data,
             ))),
-            AcpBlock::ResourceLink(link) => Some(ContentBlock::text(format!("@{}", link.uri))),
+            // An @-mention of a file: the path, as a typed `@path` would be.
+            AcpBlock::ResourceLink(link) => Some(ContentBlock::text(format!(
+                "@{}",
+                link.uri.strip_prefix("file://").unwrap_or(&link.uri)
+            ))),
             AcpBlock::Resource(resource) => match resource.resource {
                 EmbeddedResourceResource::TextResourceContents(contents) => {
                     Some(ContentBlock::text(format!(
@@ -351,6 +355,10 @@ mod tests {
         };
         let blocks = input_blocks(vec![
             AcpBlock::Text(TextContent::new("look")),
+            AcpBlock::ResourceLink(agent_client_protocol::v1::schema::ResourceLink::new(
+                "a.rs",
+                "file:///p/a.rs",
+            )),
             AcpBlock::Image(ImageContent::new("aGk=", "image/png")),
             AcpBlock::Resource(EmbeddedResource::new(
                 EmbeddedResourceResource::TextResourceContents(TextResourceContents::new(
@@ -359,10 +367,11 @@ mod tests {
                 )),
             )),
         ]);
-        assert_eq!(blocks.len(), 3);
+        assert_eq!(blocks.len(), 4);
         assert_eq!(blocks[0].as_text(), Some("look"));
-        assert!(matches!(&blocks[1], ContentBlock::Image(_)));
-        let text = blocks[2].as_text().unwrap();
+        assert_eq!(blocks[1].as_text(), Some("@/p/a.rs"));
+        assert!(matches!(&blocks[2], ContentBlock::Image(_)));
+        let text = blocks[3].as_text().unwrap();
         assert!(
             text.contains("file:///p/main.rs") && text.contains("fn main()"),
             "{text}"
