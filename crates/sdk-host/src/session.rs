@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use ferrule_agent::{AgentControls, Asker};
 use ferrule_checkpoint::CheckpointStore;
-use ferrule_hooks::{CommonFields, Dispatcher, FolderTrust, HookSource, SessionSource};
+use ferrule_hooks::{CommonFields, SessionSource};
 use ferrule_mcp::{McpManager, TransportSpec};
 use ferrule_permissions::Mode;
 use ferrule_protocol::sdk::{
@@ -83,7 +83,8 @@ pub(crate) async fn initialize(
         && !hooks.is_empty()
     {
         let value = serde_json::to_value(hooks).map_err(|e| e.to_string())?;
-        prepared.hooks = Arc::new(with_sdk_hooks(&prepared, &value, shared));
+        let callbacks = Arc::new(SdkCallbacks::new(shared.peer.clone()));
+        prepared.rebuild_hooks(|builder| builder.sdk_hooks(&value, callbacks));
     }
 
     // SDK servers are reached over `mcp_message` by this host; ferrule-mcp
@@ -254,36 +255,6 @@ fn build_agent(
         model: info.model.clone(),
     };
     Ok((agent, facts, session))
-}
-
-/// The settings and plugin hooks again, plus the SDK's callbacks. The
-/// dispatcher `prepare` built cannot take more hooks, so it is rebuilt the
-/// way ferrule-setup builds it (settings trusted: SDK mode, A-22).
-fn with_sdk_hooks(prepared: &Prepared, hooks: &Value, shared: &Arc<Shared>) -> Dispatcher {
-    let mut builder =
-        Dispatcher::builder(&prepared.cwd).settings(&prepared.settings, FolderTrust::Trusted);
-    let data_root = prepared.user_dir.join("plugins/data");
-    for plugin in &prepared.workspace.plugins {
-        if let Some(plugin_hooks) = &plugin.hooks {
-            builder = builder.hooks(
-                plugin_hooks,
-                HookSource::plugin(
-                    &plugin.name,
-                    &plugin.root,
-                    data_root.join(&plugin.name),
-                    plugin.root.join("hooks/hooks.json"),
-                ),
-            );
-        }
-    }
-    let dispatcher = builder
-        .sdk_hooks(hooks, Arc::new(SdkCallbacks::new(shared.peer.clone())))
-        .env(prepared.env.iter().map(|(k, v)| (k.clone(), v.clone())))
-        .build();
-    for diagnostic in dispatcher.diagnostics() {
-        tracing::warn!("hooks: {}", diagnostic.message);
-    }
-    dispatcher
 }
 
 /// `initialize.agents` merged over `--agents` JSON (the request wins).

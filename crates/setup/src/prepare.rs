@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use ferrule_agent::hook_runners::{ModelPromptRunner, SubagentRunner};
 use ferrule_checkpoint::CheckpointStore;
 use ferrule_config::{CliArgs, DEFAULT_POLICY_PATH, LoadOptions, LoadedSettings, load};
-use ferrule_hooks::{Dispatcher, FolderTrust, HookSource};
+use ferrule_hooks::{Dispatcher, DispatcherBuilder, FolderTrust, HookSource};
 use ferrule_mcp::{LoadRequest, LoadedServers, ManagerOptions, McpManager, load_servers};
 use ferrule_memory::{SessionMemory, Subagent, Trust, Workspace};
 use ferrule_permissions::{Mode, PolicyBuilder};
@@ -96,6 +97,10 @@ pub struct Prepared {
     pub mcp_servers: LoadedServers,
     /// The running MCP servers, once started.
     pub mcp: Option<McpManager>,
+    /// Whether the folder's hooks are trusted.
+    trusted: bool,
+    /// What answers prompt and agent hooks.
+    hook_runners: HookRunners,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -110,6 +115,21 @@ impl std::fmt::Debug for Prepared {
 }
 
 impl Prepared {
+    /// Builds [`Prepared::hooks`] again from the same settings, plugins,
+    /// environment and hook runners, with `extend` adding to it — e.g. the
+    /// SDK host's `initialize` hooks (`DispatcherBuilder::sdk_hooks`).
+    pub fn rebuild_hooks(&mut self, extend: impl FnOnce(DispatcherBuilder) -> DispatcherBuilder) {
+        self.hooks = Arc::new(dispatcher(
+            &self.settings,
+            &self.workspace,
+            &self.user_dir,
+            &self.env,
+            self.trusted,
+            self.hook_runners.clone(),
+            extend,
+        ));
+    }
+
     /// The session id.
     pub fn session_id(&self) -> &str {
         self.transcript.session_id()
@@ -219,7 +239,6 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
             Trust::Untrusted
         },
     ));
-    let hooks = Arc::new(dispatcher(&settings, &workspace, &user_dir, &env, trusted));
     let (memory, context) = startup_context(Arc::clone(&workspace));
     let prompt = PromptParts {
         replace: system_prompt_text(&options)?,
@@ -250,6 +269,25 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
         http,
         options.record.as_deref(),
     )?;
+
+    // Prompt and agent hooks run on the session's model; agent hooks get
+    // the built-in tools under the session's permission policy.
+    let runners = HookRunners {
+        prompt: Arc::new(ModelPromptRunner::new(Arc::clone(&model.model))),
+        agent: Arc::new(
+            SubagentRunner::new(Arc::clone(&model.model), tools.clone(), &cwd)
+                .policy_builder(policy.clone()),
+        ),
+    };
+    let hooks = Arc::new(dispatcher(
+        &settings,
+        &workspace,
+        &user_dir,
+        &env,
+        trusted,
+        runners.clone(),
+        |builder| builder,
+    ));
 
     let store = SessionStore::new(&user_dir);
     let opened = store.open(&cwd, &options.session)?;
@@ -317,6 +355,8 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
         thinking_budget: options.thinking_budget,
         mcp_servers,
         mcp: None,
+        trusted,
+        hook_runners: runners,
     })
 }
 
@@ -350,12 +390,21 @@ fn load_settings(
     load(&opts)
 }
 
+/// What answers `prompt` and `agent` hooks.
+#[derive(Clone)]
+struct HookRunners {
+    prompt: Arc<dyn ferrule_hooks::PromptRunner>,
+    agent: Arc<dyn ferrule_hooks::AgentRunner>,
+}
+
 fn dispatcher(
     settings: &LoadedSettings,
     workspace: &Workspace,
     user_dir: &std::path::Path,
     env: &BTreeMap<String, String>,
     trusted: bool,
+    runners: HookRunners,
+    extend: impl FnOnce(DispatcherBuilder) -> DispatcherBuilder,
 ) -> Dispatcher {
     let trust = if trusted {
         FolderTrust::Trusted
@@ -375,8 +424,10 @@ fn dispatcher(
             builder = builder.hooks(hooks, source);
         }
     }
-    let dispatcher = builder
+    let dispatcher = extend(builder)
         .env(env.iter().map(|(k, v)| (k.clone(), v.clone())))
+        .prompt_runner(runners.prompt)
+        .agent_runner(runners.agent)
         .build();
     for diagnostic in dispatcher.diagnostics() {
         tracing::warn!(
