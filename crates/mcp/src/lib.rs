@@ -43,6 +43,7 @@ mod config;
 mod files;
 mod manager;
 mod name;
+mod options;
 mod output;
 mod prompts;
 mod serve;
@@ -57,8 +58,9 @@ pub use files::{
     FileError, read_servers, reset_project_choices, scope_file, set_project_choice, set_server,
     set_switched_off,
 };
-pub use manager::{ManagerOptions, McpClientError, McpManager};
+pub use manager::McpManager;
 pub use name::{prompt_command, sanitize, tool_name};
+pub use options::{ManagerOptions, McpClientError};
 pub use output::DEFAULT_MAX_RESULT_CHARS;
 pub use prompts::PromptText;
 pub use serve::{ServeError, ToolServer, serve_stdio};

@@ -4,7 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::catalog::McpPrompt;
-use crate::manager::{McpClientError, McpManager};
+use crate::manager::McpManager;
+use crate::options::McpClientError;
 
 /// A fetched prompt: the messages to put into the conversation.
 #[derive(Debug, Clone, PartialEq, Eq)]

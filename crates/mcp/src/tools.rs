@@ -10,7 +10,8 @@ use ferrule_tool::{
 use serde_json::{Value, json};
 
 use crate::catalog::RemoteTool;
-use crate::manager::{McpClientError, McpManager};
+use crate::manager::McpManager;
+use crate::options::McpClientError;
 use crate::output::convert;
 
 impl McpManager {
