@@ -227,6 +227,48 @@ mod tests {
         );
     }
 
+    /// A stream that drops after each event: the follower reconnects with
+    /// the last id and sees every event once.
+    #[tokio::test]
+    async fn a_dropped_stream_resumes_after_the_last_event() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/api/v1/cloud", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let mut asked = Vec::new();
+            for id in ["evt_1", "evt_2", "evt_3"] {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = vec![0; 4096];
+                let n = socket.read(&mut request).await.unwrap();
+                let request = String::from_utf8_lossy(&request[..n]).to_lowercase();
+                asked.push(
+                    request
+                        .lines()
+                        .find_map(|l| l.strip_prefix("last-event-id: "))
+                        .map(|v| v.trim().to_owned()),
+                );
+                let frame = format!(
+                    "id: {id}\nevent: agent.message\ndata: {{\"id\":\"{id}\",\"type\":\"agent.message\"}}\n\n: heart"
+                );
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+                socket.write_all(head.as_bytes()).await.unwrap();
+                socket.write_all(frame.as_bytes()).await.unwrap();
+            }
+            asked
+        });
+        let client = super::Client::new(&base, "k").unwrap();
+        let mut follower = super::Follower::new(client, "sess_1", None);
+        for id in ["evt_1", "evt_2", "evt_3"] {
+            assert_eq!(follower.next().await.unwrap()["id"], id);
+        }
+        assert_eq!(follower.last_id(), Some("evt_3"));
+        let asked = server.await.unwrap();
+        assert_eq!(
+            asked,
+            vec![None, Some("evt_1".to_owned()), Some("evt_2".to_owned())]
+        );
+    }
+
     #[test]
     fn multibyte_text_split_across_chunks_survives() {
         let text = "data: \"héllo\"\n\n".as_bytes();
