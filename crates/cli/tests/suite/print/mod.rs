@@ -4,6 +4,7 @@
 mod failures;
 mod flags;
 mod harness;
+mod hooks;
 mod interrupt;
 mod output;
 mod sessions;
