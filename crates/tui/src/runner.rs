@@ -3,6 +3,7 @@
 //! screen is drawn again.
 
 mod answers;
+mod switch;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use crate::asker::{PendingAsk, TuiAsker};
 use crate::commands::{Outcome, command_list, run_command};
 use crate::keys::{Action, handle_key};
 use crate::rewind::{TurnMark, rewind};
-use crate::session::{Session, history_cells};
+use crate::session::Session;
 use crate::shell::{ExpandHost, ShellOutput, run_shell};
 use crate::state::{App, Cell, Completer};
 use crate::terminal::TerminalGuard;
@@ -130,30 +131,6 @@ pub(crate) async fn run_loop(
 }
 
 impl EventLoop {
-    fn welcome(&mut self) {
-        let info = &self.session.info;
-        let mut text = format!(
-            "ferrule {} · {} · {}\n/help for commands · Shift+Tab cycles permission modes",
-            env!("CARGO_PKG_VERSION"),
-            info.model,
-            info.cwd.display()
-        );
-        if !info.workspace.trusted {
-            text.push_str(
-                "\nThis folder is not trusted: project settings, hooks and AGENTS.md are not loaded.",
-            );
-        }
-        self.app.transcript.push(Cell::Info(text));
-        for problem in &self.session.facts.problems {
-            self.app
-                .transcript
-                .push(Cell::Error(format!("settings: {problem}")));
-        }
-        for cell in history_cells(&self.session.history) {
-            self.app.transcript.push(cell);
-        }
-    }
-
     async fn drive(
         &mut self,
         guard: &mut TerminalGuard,
@@ -413,36 +390,6 @@ impl EventLoop {
                     "The command could not be expanded: {error}"
                 )));
             }
-        }
-    }
-
-    async fn new_session(&mut self, options: ferrule_setup::SetupOptions, note: String) {
-        match Session::start(options, Arc::clone(&self.asker)).await {
-            Ok(session) => {
-                self.session = session;
-                self.app.transcript.clear();
-                self.app.totals = crate::state::Totals::default();
-                self.marks.clear();
-                self.app.mode = self.session.info.mode;
-                self.commands = command_list(&self.session);
-                self.welcome();
-                self.app.transcript.push(Cell::Info(note));
-            }
-            Err(error) => self.app.transcript.push(Cell::Error(error.to_string())),
-        }
-    }
-
-    fn switch_model(&mut self, name: &str) {
-        match self.session.resolve_model(name) {
-            Ok(model) => {
-                let label = model.name().to_owned();
-                self.session.controls.set_model(model);
-                self.app.model.clone_from(&label);
-                self.app.transcript.push(Cell::Info(format!(
-                    "Model: {label} (from the next request on)"
-                )));
-            }
-            Err(error) => self.app.transcript.push(Cell::Error(error)),
         }
     }
 }
