@@ -9,11 +9,11 @@
 use std::collections::{BTreeSet, HashMap};
 
 use ferrule_protocol::sdk::{
-    ApiRetryMessage, AssistantError, AssistantStreamMessage, ContentBlockDeltaEvent,
-    ContentBlockStartEvent, ContentBlockStopEvent, ContentDelta, DeltaUsage, EmptyEvent,
-    InputJsonDelta, MessageDelta, MessageDeltaEvent, MessageStartEvent, PermissionDeniedMessage,
-    SignatureDelta, StreamEvent, StreamEventMessage, StreamMessage, SystemMessage, TextDelta,
-    ThinkingDelta, UserStreamMessage,
+    ApiRetryMessage, AssistantError, AssistantStreamMessage, CompactBoundaryMessage,
+    CompactMetadata, ContentBlockDeltaEvent, ContentBlockStartEvent, ContentBlockStopEvent,
+    ContentDelta, DeltaUsage, EmptyEvent, InputJsonDelta, MessageDelta, MessageDeltaEvent,
+    MessageStartEvent, PermissionDeniedMessage, SignatureDelta, StreamEvent, StreamEventMessage,
+    StreamMessage, SystemMessage, TextDelta, ThinkingDelta, UserStreamMessage,
 };
 use ferrule_protocol::{
     AgentError, AgentErrorKind, AgentEvent, AssistantMessage, ContentBlock, Message,
@@ -208,9 +208,24 @@ impl EventLines {
                 },
             ))],
             AgentEvent::Error { error } => self.error_lines(error, ids),
+            AgentEvent::Compacted {
+                trigger,
+                pre_tokens,
+                ..
+            } => vec![StreamMessage::System(SystemMessage::CompactBoundary(
+                CompactBoundaryMessage {
+                    compact_metadata: CompactMetadata {
+                        trigger: trigger.clone(),
+                        pre_tokens: *pre_tokens,
+                        preserved_segment: None,
+                    },
+                    uuid: Some(ids.uuid.to_owned()),
+                    session_id: Some(ids.session_id.to_owned()),
+                    extra: Map::new(),
+                },
+            ))],
             AgentEvent::TurnStarted { .. }
             | AgentEvent::CompactionStarted { .. }
-            | AgentEvent::Compacted { .. }
             | AgentEvent::TurnFinished { .. } => Vec::new(),
             _ => Vec::new(),
         }
@@ -355,6 +370,29 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn a_compaction_becomes_a_compact_boundary_line() {
+        let mut lines = EventLines::new(false);
+        let out = lines.lines(
+            &AgentEvent::Compacted {
+                trigger: ferrule_protocol::sdk::CompactTrigger::Manual,
+                pre_tokens: 1234,
+                post_tokens: Some(100),
+            },
+            ids(),
+        );
+        assert_eq!(
+            serde_json::to_value(&out).unwrap(),
+            json!([{
+                "type": "system",
+                "subtype": "compact_boundary",
+                "compact_metadata": {"trigger": "manual", "pre_tokens": 1234},
+                "uuid": "u",
+                "session_id": "s"
+            }])
+        );
     }
 
     #[test]
