@@ -19,12 +19,16 @@ use tokio::io::{AsyncBufReadExt as _, BufReader};
 const FERRULE: &str = env!("CARGO_BIN_EXE_ferrule");
 const KEY: &str = "remote-test-key";
 
-/// The `ferrule-server` binary next to `ferrule`, brought up to date once
-/// (`cargo build -p ferrule-server` is a no-op when it is). When that build
-/// fails (say the crate is mid-edit) an existing binary is used.
+/// The `ferrule-server` binary: `$FERRULE_SERVER_BIN`, else the one next
+/// to `ferrule`, brought up to date once (`cargo build -p ferrule-server` is
+/// a no-op when it is). When that build fails (say the crate is mid-edit)
+/// an existing binary is used.
 fn server_bin() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("FERRULE_SERVER_BIN") {
+            return PathBuf::from(bin);
+        }
         let profile = Path::new(FERRULE).parent().unwrap().to_path_buf();
         let bin = profile.join("ferrule-server");
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -403,6 +407,21 @@ async fn a_wrong_key_fails_and_names_the_variable() {
     let stderr = text(&run.stderr);
     assert!(stderr.contains("refused the API key (401"), "{stderr}");
     assert!(stderr.contains("set FERRULE_API_KEY"), "{stderr}");
+
+    // An unknown --remote-env is the server's 404, with the id.
+    let run = output(ferrule(
+        home.path(),
+        &server.base,
+        KEY,
+        &["--remote", "hello", "--remote-env", "env_nope"],
+    ))
+    .await;
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = text(&run.stderr);
+    assert!(
+        stderr.contains("404") && stderr.contains("env_nope"),
+        "{stderr}"
+    );
     assert!(model.requests().is_empty());
 }
 
