@@ -8,6 +8,7 @@
 //! and the exit status is 1; a second Ctrl-C exits at once with 130.
 
 mod args;
+mod compact;
 mod formats;
 mod output;
 mod sdk_argv;
@@ -146,7 +147,12 @@ async fn run(
         }
         anyhow::Ok(printer)
     });
-    let result = agent.run(UserInput::text(prompt), &sink).await;
+    let message = if let Some(instructions) = compact::instructions(&prompt) {
+        compact::run(&mut agent, instructions, &sink).await
+    } else {
+        let result = agent.run(UserInput::text(prompt), &sink).await;
+        result_message(&result, agent.session_id())
+    };
     drop(sink);
     let mut printer = writer.await.context("the output task failed")??;
     interrupts.abort();
@@ -162,7 +168,6 @@ async fn run(
     if let Some(record) = &info.record {
         tracing::info!("recorded the model's responses to {}", record.display());
     }
-    let message = result_message(&result, agent.session_id());
     drop(agent);
     drop(info);
     printer.finish(&message)?;
