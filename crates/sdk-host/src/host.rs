@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::lifecycle::SessionHooks;
+use ferrule_setup::SessionHooks;
 use crate::options::HostOptions;
 use crate::outbox::Outbox;
 use crate::peer::Peer;

@@ -53,7 +53,6 @@ mod callbacks;
 mod control;
 mod events;
 mod host;
-mod lifecycle;
 mod options;
 mod outbox;
 mod peer;

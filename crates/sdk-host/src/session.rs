@@ -9,21 +9,19 @@ use std::sync::Arc;
 
 use ferrule_agent::{AgentControls, Asker};
 use ferrule_checkpoint::CheckpointStore;
-use ferrule_hooks::{CommonFields, SessionSource};
 use ferrule_mcp::{McpManager, TransportSpec};
 use ferrule_permissions::Mode;
 use ferrule_protocol::sdk::{
     AgentInfo, InitializeRequest, InitializeResponse, McpServerStatus, ModelInfo, StreamMessage,
     SystemMessage,
 };
-use ferrule_session::{SessionOrigin, SessionStore};
-use ferrule_setup::{InitFacts, Prepared, SystemPromptChoice};
+use ferrule_session::SessionStore;
+use ferrule_setup::{InitFacts, Prepared, SessionHooks, SystemPromptChoice};
 use serde_json::{Map, Value};
 
 use crate::asker::{McpPromptAsker, SdkAsker};
 use crate::callbacks::SdkCallbacks;
 use crate::host::{Shared, lock};
-use crate::lifecycle::SessionHooks;
 use crate::sdk_mcp::{SdkMcpServer, failed_status};
 
 /// Capabilities advertised in `initialize` and `system/init`: only what
@@ -234,26 +232,7 @@ fn build_agent(
     }
     let agent = builder.build().map_err(|error| error.to_string())?;
     let facts = info.init_facts(agent.tool_names());
-    let session = SessionHooks {
-        hooks,
-        common: CommonFields {
-            session_id: info.session_id.clone(),
-            transcript_path: info
-                .transcript_path
-                .as_ref()
-                .map(|path| path.display().to_string())
-                .unwrap_or_default(),
-            cwd: info.cwd.display().to_string(),
-            permission_mode: Some(ferrule_agent::mode_to_wire(info.mode).as_str().to_owned()),
-            agent_id: None,
-            agent_type: None,
-        },
-        source: match info.origin {
-            SessionOrigin::New => SessionSource::Startup,
-            SessionOrigin::Resumed | SessionOrigin::Forked { .. } => SessionSource::Resume,
-        },
-        model: info.model.clone(),
-    };
+    let session = SessionHooks::new(hooks, &info);
     Ok((agent, facts, session))
 }
 

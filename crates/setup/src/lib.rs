@@ -8,7 +8,8 @@
 //! fields are public, so a host can adjust one), and
 //! [`Prepared::into_builder`] turns it into a `ferrule_agent::AgentBuilder`
 //! plus the [`HostInfo`] a host keeps (session id, transcript path, model
-//! name, [`InitFacts`] for `system/init`). Settings, memory
+//! name, [`InitFacts`] for `system/init`); [`SessionHooks`] fires the
+//! SessionStart / SessionEnd hooks a host runs around the session. Settings, memory
 //! and hook problems are logged with `tracing` (stderr) and never fail;
 //! an unknown permission mode, an unresolvable model, a bad session option
 //! or a missing system prompt file do.
@@ -31,6 +32,7 @@ mod agent;
 mod context;
 pub mod error;
 pub mod init;
+mod lifecycle;
 pub mod model;
 pub mod options;
 pub mod policy;
@@ -41,6 +43,7 @@ pub mod workspace;
 pub use agent::HostInfo;
 pub use error::SetupError;
 pub use init::InitFacts;
+pub use lifecycle::SessionHooks;
 pub use model::{ModelSetupError, SessionModel};
 pub use options::{Host, SetupOptions, SystemPromptChoice, ToolSelection};
 pub use policy::{PolicyError, add_layers, policy_builder, resolve_mode};

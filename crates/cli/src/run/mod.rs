@@ -21,6 +21,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use ferrule_agent::{Emitted, UserInput};
+use ferrule_hooks::SessionEndReason;
+use ferrule_protocol::ContentBlock;
 use ferrule_setup::Host;
 use tracing_subscriber::EnvFilter;
 
@@ -122,7 +124,9 @@ async fn run(
 ) -> Result<ExitCode> {
     let mut prepared = ferrule_setup::prepare(options)?;
     prepared.start_mcp().await?;
+    let hooks = std::sync::Arc::clone(&prepared.hooks);
     let (builder, info) = prepared.into_builder();
+    let session_hooks = ferrule_setup::SessionHooks::new(hooks, &info);
     let mut agent = builder.build()?;
     printer.init(
         info.init_facts(agent.tool_names())
@@ -150,9 +154,20 @@ async fn run(
     let message = if let Some(instructions) = compact::instructions(&prompt) {
         compact::run(&mut agent, instructions, &sink).await
     } else {
-        let result = agent.run(UserInput::text(prompt), &sink).await;
+        // SessionStart's additions reach the model ahead of the prompt.
+        let context = session_hooks.start().await;
+        let input = if context.is_empty() {
+            UserInput::text(prompt)
+        } else {
+            let mut blocks: Vec<ContentBlock> =
+                context.into_iter().map(ContentBlock::text).collect();
+            blocks.push(ContentBlock::text(prompt));
+            UserInput::blocks(blocks)
+        };
+        let result = agent.run(input, &sink).await;
         result_message(&result, agent.session_id())
     };
+    session_hooks.end(SessionEndReason::Other).await;
     drop(sink);
     let mut printer = writer.await.context("the output task failed")??;
     interrupts.abort();

@@ -75,3 +75,37 @@ async fn a_prompt_hook_that_says_yes_lets_the_call_run() -> Result<()> {
     assert_eq!(server.requests().len(), 3);
     Ok(())
 }
+
+#[tokio::test]
+async fn session_start_adds_context_and_session_end_fires_after_the_run() -> Result<()> {
+    let server = FakeModelServer::openai().await?;
+    server.mount(openai::text_reply("first"));
+    server.mount(openai::text_reply("second"));
+    let project = Project::new(&[])?;
+    let start = project.base.join("start.json");
+    let end = project.base.join("end.json");
+    let hooks = json!({"hooks": {
+        "SessionStart": [{"hooks": [{"type": "command", "command":
+            format!("cat >> '{0}'; echo >> '{0}'; echo 'the deploy day is Friday'", start.display())}]}],
+        "SessionEnd": [{"hooks": [{"type": "command", "command":
+            format!("cat >> '{}'", end.display())}]}],
+    }});
+    project.write(".qoder/settings.json", &hooks.to_string())?;
+    let first = run(project.openai(&server.base_url(), &["-p", "hi", "-o", "json"])).await?;
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let sent = server.requests()[0].body.to_string();
+    assert!(sent.contains("the deploy day is Friday"), "{sent}");
+    let started: serde_json::Value = serde_json::from_str(std::fs::read_to_string(&start)?.trim())?;
+    assert_eq!(started["hook_event_name"], "SessionStart");
+    assert_eq!(started["source"], "startup");
+    let ended: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&end)?)?;
+    assert_eq!(ended["hook_event_name"], "SessionEnd");
+    assert_eq!(ended["reason"], "other");
+
+    let second = run(project.openai(&server.base_url(), &["-p", "again", "-c"])).await?;
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    let starts = std::fs::read_to_string(&start)?;
+    let last: serde_json::Value = serde_json::from_str(starts.lines().last().unwrap_or_default())?;
+    assert_eq!(last["source"], "resume");
+    Ok(())
+}

@@ -1,0 +1,81 @@
+//! SessionStart and SessionEnd hooks, which hosts fire around a session
+//! (the agent loop fires the per-turn events): SessionStart before the
+//! first turn, with `source` `startup` or `resume`, its `additionalContext`
+//! going to the model with the first prompt; SessionEnd when the session
+//! ends.
+
+use std::sync::Arc;
+
+use ferrule_hooks::{
+    CommonFields, Dispatcher, EventPayload, HookInput, SessionEndInput, SessionEndReason,
+    SessionSource, SessionStartInput,
+};
+use ferrule_session::SessionOrigin;
+
+use crate::HostInfo;
+
+/// What the session hooks need to know about the session.
+#[derive(Clone)]
+pub struct SessionHooks {
+    hooks: Arc<Dispatcher>,
+    common: CommonFields,
+    source: SessionSource,
+    model: String,
+}
+
+impl SessionHooks {
+    /// The session hooks of `info`'s session, run by `hooks`
+    /// (`Prepared::hooks`, taken before `into_builder`).
+    pub fn new(hooks: Arc<Dispatcher>, info: &HostInfo) -> Self {
+        Self {
+            hooks,
+            common: CommonFields {
+                session_id: info.session_id.clone(),
+                transcript_path: info
+                    .transcript_path
+                    .as_ref()
+                    .map(|path| path.display().to_string())
+                    .unwrap_or_default(),
+                cwd: info.cwd.display().to_string(),
+                permission_mode: Some(ferrule_agent::mode_to_wire(info.mode).as_str().to_owned()),
+                agent_id: None,
+                agent_type: None,
+            },
+            source: match info.origin {
+                SessionOrigin::New => SessionSource::Startup,
+                SessionOrigin::Resumed | SessionOrigin::Forked { .. } => SessionSource::Resume,
+            },
+            model: info.model.clone(),
+        }
+    }
+
+    /// Fires SessionStart; the context the hooks add.
+    pub async fn start(&self) -> Vec<String> {
+        let input = HookInput::new(
+            self.common.clone(),
+            EventPayload::SessionStart(SessionStartInput {
+                source: self.source,
+                model: self.model.clone(),
+            }),
+        );
+        if self.hooks.matching(&input).is_empty() {
+            return Vec::new();
+        }
+        let dispatch = self.hooks.dispatch(&input).await;
+        for error in &dispatch.outcome.errors {
+            tracing::warn!(hook = %error.hook, message = %error.message, "SessionStart hook failed");
+        }
+        dispatch.outcome.additional_context
+    }
+
+    /// Fires SessionEnd with `reason`.
+    pub async fn end(&self, reason: SessionEndReason) {
+        let input = HookInput::new(
+            self.common.clone(),
+            EventPayload::SessionEnd(SessionEndInput { reason }),
+        );
+        if !self.hooks.matching(&input).is_empty() {
+            self.hooks.dispatch(&input).await;
+        }
+    }
+}
