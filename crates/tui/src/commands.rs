@@ -1,7 +1,7 @@
 //! Slash commands: the built-in ones and the workspace's custom commands.
 //!
-//! Only commands whose feature is wired are listed; `/compact` joins the
-//! list when the agent offers manual compaction to hosts.
+//! Only commands whose feature is wired are listed. The prompts of the
+//! connected MCP servers are commands too (`/mcp__<server>__<prompt>`).
 
 use ferrule_config::{RuleList, SettingsEdit, edit_settings_file};
 use ferrule_memory::Slash;
@@ -26,6 +26,18 @@ pub const BUILT_INS: &[(&str, &str)] = &[
     (
         "deny",
         "Deny a rule: /deny <rule> (saved to .qoder/settings.local.json)",
+    ),
+    (
+        "compact",
+        "Summarize the conversation to free context: /compact [instructions]",
+    ),
+    (
+        "pin",
+        "Keep through compactions: /pin <file>, or /pin for the last answer",
+    ),
+    (
+        "unpin",
+        "Stop keeping: /unpin <file>, or /unpin for the last answer",
     ),
     ("memory", "Show the memory files in use"),
     ("init", "Ask the model to write AGENTS.md for this project"),
@@ -75,6 +87,14 @@ pub(crate) enum Outcome {
     Model(String),
     /// Rewind files (`/rewind` and its arguments).
     Rewind(String),
+    /// Compact the conversation, with these instructions (may be empty).
+    Compact(String),
+    /// Pin a file, or the last assistant message when empty.
+    Pin(String),
+    /// Unpin a file, or the last assistant message when empty.
+    Unpin(String),
+    /// Run an MCP prompt: the command name (without `/`) and its arguments.
+    McpPrompt(String, String),
     /// Leave.
     Exit,
 }
@@ -95,6 +115,12 @@ pub(crate) fn command_list(session: &Session) -> Vec<(String, String)> {
             command.name.clone(),
             format!("{description} ({})", scope_name(command.scope)),
         ));
+    }
+    if let Some(manager) = &session.info.mcp {
+        for prompt in manager.prompts() {
+            let description = prompt.description.unwrap_or_default();
+            list.push((prompt.command, format!("{description} (MCP)")));
+        }
     }
     list
 }
@@ -137,6 +163,9 @@ pub(crate) fn run_command(app: &mut App, session: &Session, line: &str) -> Outco
         "init" => return Outcome::Prompt(INIT_PROMPT.to_owned()),
         "resume" => return resume(app, session, args),
         "rewind" => return Outcome::Rewind(args.to_owned()),
+        "compact" => return Outcome::Compact(args.to_owned()),
+        "pin" => return Outcome::Pin(args.to_owned()),
+        "unpin" => return Outcome::Unpin(args.to_owned()),
         "agents" => info(app, agents(session)),
         "mcp" => {
             let lines = session.mcp_lines();
@@ -180,6 +209,11 @@ pub(crate) fn run_command(app: &mut App, session: &Session, line: &str) -> Outco
 }
 
 fn custom(app: &mut App, session: &Session, name: &str, args: &str) -> Outcome {
+    if let Some(manager) = &session.info.mcp
+        && manager.prompts().iter().any(|p| p.command == name)
+    {
+        return Outcome::McpPrompt(name.to_owned(), args.to_owned());
+    }
     match session.workspace().slash(&format!("/{name}")) {
         Some(Slash::Command(command)) => match command.render(args) {
             Ok(prompt) => Outcome::Expand(prompt),

@@ -3,6 +3,7 @@
 //! screen is drawn again.
 
 mod answers;
+mod context;
 mod switch;
 
 use std::collections::VecDeque;
@@ -34,8 +35,10 @@ enum Done {
     Turn(Box<(Agent, TurnResult)>),
     /// A `!command` finished.
     Shell(String, ShellOutput),
-    /// A custom command was expanded (or failed to).
+    /// A custom command was expanded, or an MCP prompt fetched (or failed).
     Expanded(Result<String, String>),
+    /// `/compact` ended; the agent comes back.
+    Compacted(Box<Agent>, Result<(), String>),
 }
 
 pub(crate) struct EventLoop {
@@ -55,6 +58,9 @@ pub(crate) struct EventLoop {
     marks: Vec<TurnMark>,
     /// The prompt of the turn in flight.
     running_prompt: String,
+    /// The transcript uuid of the last main-thread assistant message, for
+    /// `/pin` without arguments.
+    last_answer: Option<String>,
     /// Whether the prompt on screen is the folder-trust question.
     trust_question: bool,
     /// The command line's prompt, held back until trust is answered.
@@ -99,6 +105,7 @@ pub(crate) async fn run_loop(
         shells: 0,
         marks: Vec::new(),
         running_prompt: String::new(),
+        last_answer: None,
         trust_question: false,
         deferred: None,
         pending_session: None,
@@ -178,10 +185,13 @@ impl EventLoop {
     fn agent_event(&mut self, emitted: &Emitted) {
         self.app
             .apply(&emitted.event, emitted.parent_tool_use_id.as_deref());
-        if let AgentEvent::TurnFinished { .. } = emitted.event
-            && emitted.parent_tool_use_id.is_none()
-        {
-            self.app.mode = self.session.controls.mode();
+        if emitted.parent_tool_use_id.is_some() {
+            return;
+        }
+        match emitted.event {
+            AgentEvent::TurnFinished { .. } => self.app.mode = self.session.controls.mode(),
+            AgentEvent::MessageComplete { .. } => self.last_answer = Some(emitted.uuid.clone()),
+            _ => {}
         }
     }
 
@@ -281,6 +291,10 @@ impl EventLoop {
                 self.pending_session = Some((options, note));
             }
             Outcome::Model(name) => self.switch_model(&name),
+            Outcome::Compact(instructions) => self.compact(instructions),
+            Outcome::Pin(args) => self.pin(&args, true),
+            Outcome::Unpin(args) => self.pin(&args, false),
+            Outcome::McpPrompt(name, args) => self.mcp_prompt(name, args),
         }
     }
 
@@ -383,6 +397,20 @@ impl EventLoop {
                     self.app.queued.push(text);
                 } else {
                     self.start_turn_quiet(text);
+                }
+            }
+            Done::Compacted(agent, result) => {
+                while let Ok(more) = inputs.agent_events.try_recv() {
+                    self.agent_event(&more);
+                }
+                self.app.busy = None;
+                self.session.agent = Some(*agent);
+                if let Err(error) = result {
+                    self.app.transcript.push(Cell::Error(error));
+                }
+                if !self.app.queued.is_empty() {
+                    let next = self.app.queued.remove(0);
+                    self.submit(next);
                 }
             }
             Done::Expanded(Err(error)) => {

@@ -39,6 +39,7 @@ impl EventLoop {
                 self.app.transcript.clear();
                 self.app.totals = crate::state::Totals::default();
                 self.marks.clear();
+                self.last_answer = None;
                 self.app.mode = self.session.info.mode;
                 self.commands = command_list(&self.session);
                 self.welcome();
