@@ -255,7 +255,11 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
     let builtin = BuiltinOptions::default();
     let (tools, unknown) = tool_registry(&tool_choice, &builtin)?;
     for name in unknown {
-        tracing::warn!("--tools: no built-in tool is called `{name}`");
+        if options.host == Host::Sdk && crate::tools::SDK_TOOL_NAMES.contains(&name.as_str()) {
+            tracing::debug!("--tools: no built-in tool is called `{name}`");
+        } else {
+            tracing::warn!("--tools: no built-in tool is called `{name}`");
+        }
     }
 
     let settings_json = serde_json::to_value(merged).unwrap_or_default();

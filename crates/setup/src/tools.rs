@@ -7,6 +7,20 @@ use ferrule_tools::{BuiltinOptions, builtin_tools};
 
 use crate::options::ToolSelection;
 
+/// Tool names the Agent SDKs put in `--tools` although ferrule has no such
+/// built-in tool; in SDK host mode they are skipped without a warning.
+pub const SDK_TOOL_NAMES: &[&str] = &[
+    "ImageGen",
+    "ImageSearch",
+    "Skill",
+    "TaskCreate",
+    "TaskGet",
+    "TaskUpdate",
+    "TaskList",
+    "UpdateGoal",
+    "WebSearch",
+];
+
 /// Tools the agent loop adds itself (they need the loop), so `--tools` may
 /// name them although [`builtin_tools`] does not build them.
 pub const LOOP_TOOLS: &[&str] = &[

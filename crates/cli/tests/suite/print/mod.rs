@@ -7,6 +7,7 @@ mod flags;
 mod harness;
 mod hooks;
 mod interrupt;
+mod logs;
 mod output;
 mod sessions;
 mod tools;
