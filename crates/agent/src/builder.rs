@@ -297,6 +297,7 @@ impl AgentBuilder {
                 subagents: self.subagents,
                 env: self.env,
                 cwd: cwd.clone(),
+                shell_cwd: Mutex::new(cwd.clone()),
                 additional_dirs: probe.allowed_dirs().iter().skip(1).cloned().collect(),
                 max_tokens: self.max_tokens,
                 thinking: self.thinking,

@@ -28,6 +28,8 @@ pub(crate) struct Core {
     pub(crate) subagents: Vec<Subagent>,
     pub(crate) env: BTreeMap<String, String>,
     pub(crate) cwd: PathBuf,
+    /// The Bash shell's directory as last seen (starts at `cwd`).
+    pub(crate) shell_cwd: Mutex<PathBuf>,
     pub(crate) additional_dirs: Vec<PathBuf>,
     pub(crate) max_tokens: Option<u32>,
     pub(crate) thinking: Thinking,

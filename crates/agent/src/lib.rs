@@ -69,6 +69,7 @@ mod events;
 mod history;
 pub mod hook_runners;
 mod input;
+mod notify;
 mod permission_flow;
 mod pipeline;
 mod policy;

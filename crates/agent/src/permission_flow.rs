@@ -30,6 +30,7 @@ pub(crate) async fn resolve_ask(
     call: &Call,
     input: &Value,
     decision: &Decision,
+    context: &mut Vec<String>,
 ) -> Resolved {
     let name = call.block.name.as_str();
     let suggestions = crate::suggest::suggestions(canonical(name), input, decision);
@@ -74,6 +75,12 @@ pub(crate) async fn resolve_ask(
             }
             None => {}
         }
+    }
+    if let Some(outcome) = turn
+        .fire(crate::notify::before_ask(name, input, &call.block.id))
+        .await
+    {
+        context.extend(outcome.additional_context);
     }
     let request = AskRequest {
         tool_use_id: call.block.id.clone(),

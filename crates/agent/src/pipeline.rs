@@ -240,7 +240,7 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
             )
             .await;
         }
-        Behavior::Ask => match resolve_ask(turn, call, &input, &decision).await {
+        Behavior::Ask => match resolve_ask(turn, call, &input, &decision, &mut context).await {
             Resolved::Allow(updated) => input = updated,
             Resolved::Deny {
                 message,
@@ -326,6 +326,7 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
                 }
                 stop = outcome.stop.clone();
             }
+            context.extend(crate::notify::after_bash(turn, name, &structured).await);
             let mut outcome = CallOutcome::error(id, String::new());
             outcome.result = ToolResultBlock {
                 tool_use_id: id.to_owned(),

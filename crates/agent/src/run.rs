@@ -329,6 +329,19 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
             emitter.emit(AgentEvent::Error {
                 error: error.clone(),
             });
+            // StopFailure only reports: its output is ignored.
+            if let Some(payload) = crate::notify::stop_failure(&error, &last_text) {
+                let turn = Turn {
+                    core,
+                    tools,
+                    emitter,
+                    cancel: cancel.clone(),
+                    user_message_uuid: user_message_uuid.clone(),
+                    scope,
+                    transcript: transcript.as_ref(),
+                };
+                let _ = turn.fire(payload).await;
+            }
             (
                 TurnOutcome::Failed,
                 Some(error.message.clone()),

@@ -3,6 +3,7 @@ mod context;
 mod hook_runners;
 mod interaction;
 mod interrupts;
+mod notify_hooks;
 mod permissions;
 mod pipeline_hooks;
 mod providers;

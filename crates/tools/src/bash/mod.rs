@@ -248,12 +248,20 @@ impl TypedTool for BashTool {
                 notes.push(note);
             }
         }
-        Ok(foreground_output(
-            &input.command,
-            &finished,
-            timeout_ms,
-            &notes,
-        ))
+        let mut output = foreground_output(&input.command, &finished, timeout_ms, &notes);
+        // The directory the next command starts in, for hosts that report
+        // working-directory changes (the CwdChanged hook).
+        if tracks_dir
+            && let Some(dir) = self
+                .shell_cwd
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+            && let Some(fields) = output.structured.as_object_mut()
+        {
+            fields.insert("cwd".to_owned(), json!(dir.display().to_string()));
+        }
+        Ok(output)
     }
 }
 

@@ -73,7 +73,8 @@ async fn stdout_stderr_and_a_nonzero_exit_code_are_a_result() {
         .await;
     assert_eq!(
         structured,
-        json!({"stdout": "out\n", "stderr": "err\n", "exitCode": 3, "interrupted": false})
+        json!({"stdout": "out\n", "stderr": "err\n", "exitCode": 3, "interrupted": false,
+            "cwd": shell.root().display().to_string()})
     );
     assert_eq!(text, "out\nerr\nExit code 3");
 }
@@ -100,12 +101,17 @@ async fn a_command_without_output_says_so() {
 #[tokio::test]
 async fn the_working_directory_persists_between_calls() {
     let shell = Shell::new();
-    shell
+    let (_, structured) = shell
         .run(json!({"command": "mkdir -p sub/deeper && cd sub/deeper"}))
         .await;
+    let deeper = shell.root().join("sub/deeper").display().to_string();
+    assert_eq!(
+        structured["cwd"],
+        json!(deeper),
+        "the result names the new directory"
+    );
     let (_, structured) = shell.run(json!({"command": "pwd -P"})).await;
-    let expected = format!("{}\n", shell.root().join("sub/deeper").display());
-    assert_eq!(structured["stdout"], json!(expected));
+    assert_eq!(structured["stdout"], json!(format!("{deeper}\n")));
 }
 
 #[tokio::test]
