@@ -39,18 +39,18 @@ pub(crate) fn run_ci(args: &[String]) -> Result<()> {
         )?;
         crate::fuzz::smoke(&[])?;
     }
-    // The server's PostgreSQL suite is `#[ignore]`d without a database; CI
-    // starts a local cluster and runs it explicitly.
+    // The server's PostgreSQL suite is `#[ignore]`d where no database is
+    // set up; CI starts a local cluster and includes it. (One `cargo test
+    // --workspace` run: a separate `-p` run would unify features differently
+    // and build everything twice.) Tests last, so the test runner's summary
+    // closes the CI log.
     let postgres = crate::services::postgres()?;
-    let pg_env = [("FERRULE_TEST_POSTGRES_URL", postgres.as_str())];
     run_in(
         &root(),
         "cargo",
-        &["test", "-p", "ferrule-server", "--", "--ignored"],
-        &pg_env,
+        &["test", "--workspace", "--", "--include-ignored"],
+        &[("FERRULE_TEST_POSTGRES_URL", postgres.as_str())],
     )?;
-    // Tests last, so the test runner's summary closes the CI log.
-    run_in(&root(), "cargo", &["test", "--workspace"], &pg_env)?;
     Ok(())
 }
 
