@@ -41,13 +41,7 @@ pub(crate) async fn run(
             result.num_turns = 1;
             result
         }
-        Err(error) => {
-            let mut result = ResultMessage::new(ResultSubtype::ErrorDuringExecution, session_id);
-            let message = format!("/compact failed: {error}");
-            result.result = Some(message.clone());
-            result.errors = Some(vec![message]);
-            result
-        }
+        Err(error) => super::output::error_result(&session_id, format!("/compact failed: {error}")),
     };
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     result.uuid = Some(uuid::Uuid::new_v4().to_string());

@@ -13,6 +13,7 @@ mod formats;
 mod output;
 mod sdk_argv;
 mod sessions;
+mod slash;
 mod unsupported;
 
 use std::collections::BTreeMap;
@@ -28,7 +29,7 @@ use tracing_subscriber::EnvFilter;
 
 use args::InputFormat;
 pub(crate) use args::RunArgs;
-use output::{Printer, result_message};
+use output::{Printer, error_result, result_message};
 pub(crate) use sdk_argv::tolerate_unknown_flags;
 
 /// Whether the run reads the Agent SDK protocol on stdin.
@@ -125,6 +126,10 @@ async fn run(
     let mut prepared = ferrule_setup::prepare(options)?;
     prepared.start_mcp().await?;
     let hooks = std::sync::Arc::clone(&prepared.hooks);
+    let command_host = slash::PrintHost {
+        cwd: prepared.cwd.clone(),
+        policy: prepared.policy.clone().mode(prepared.mode).build(),
+    };
     let (builder, info) = prepared.into_builder();
     let session_hooks = ferrule_setup::SessionHooks::new(hooks, &info);
     let mut agent = builder.build()?;
@@ -151,21 +156,27 @@ async fn run(
         }
         anyhow::Ok(printer)
     });
-    let message = if let Some(instructions) = compact::instructions(&prompt) {
-        compact::run(&mut agent, instructions, &sink).await
-    } else {
-        // SessionStart's additions reach the model ahead of the prompt.
-        let context = session_hooks.start().await;
-        let input = if context.is_empty() {
-            UserInput::text(prompt)
-        } else {
-            let mut blocks: Vec<ContentBlock> =
-                context.into_iter().map(ContentBlock::text).collect();
-            blocks.push(ContentBlock::text(prompt));
-            UserInput::blocks(blocks)
-        };
-        let result = agent.run(input, &sink).await;
-        result_message(&result, agent.session_id())
+    let message = match slash::expand(&prompt, &info.workspace, &command_host).await {
+        Err(error) => error_result(agent.session_id(), error),
+        Ok(expanded) => {
+            let prompt = expanded.unwrap_or(prompt);
+            if let Some(instructions) = compact::instructions(&prompt) {
+                compact::run(&mut agent, instructions, &sink).await
+            } else {
+                // SessionStart's additions reach the model ahead of the prompt.
+                let context = session_hooks.start().await;
+                let input = if context.is_empty() {
+                    UserInput::text(prompt)
+                } else {
+                    let mut blocks: Vec<ContentBlock> =
+                        context.into_iter().map(ContentBlock::text).collect();
+                    blocks.push(ContentBlock::text(prompt));
+                    UserInput::blocks(blocks)
+                };
+                let result = agent.run(input, &sink).await;
+                result_message(&result, agent.session_id())
+            }
+        }
     };
     session_hooks.end(SessionEndReason::Other).await;
     drop(sink);

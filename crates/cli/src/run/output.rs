@@ -5,7 +5,9 @@ use std::io::Write;
 
 use anyhow::Result;
 use ferrule_agent::{Emitted, TurnResult};
-use ferrule_protocol::sdk::{ResultMessage, StreamMessage, SystemInit, SystemMessage};
+use ferrule_protocol::sdk::{
+    ResultMessage, ResultSubtype, StreamMessage, SystemInit, SystemMessage,
+};
 use ferrule_sdk_host::{EventIds, EventLines};
 
 use super::args::OutputFormat;
@@ -86,6 +88,15 @@ pub(crate) fn result_message(run: &TurnResult, session_id: &str) -> ResultMessag
     {
         result.result = Some(errors.join("\n"));
     }
+    result
+}
+
+/// An error `result` that ran no turn (a command that could not run).
+pub(crate) fn error_result(session_id: &str, message: String) -> ResultMessage {
+    let mut result = ResultMessage::new(ResultSubtype::ErrorDuringExecution, session_id);
+    result.result = Some(message.clone());
+    result.errors = Some(vec![message]);
+    result.uuid = Some(uuid::Uuid::new_v4().to_string());
     result
 }
 

@@ -1,4 +1,5 @@
-//! Slash commands in print mode: `/compact` on a resumed session.
+//! Slash commands in print mode: `/compact` on a resumed session, custom
+//! commands (expanded before the run), unknown `/x` sent as written.
 
 use anyhow::Result;
 use ferrule_protocol::sdk::{StreamMessage, SystemMessage};
@@ -77,5 +78,61 @@ async fn compact_without_history_is_an_error_result() -> Result<()> {
         "{result}"
     );
     assert!(server.requests().is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_custom_command_expands_with_its_shell_part_checked() -> Result<()> {
+    let server = FakeModelServer::openai().await?;
+    server.mount(openai::text_reply("Reviewed."));
+    server.mount(openai::text_reply("Plain."));
+    let project = Project::new(&[
+        (
+            ".qoder/commands/review.md",
+            "Review $ARGUMENTS. Marker: !`echo from-the-shell`\n",
+        ),
+        (
+            ".qoder/commands/touchy.md",
+            "Then: !`touch made-by-command`\n",
+        ),
+    ])?;
+    let out = run(project.openai(
+        &server.base_url(),
+        &[
+            "-p",
+            "/review src/a.rs",
+            "--allowed-tools",
+            "Bash(echo:*)",
+            "-o",
+            "json",
+        ],
+    ))
+    .await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let sent = server.requests()[0].body.to_string();
+    assert!(
+        sent.contains("Review src/a.rs. Marker: from-the-shell"),
+        "{sent}"
+    );
+
+    let refused = run(project.openai(&server.base_url(), &["-p", "/touchy", "-o", "json"])).await?;
+    assert_eq!(refused.code, Some(1), "{}", refused.stderr);
+    assert_eq!(refused.json()?["is_error"], true);
+    assert!(
+        refused.stdout.contains("print mode cannot ask"),
+        "{}",
+        refused.stdout
+    );
+    assert!(!project.path("made-by-command").exists());
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a refused command reaches no model"
+    );
+
+    let plain = run(project.openai(&server.base_url(), &["-p", "/nosuch thing"])).await?;
+    assert_eq!(plain.code, Some(0), "{}", plain.stderr);
+    let sent = server.requests()[1].body.to_string();
+    assert!(sent.contains("/nosuch thing"), "{sent}");
     Ok(())
 }

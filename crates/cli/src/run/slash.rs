@@ -1,0 +1,97 @@
+//! Custom commands in print mode: a prompt `/name args` naming one of the
+//! workspace's commands runs as that command's prompt, its `` !`cmd` ``
+//! parts through the Bash permission check (print mode has no one to ask,
+//! so "ask" refuses) and its `@file` parts read from the project. Any
+//! other `/x` is sent as written.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ferrule_memory::{CommandHost, Slash, Workspace};
+use ferrule_permissions::{Behavior, Policy, Request, decide};
+use serde_json::json;
+
+/// Longest an embedded command may run.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The prompt a custom command expands to; `Ok(None)` when `prompt` is
+/// not one.
+///
+/// # Errors
+/// Bad arguments, a refused or failing shell part, an unreadable file.
+pub(crate) async fn expand(
+    prompt: &str,
+    workspace: &Workspace,
+    host: &PrintHost,
+) -> Result<Option<String>, String> {
+    let Some(line) = prompt.trim_start().strip_prefix('/') else {
+        return Ok(None);
+    };
+    let (name, args) = line
+        .split_once(char::is_whitespace)
+        .map_or((line, ""), |(name, args)| (name, args.trim()));
+    let Some(Slash::Command(command)) = workspace.slash(name) else {
+        return Ok(None);
+    };
+    let template = command.render(args).map_err(|e| format!("/{name}: {e}"))?;
+    let expanded = ferrule_memory::expand(&template, host)
+        .await
+        .map_err(|e| format!("/{name}: {e}"))?;
+    Ok(Some(expanded.text))
+}
+
+/// Runs a command's shell parts and reads its files, in the project.
+pub(crate) struct PrintHost {
+    pub(crate) cwd: PathBuf,
+    pub(crate) policy: Policy,
+}
+
+impl CommandHost for PrintHost {
+    async fn run_shell(&self, command: &str) -> Result<String, String> {
+        let decision = decide(
+            &self.policy,
+            &Request::new("Bash", json!({"command": command})),
+        );
+        match decision.behavior {
+            Behavior::Allow => {}
+            Behavior::Deny => {
+                return Err(format!("Bash({command}) is denied: {}", decision.reason));
+            }
+            Behavior::Ask => {
+                return Err(format!(
+                    "Bash({command}) needs permission, and print mode cannot ask; allow it with --allowed-tools"
+                ));
+            }
+        }
+        let child = tokio::process::Command::new("bash")
+            .arg("-c")
+            .arg(command)
+            .current_dir(&self.cwd)
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .output();
+        match tokio::time::timeout(TIMEOUT, child).await {
+            Err(_) => Err(format!(
+                "`{command}` timed out after {}s",
+                TIMEOUT.as_secs()
+            )),
+            Ok(Err(error)) => Err(format!("cannot run bash: {error}")),
+            Ok(Ok(output)) => {
+                let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+                text.push_str(&String::from_utf8_lossy(&output.stderr));
+                if output.status.success() {
+                    Ok(text)
+                } else {
+                    Err(format!("{} ({})", text.trim_end(), output.status))
+                }
+            }
+        }
+    }
+
+    async fn read_file(&self, path: &str) -> Result<String, String> {
+        let full = self.cwd.join(path);
+        tokio::fs::read_to_string(&full)
+            .await
+            .map_err(|error| format!("{}: {error}", full.display()))
+    }
+}
