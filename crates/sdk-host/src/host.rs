@@ -19,12 +19,12 @@ use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 
-use ferrule_setup::SessionHooks;
 use crate::options::HostOptions;
 use crate::outbox::Outbox;
 use crate::peer::Peer;
 use crate::queue::{QueuedTurn, TurnQueue};
 use crate::session::Ready;
+use ferrule_setup::SessionHooks;
 
 /// State every task of the host reads.
 pub(crate) struct Shared {

@@ -12,8 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::events::{EventIds, EventLines};
 use crate::host::{Shared, lock};
-use ferrule_setup::SessionHooks;
 use crate::queue::QueuedTurn;
+use ferrule_setup::SessionHooks;
 
 /// Writes each event's lines to stdout as it happens.
 struct LineSink {
@@ -106,7 +106,9 @@ pub(crate) async fn run_turns(
         run_one(&shared, &mut agent, &sink, turn, context).await;
         *lock(&shared.running) = None;
     }
-    session_hooks.end(ferrule_hooks::SessionEndReason::Other).await;
+    session_hooks
+        .end(ferrule_hooks::SessionEndReason::Other)
+        .await;
     // Dropping the agent ends background shells and tool processes.
     drop(agent);
 }
