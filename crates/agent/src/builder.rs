@@ -63,6 +63,7 @@ pub struct AgentBuilder {
     excluded_tools: BTreeSet<String>,
     model_resolver: Option<crate::hook_runners::ModelResolver>,
     context: Option<ferrule_context::ContextManager>,
+    memory: Option<ferrule_memory::SessionMemory>,
 }
 
 impl std::fmt::Debug for AgentBuilder {
@@ -100,7 +101,17 @@ impl AgentBuilder {
             excluded_tools: BTreeSet::new(),
             model_resolver: None,
             context: None,
+            memory: None,
         }
+    }
+
+    /// The session's memory (after its startup context went into the
+    /// system prompt): when a call touches a file, the memory of folders
+    /// not loaded yet and matching glob rules are added to the call's
+    /// result, and InstructionsLoaded fires for each. Default: none.
+    pub fn session_memory(mut self, memory: ferrule_memory::SessionMemory) -> Self {
+        self.memory = Some(memory);
+        self
     }
 
     /// The context manager: windows, thresholds, pinned files and
@@ -298,6 +309,7 @@ impl AgentBuilder {
                 env: self.env,
                 cwd: cwd.clone(),
                 shell_cwd: Mutex::new(cwd.clone()),
+                memory: self.memory.map(Mutex::new),
                 additional_dirs: probe.allowed_dirs().iter().skip(1).cloned().collect(),
                 max_tokens: self.max_tokens,
                 thinking: self.thinking,

@@ -78,6 +78,7 @@ mod rewind;
 mod run;
 mod stream;
 mod subagent;
+mod subfolder_memory;
 mod suggest;
 pub mod tools;
 mod turn;

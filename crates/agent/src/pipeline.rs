@@ -327,6 +327,7 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
                 stop = outcome.stop.clone();
             }
             context.extend(crate::notify::after_bash(turn, name, &structured).await);
+            context.extend(crate::subfolder_memory::after_touch(turn, &targets).await);
             let mut outcome = CallOutcome::error(id, String::new());
             outcome.result = ToolResultBlock {
                 tool_use_id: id.to_owned(),

@@ -197,3 +197,55 @@ async fn a_bash_cd_fires_cwd_changed_once_with_both_directories() {
     let history = serde_json::to_string(agent.messages()).unwrap();
     assert!(history.contains("now in sub"), "{history}");
 }
+
+#[tokio::test]
+async fn reading_in_a_subfolder_injects_its_memory_and_fires_instructions_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::create_dir_all(root.join(".git")).unwrap();
+    std::fs::create_dir_all(root.join("pkg")).unwrap();
+    std::fs::write(root.join("pkg/AGENTS.md"), "pkg uses tabs\n").unwrap();
+    std::fs::write(root.join("pkg/lib.txt"), "code\n").unwrap();
+    let options = ferrule_memory::LoadOptions::new(&root).with_home(root.join("home"));
+    let workspace = Arc::new(ferrule_memory::Workspace::load(&options));
+    let (memory, _) = ferrule_memory::SessionMemory::start(workspace);
+    let log = root.join("events.jsonl");
+    let file = root.join("pkg/lib.txt").display().to_string();
+    let model = scripted(vec![
+        vec![call("r1", "Read", json!({"file_path": file}))],
+        vec![call("r2", "Read", json!({"file_path": file}))],
+        vec![text("ok")],
+    ]);
+    let mut agent = AgentBuilder::new(model, builtins(), &root)
+        .policy_builder(policy(&root, Mode::BypassPermissions, &[]))
+        .session_memory(memory)
+        .hooks(recording(
+            &root,
+            "InstructionsLoaded",
+            "nested_traversal",
+            &log,
+        ))
+        .build()
+        .unwrap();
+    let result = agent
+        .run(UserInput::text("read"), &Collect::default())
+        .await;
+    assert_eq!(
+        result.outcome,
+        TurnOutcome::Completed,
+        "{:?}",
+        result.summary
+    );
+    let events = recorded(&log);
+    assert_eq!(events.len(), 1, "loaded once: {events:?}");
+    assert_eq!(events[0]["hook_event_name"], "InstructionsLoaded");
+    assert_eq!(
+        events[0]["file_path"],
+        root.join("pkg/AGENTS.md").display().to_string()
+    );
+    assert_eq!(events[0]["memory_type"], "project");
+    assert_eq!(events[0]["load_reason"], "nested_traversal");
+    assert_eq!(events[0]["trigger_file_path"], file);
+    let history = serde_json::to_string(agent.messages()).unwrap();
+    assert_eq!(history.matches("pkg uses tabs").count(), 1, "{history}");
+}
