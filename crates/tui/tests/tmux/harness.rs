@@ -10,10 +10,15 @@ use std::time::{Duration, Instant};
 /// How long a screen may take to show what a test waits for.
 pub(crate) const WAIT: Duration = Duration::from_secs(15);
 
-/// The `ferrule` binary, built once if `cargo test` did not build it.
+/// The `ferrule` binary, built once if `cargo test` did not build it;
+/// `FERRULE_TEST_BIN` names another one (a copy, when several checkouts
+/// share a target directory).
 pub(crate) fn ferrule() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("FERRULE_TEST_BIN") {
+            return PathBuf::from(bin);
+        }
         let exe = std::env::current_exe().expect("test executable path");
         // target/debug/deps/<test> → target/debug/ferrule
         let dir = exe.parent().and_then(Path::parent).expect("target dir");

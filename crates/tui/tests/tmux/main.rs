@@ -300,3 +300,80 @@ async fn custom_commands_complete_expand_and_go_to_the_model() {
     let body = server.requests()[0].body.to_string();
     assert!(body.contains("Say hello to Ferris. Today: sunny"), "{body}");
 }
+
+/// The first non-system message of a chat completions request, as text.
+fn first_message(body: &serde_json::Value) -> String {
+    body["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["role"] != "system")
+        .expect("a non-system message")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compact_summarizes_with_instructions_and_keeps_pins() {
+    let server = server().await;
+    for answer in ["First answer.", "Second answer.", "Third answer."] {
+        server.mount(openai::text_reply(answer));
+    }
+    server.mount(openai::text_reply("SUMMARY: the user keeps a todo list."));
+    server.mount(openai::text_reply("Still here."));
+    let project = Project::new();
+    std::fs::write(project.dir().join("notes.txt"), "pinned-notes-content\n").expect("notes");
+    let tui = Tui::start(project, &server.base_url());
+    tui.ready();
+    for (prompt, answer) in [
+        ("todo: buy milk", "First answer."),
+        ("todo: walk dog", "Second answer."),
+        ("todo: file taxes", "Third answer."),
+    ] {
+        tui.type_text(prompt);
+        tui.keys(&["Enter"]);
+        tui.wait_text(answer);
+        tui.wait_for("the turn to end", |s| !s.contains("Working…"));
+    }
+    tui.type_text("/pin");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Pinned the last answer");
+    tui.type_text("/pin missing.txt");
+    tui.keys(&["Enter"]);
+    tui.wait_text("missing.txt is not a file");
+    tui.type_text("/pin notes.txt");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Pinned notes.txt");
+    tui.type_text("/compact keep the todo");
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_text("Conversation compacted (");
+    assert!(!screen.contains("/compact:"), "{screen}");
+    tui.wait_for("the compaction to end", |s| !s.contains("Working…"));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4);
+    let summary_request = requests[3].body.to_string();
+    assert!(
+        summary_request.contains("keep the todo"),
+        "{summary_request}"
+    );
+    assert!(summary_request.contains("buy milk"), "{summary_request}");
+    tui.type_text("what is left?");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Still here.");
+    let requests = server.requests();
+    let next = &requests[4].body;
+    let first = first_message(next);
+    assert!(
+        first.contains("SUMMARY: the user keeps a todo list."),
+        "{first}"
+    );
+    let body = next.to_string();
+    assert!(body.contains("pinned-notes-content"), "{body}");
+    assert!(
+        body.contains("Third answer."),
+        "the pinned answer is kept: {body}"
+    );
+    assert!(
+        !body.contains("buy milk"),
+        "the old turns are summarized: {body}"
+    );
+}
