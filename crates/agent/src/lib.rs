@@ -56,6 +56,12 @@
 //! [`Agent::context_usage`] ([`ContextUsage::to_sdk_value`] for
 //! `get_context_usage`) and set the manager with [`AgentBuilder::context`].
 //! Files: [`Agent::rewind_files`] (`rewind_files`, `/rewind`).
+//!
+//! Reporting hooks: StopFailure when a run fails on an error (not on a
+//! hook block or an interrupt), Notification before the asker is asked
+//! (`permission_prompt`; `idle_prompt` for AskUserQuestion), CwdChanged
+//! when Bash's structured `cwd` moved, and InstructionsLoaded for subfolder
+//! memory loaded through [`AgentBuilder::session_memory`].
 
 mod accounting;
 mod agent;
