@@ -377,3 +377,48 @@ async fn compact_summarizes_with_instructions_and_keeps_pins() {
         "the old turns are summarized: {body}"
     );
 }
+
+/// The MCP test venv's python (`tests/mcp/setup.sh` creates it once).
+fn mcp_python() -> std::path::PathBuf {
+    let venv = std::path::PathBuf::from("/var/cache/ferrule/venv-mcp");
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    if !venv.join(".ready").exists() {
+        let status = std::process::Command::new("bash")
+            .arg(repo.join("tests/mcp/setup.sh"))
+            .status()
+            .expect("running tests/mcp/setup.sh");
+        assert!(status.success(), "tests/mcp/setup.sh failed");
+    }
+    venv.join("bin/python")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_prompts_are_slash_commands() {
+    let server = server().await;
+    server.mount(openai::text_reply("Reviewed."));
+    let project = Project::new();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/mcp/servers/basic.py")
+        .canonicalize()
+        .expect("basic.py");
+    let settings = serde_json::json!({"mcpServers": {"b": {
+        "command": mcp_python(), "args": [script, "stdio"]}}});
+    std::fs::write(
+        project.base.join("user/settings.json"),
+        settings.to_string(),
+    )
+    .expect("settings");
+    let tui = Tui::start(project, &server.base_url());
+    tui.ready();
+    tui.type_text("/mcp__b__rev");
+    tui.wait_text("Asks for a code review. (MCP)");
+    tui.keys(&["Tab"]);
+    tui.type_text("x=1 detailed");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Reviewed.");
+    let body = server.requests()[0].body.to_string();
+    assert!(
+        body.contains("Review this code (detailed):\\nx=1"),
+        "{body}"
+    );
+}
