@@ -128,7 +128,8 @@ impl Prepared {
                 .env(self.env)
                 .additional_dirs(self.additional_dirs)
                 .exclude_tools(excluded)
-                .context(context);
+                .context(context)
+                .session_memory(self.memory);
         if let Some(tokens) = self.max_output_tokens {
             builder = builder.max_tokens(tokens);
         }
