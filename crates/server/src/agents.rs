@@ -10,8 +10,8 @@ use crate::app::AppState;
 use crate::db::{self, ObjectColumns, StoredObject};
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
-use crate::input::{Fields, JsonObject, Order, QueryPairs, metadata_create, metadata_patch};
-use crate::list::{self, Bind, ListSpec};
+use crate::input::{Fields, JsonObject, QueryPairs, metadata_create, metadata_patch};
+use crate::list;
 use crate::toolset;
 
 const KIND: &str = "agent";
@@ -350,24 +350,8 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     query: QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    let mut conditions = vec![("kind = ?".to_owned(), Some(Bind::Text(KIND.to_owned())))];
-    if query.bool("include_archived")? != Some(true) {
-        conditions.push(("archived = 0".to_owned(), None));
-    }
-    for (op, micros) in query.created_at()? {
-        conditions.push((format!("seq {op} ?"), Some(Bind::Int(micros))));
-    }
-    let page = list::run(
-        &state.store.pool,
-        ListSpec {
-            table: "objects",
-            conditions,
-            order: Order::Desc,
-            limit: query.limit()?,
-            cursor: query.cursor()?,
-        },
-    )
-    .await?;
+    let conditions = list::kind_conditions(KIND, &query)?;
+    let page = list::objects(&state.store.pool, conditions, &query).await?;
     Ok(Json(page.envelope(|body| body)))
 }
 

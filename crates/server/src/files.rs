@@ -13,8 +13,8 @@ use crate::app::AppState;
 use crate::db::{self, ObjectColumns, StoredObject};
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
-use crate::input::{Order, QueryPairs};
-use crate::list::{self, Bind, ListSpec};
+use crate::input::QueryPairs;
+use crate::list::{self, Bind};
 
 const KIND: &str = "file";
 /// Largest file.
@@ -213,17 +213,7 @@ pub(crate) async fn list(
         ));
     }
     let wanted = query.list("ids");
-    let page = list::run(
-        &state.store.pool,
-        ListSpec {
-            table: "objects",
-            conditions,
-            order: Order::Desc,
-            limit: query.limit()?,
-            cursor: query.cursor()?,
-        },
-    )
-    .await?;
+    let page = list::objects(&state.store.pool, conditions, &query).await?;
     let mut envelope = page.envelope(|file| file);
     if !wanted.is_empty()
         && let Some(items) = envelope["data"].as_array_mut()

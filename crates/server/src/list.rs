@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sqlx::{AnyPool, Row};
 
 use crate::error::ApiError;
-use crate::input::{Cursor, Order};
+use crate::input::{Cursor, Order, QueryPairs};
 
 /// A value bound into a list query.
 #[derive(Debug, Clone)]
@@ -67,6 +67,43 @@ impl Page {
             "next_page": next,
         })
     }
+}
+
+/// The conditions a plain object list starts with: its kind, archived
+/// objects only with `include_archived=true`, and the `created_at[...]`
+/// bounds of the query.
+pub(crate) fn kind_conditions(
+    kind: &str,
+    query: &QueryPairs,
+) -> Result<Vec<(String, Option<Bind>)>, ApiError> {
+    let mut conditions = vec![("kind = ?".to_owned(), Some(Bind::Text(kind.to_owned())))];
+    if query.bool("include_archived")? != Some(true) {
+        conditions.push(("archived = 0".to_owned(), None));
+    }
+    for (op, micros) in query.created_at()? {
+        conditions.push((format!("seq {op} ?"), Some(Bind::Int(micros))));
+    }
+    Ok(conditions)
+}
+
+/// A newest-first page of `objects` rows matching `conditions`, with the
+/// query's `limit` and cursor.
+pub(crate) async fn objects(
+    pool: &AnyPool,
+    conditions: Vec<(String, Option<Bind>)>,
+    query: &QueryPairs,
+) -> Result<Page, ApiError> {
+    run(
+        pool,
+        ListSpec {
+            table: "objects",
+            conditions,
+            order: Order::Desc,
+            limit: query.limit()?,
+            cursor: query.cursor()?,
+        },
+    )
+    .await
 }
 
 /// Runs a list query.

@@ -13,8 +13,8 @@ use crate::app::AppState;
 use crate::db::{self, ObjectColumns, StoredObject};
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
-use crate::input::{Fields, JsonObject, Order, QueryPairs};
-use crate::list::{self, Bind, ListSpec};
+use crate::input::{Fields, JsonObject, QueryPairs};
+use crate::list::{self, Bind};
 use crate::memory_stores;
 
 const ENTRY: &str = "memory";
@@ -347,17 +347,7 @@ pub(crate) async fn list(
         ("archived = 0".to_owned(), None),
     ];
     let prefix = query.get("path_prefix").map(str::to_owned);
-    let page = list::run(
-        &state.store.pool,
-        ListSpec {
-            table: "objects",
-            conditions,
-            order: Order::Desc,
-            limit: query.limit()?,
-            cursor: query.cursor()?,
-        },
-    )
-    .await?;
+    let page = list::objects(&state.store.pool, conditions, &query).await?;
     let mut envelope = page.envelope(|entry| entry_view(entry, full));
     if let Some(prefix) = prefix
         && let Some(items) = envelope["data"].as_array_mut()
@@ -401,17 +391,7 @@ pub(crate) async fn versions(
         .get("operation")
         .or_else(|| query.get("action"))
         .map(str::to_owned);
-    let page = list::run(
-        &state.store.pool,
-        ListSpec {
-            table: "objects",
-            conditions,
-            order: Order::Desc,
-            limit: query.limit()?,
-            cursor: query.cursor()?,
-        },
-    )
-    .await?;
+    let page = list::objects(&state.store.pool, conditions, &query).await?;
     let mut envelope = page.envelope(|version| version_view(version, false));
     if let Some(operation) = operation
         && let Some(items) = envelope["data"].as_array_mut()

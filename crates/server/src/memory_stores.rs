@@ -10,8 +10,8 @@ use crate::app::AppState;
 use crate::db::{self, ObjectColumns, StoredObject};
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
-use crate::input::{Fields, JsonObject, Order, QueryPairs, metadata_create, metadata_patch};
-use crate::list::{self, Bind, ListSpec};
+use crate::input::{Fields, JsonObject, QueryPairs, metadata_create, metadata_patch};
+use crate::list::{self, Bind};
 
 pub(crate) const KIND: &str = "memory_store";
 
@@ -157,17 +157,7 @@ pub(crate) async fn list(
         conditions.push((format!("seq {op} ?"), Some(Bind::Int(micros))));
     }
     let name = query.get("name").map(str::to_lowercase);
-    let page = list::run(
-        &state.store.pool,
-        ListSpec {
-            table: "objects",
-            conditions,
-            order: Order::Desc,
-            limit: query.limit()?,
-            cursor: query.cursor()?,
-        },
-    )
-    .await?;
+    let page = list::objects(&state.store.pool, conditions, &query).await?;
     let mut envelope = page.envelope(render);
     if let Some(name) = name
         && let Some(items) = envelope["data"].as_array_mut()

@@ -228,13 +228,7 @@ pub(crate) async fn list(
     State(state): State<AppState>,
     query: QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    let mut conditions = vec![("kind = ?".to_owned(), Some(Bind::Text(KIND.to_owned())))];
-    if query.bool("include_archived")? != Some(true) {
-        conditions.push(("archived = 0".to_owned(), None));
-    }
-    for (op, micros) in query.created_at()? {
-        conditions.push((format!("seq {op} ?"), Some(Bind::Int(micros))));
-    }
+    let mut conditions = list::kind_conditions(KIND, &query)?;
     let statuses = query.list("statuses");
     for status in &statuses {
         if !["idle", "running", "rescheduling", "terminated"].contains(&status.as_str()) {

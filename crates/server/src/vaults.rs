@@ -13,8 +13,8 @@ use crate::app::AppState;
 use crate::db::{self, ObjectColumns, StoredObject};
 use crate::error::{ApiError, ApiResult};
 use crate::ids;
-use crate::input::{Fields, JsonObject, Order, QueryPairs, metadata_create, metadata_patch};
-use crate::list::{self, Bind, ListSpec};
+use crate::input::{Fields, JsonObject, QueryPairs, metadata_create, metadata_patch};
+use crate::list::{self, Bind};
 
 const VAULT: &str = "vault";
 const CREDENTIAL: &str = "vault_credential";
@@ -226,17 +226,7 @@ async fn list_of(
         conditions.push(("archived = 0".to_owned(), None));
     }
     let name = query.get("name").map(str::to_lowercase);
-    let page = list::run(
-        &state.store.pool,
-        ListSpec {
-            table: "objects",
-            conditions,
-            order: Order::Desc,
-            limit: query.limit()?,
-            cursor: query.cursor()?,
-        },
-    )
-    .await?;
+    let page = list::objects(&state.store.pool, conditions, query).await?;
     let mut envelope = page.envelope(render);
     if let Some(name) = name
         && let Some(items) = envelope["data"].as_array_mut()
