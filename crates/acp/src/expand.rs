@@ -4,16 +4,12 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ferrule_agent::{AgentControls, AskAnswer, AskRequest, Asker};
 use ferrule_memory::CommandHost;
 use ferrule_permissions::{Behavior, PolicyBuilder, Request, decide};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-
-/// Longest an embedded command may run.
-const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The [`CommandHost`] of one prompt.
 pub(crate) struct ExpandHost {
@@ -49,39 +45,10 @@ impl CommandHost for ExpandHost {
                 }
             }
         }
-        let child = tokio::process::Command::new("bash")
-            .arg("-c")
-            .arg(command)
-            .current_dir(&self.cwd)
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .output();
-        let output = tokio::select! {
-            output = tokio::time::timeout(TIMEOUT, child) => output,
-            () = self.cancel.cancelled() => return Err("Interrupted".to_owned()),
-        };
-        match output {
-            Err(_) => Err(format!(
-                "`{command}` timed out after {}s",
-                TIMEOUT.as_secs()
-            )),
-            Ok(Err(error)) => Err(format!("cannot run bash: {error}")),
-            Ok(Ok(output)) => {
-                let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-                text.push_str(&String::from_utf8_lossy(&output.stderr));
-                if output.status.success() {
-                    Ok(text)
-                } else {
-                    Err(format!("{} ({})", text.trim_end(), output.status))
-                }
-            }
-        }
+        ferrule_setup::run_embedded_shell(&self.cwd, command, Some(&self.cancel)).await
     }
 
     async fn read_file(&self, path: &str) -> Result<String, String> {
-        let full = self.cwd.join(path);
-        tokio::fs::read_to_string(&full)
-            .await
-            .map_err(|error| format!("{}: {error}", full.display()))
+        ferrule_setup::read_embedded_file(&self.cwd, path).await
     }
 }

@@ -30,6 +30,7 @@
 
 mod agent;
 mod context;
+mod embedded;
 pub mod error;
 pub mod init;
 mod lifecycle;
@@ -41,6 +42,7 @@ pub mod tools;
 pub mod workspace;
 
 pub use agent::HostInfo;
+pub use embedded::{EMBEDDED_COMMAND_TIMEOUT, read_embedded_file, run_embedded_shell};
 pub use error::SetupError;
 pub use init::InitFacts;
 pub use lifecycle::SessionHooks;

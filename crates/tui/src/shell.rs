@@ -120,10 +120,7 @@ impl CommandHost for ExpandHost {
     }
 
     async fn read_file(&self, path: &str) -> Result<String, String> {
-        let full = self.cwd.join(path);
-        tokio::fs::read_to_string(&full)
-            .await
-            .map_err(|error| format!("{}: {error}", full.display()))
+        ferrule_setup::read_embedded_file(&self.cwd, path).await
     }
 }
 

@@ -5,14 +5,10 @@
 //! other `/x` is sent as written.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use ferrule_memory::{CommandHost, Slash, Workspace};
 use ferrule_permissions::{Behavior, Policy, Request, decide};
 use serde_json::json;
-
-/// Longest an embedded command may run.
-const TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The prompt a custom command expands to; `Ok(None)` when `prompt` is
 /// not one.
@@ -63,35 +59,10 @@ impl CommandHost for PrintHost {
                 ));
             }
         }
-        let child = tokio::process::Command::new("bash")
-            .arg("-c")
-            .arg(command)
-            .current_dir(&self.cwd)
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .output();
-        match tokio::time::timeout(TIMEOUT, child).await {
-            Err(_) => Err(format!(
-                "`{command}` timed out after {}s",
-                TIMEOUT.as_secs()
-            )),
-            Ok(Err(error)) => Err(format!("cannot run bash: {error}")),
-            Ok(Ok(output)) => {
-                let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-                text.push_str(&String::from_utf8_lossy(&output.stderr));
-                if output.status.success() {
-                    Ok(text)
-                } else {
-                    Err(format!("{} ({})", text.trim_end(), output.status))
-                }
-            }
-        }
+        ferrule_setup::run_embedded_shell(&self.cwd, command, None).await
     }
 
     async fn read_file(&self, path: &str) -> Result<String, String> {
-        let full = self.cwd.join(path);
-        tokio::fs::read_to_string(&full)
-            .await
-            .map_err(|error| format!("{}: {error}", full.display()))
+        ferrule_setup::read_embedded_file(&self.cwd, path).await
     }
 }
