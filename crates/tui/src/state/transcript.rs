@@ -254,8 +254,7 @@ impl Transcript {
                 error.message
             ))),
             AgentEvent::CompactionStarted { .. } => {
-                self.cells
-                    .push(Cell::Info("Compacting the conversation…".into()));
+                self.add(Cell::Info("Compacting the conversation…".into()));
             }
             AgentEvent::Compacted {
                 pre_tokens,
@@ -343,5 +342,49 @@ impl Transcript {
             }
         }
         self.open_blocks.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferrule_protocol::sdk::CompactTrigger;
+
+    /// Every cell gets a version, so a renderer caching rows by version sees
+    /// each change, also to cells added after a compaction note.
+    #[test]
+    fn every_cell_has_a_version_that_changes_with_it() {
+        let mut transcript = Transcript::default();
+        transcript.apply(
+            &AgentEvent::CompactionStarted {
+                trigger: CompactTrigger::Manual,
+            },
+            None,
+        );
+        transcript.apply(
+            &AgentEvent::TextDelta {
+                index: 0,
+                text: "Stil".into(),
+            },
+            None,
+        );
+        let last = transcript.cells().len() - 1;
+        let before = transcript.version(last);
+        assert_ne!(before, 0);
+        transcript.apply(
+            &AgentEvent::TextDelta {
+                index: 0,
+                text: "l here.".into(),
+            },
+            None,
+        );
+        assert_ne!(transcript.version(last), before);
+        assert_eq!(
+            transcript.cells()[last],
+            Cell::Assistant("Still here.".into())
+        );
+        for index in 0..transcript.cells().len() {
+            assert_ne!(transcript.version(index), 0, "cell {index}");
+        }
     }
 }
