@@ -1,6 +1,7 @@
 //! Who answers "ask": the [`Asker`] trait and the print-mode [`HeadlessAsker`].
 
 use async_trait::async_trait;
+use ferrule_hooks::ElicitationAction;
 use ferrule_permissions::{AskKind, Decision};
 use ferrule_protocol::sdk::PermissionUpdate;
 use serde_json::Value;
@@ -66,11 +67,57 @@ impl AskAnswer {
     }
 }
 
+/// An MCP server asks the user for input (an elicitation, cli-core.md §8.3).
+#[derive(Debug, Clone)]
+pub struct ElicitRequest {
+    /// The server's name as configured.
+    pub server: String,
+    /// What the server asks.
+    pub message: String,
+    /// `form` (answer with content matching `requested_schema`) or `url`
+    /// (the user opens `url`).
+    pub mode: String,
+    /// The page to open in `url` mode.
+    pub url: Option<String>,
+    /// The elicitation's id.
+    pub elicitation_id: String,
+    /// The JSON Schema of the content wanted (`form` mode; `null` else).
+    pub requested_schema: Value,
+    /// Fires when the server gives up on the request.
+    pub cancel: CancellationToken,
+}
+
+/// The user's answer to an elicitation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElicitAnswer {
+    /// Accept, decline or cancel.
+    pub action: ElicitationAction,
+    /// The content given with an accept.
+    pub content: Option<Value>,
+}
+
+impl ElicitAnswer {
+    /// Declined, without content.
+    pub fn decline() -> Self {
+        Self {
+            action: ElicitationAction::Decline,
+            content: None,
+        }
+    }
+}
+
 /// Answers "ask" requests.
 #[async_trait]
 pub trait Asker: Send + Sync {
     /// Answers one request. Called from the loop; may wait for a person.
     async fn ask(&self, request: AskRequest) -> AskAnswer;
+
+    /// Answers an MCP server's elicitation. The default declines: an asker
+    /// without a person or an SDK client to forward to cannot answer.
+    async fn elicit(&self, request: ElicitRequest) -> ElicitAnswer {
+        tracing::debug!(server = %request.server, "elicitation declined: this host cannot ask");
+        ElicitAnswer::decline()
+    }
 }
 
 /// An [`Asker`] made of a closure that answers at once (no waiting on a
@@ -99,6 +146,16 @@ pub struct HeadlessAsker;
 impl Asker for HeadlessAsker {
     async fn ask(&self, request: AskRequest) -> AskAnswer {
         AskAnswer::deny(headless_denial(&request))
+    }
+
+    async fn elicit(&self, request: ElicitRequest) -> ElicitAnswer {
+        tracing::warn!(
+            "MCP server `{}` asked for input ({}), but no user is present (print mode): declined. \
+             An Elicitation hook can answer it instead.",
+            request.server,
+            request.message
+        );
+        ElicitAnswer::decline()
     }
 }
 

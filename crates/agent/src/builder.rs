@@ -64,7 +64,11 @@ pub struct AgentBuilder {
     model_resolver: Option<crate::hook_runners::ModelResolver>,
     context: Option<ferrule_context::ContextManager>,
     memory: Option<ferrule_memory::SessionMemory>,
+    on_build: Vec<OnBuild>,
 }
+
+/// Called with the controls of a freshly built agent.
+type OnBuild = Box<dyn FnOnce(&crate::core::AgentControls) + Send>;
 
 impl std::fmt::Debug for AgentBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -102,7 +106,19 @@ impl AgentBuilder {
             model_resolver: None,
             context: None,
             memory: None,
+            on_build: Vec::new(),
         }
+    }
+
+    /// Runs `f` with the agent's controls once it is built, e.g. to connect
+    /// a settings watcher or an MCP elicitation bridge that need the
+    /// agent's asker and hooks.
+    pub fn on_build(
+        mut self,
+        f: impl FnOnce(&crate::core::AgentControls) + Send + 'static,
+    ) -> Self {
+        self.on_build.push(Box::new(f));
+        self
     }
 
     /// The session's memory (after its startup context went into the
@@ -302,10 +318,9 @@ impl AgentBuilder {
                 model: RwLock::new(self.model),
                 tools,
                 permissions: Mutex::new(permissions),
-                hooks: self.hooks,
+                live: crate::live::Live::new(self.hooks, self.subagents),
                 asker: self.asker,
                 prices: self.prices,
-                subagents: self.subagents,
                 env: self.env,
                 cwd: cwd.clone(),
                 shell_cwd: Mutex::new(cwd.clone()),
@@ -329,6 +344,12 @@ impl AgentBuilder {
         let context = self
             .context
             .unwrap_or_else(|| crate::context::default_manager(&core));
+        let controls = crate::core::AgentControls {
+            core: Arc::clone(&core),
+        };
+        for f in self.on_build {
+            f(&controls);
+        }
         Ok(Agent {
             context: Some(crate::context::LoopContext::new(context)),
             tools: core.tools.clone(),

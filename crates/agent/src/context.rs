@@ -210,8 +210,8 @@ pub(crate) async fn compact(
     parts.emitter.emit(AgentEvent::CompactionStarted {
         trigger: trigger.clone(),
     });
-    let hooks = parts.core.hooks.as_ref().map(|dispatcher| HookContext {
-        dispatcher: Arc::clone(dispatcher),
+    let hooks = parts.core.live.hooks().map(|dispatcher| HookContext {
+        dispatcher,
         common: parts.turn(transcript.as_ref()).common_fields(),
     });
     context.manager.compactor.cancel = parts.cancel.child_token();

@@ -6,8 +6,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use ferrule_checkpoint::CheckpointStore;
-use ferrule_hooks::Dispatcher;
-use ferrule_memory::Subagent;
 use ferrule_model::{Model, PriceTable, Thinking};
 use ferrule_permissions::Mode;
 use ferrule_tool::{FileState, ToolRegistry};
@@ -22,10 +20,10 @@ pub(crate) struct Core {
     /// Every tool of the session, the loop's own tools included.
     pub(crate) tools: ToolRegistry,
     pub(crate) permissions: Mutex<PermissionState>,
-    pub(crate) hooks: Option<Arc<Dispatcher>>,
+    /// Hooks, subagents and queued context, swappable during the session.
+    pub(crate) live: crate::live::Live,
     pub(crate) asker: Arc<dyn Asker>,
     pub(crate) prices: PriceTable,
-    pub(crate) subagents: Vec<Subagent>,
     pub(crate) env: BTreeMap<String, String>,
     pub(crate) cwd: PathBuf,
     /// The Bash shell's directory as last seen (starts at `cwd`).

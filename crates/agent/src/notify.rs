@@ -116,6 +116,9 @@ pub(crate) async fn after_bash(turn: &Turn<'_>, name: &str, structured: &Value) 
         new_cwd: new_cwd.to_owned(),
     }))
     .await
-    .map(|outcome| outcome.additional_context)
+    .map(|outcome| {
+        turn.core.live.report_watch_paths(outcome.watch_paths);
+        outcome.additional_context
+    })
     .unwrap_or_default()
 }

@@ -71,6 +71,14 @@ impl PermissionState {
         }
     }
 
+    /// Takes the settings' rules from `builder` (settings re-read during
+    /// the session); the mode, session rules and directories stay.
+    pub(crate) fn replace_base(&mut self, builder: PolicyBuilder) {
+        self.base = Base::Builder(builder);
+        self.overlay = None;
+        self.rebuild();
+    }
+
     /// The current mode.
     pub(crate) fn mode(&self) -> Mode {
         self.mode

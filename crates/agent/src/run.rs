@@ -143,6 +143,18 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                     break 'run End::Failed(error);
                 }
             }
+            // Context queued by the session's file watcher goes with this
+            // request (the last message is the prompt or tool results).
+            if !scope.is_subagent() {
+                let queued = core.live.take_context();
+                if !queued.is_empty() {
+                    let user = Message::user(MessageContent::Blocks(
+                        queued.into_iter().map(ContentBlock::text).collect(),
+                    ));
+                    append(transcript, Entry::user(&user), &new_uuid());
+                    messages.push(user);
+                }
+            }
             let model = scope.model(core);
             let request = ModelRequest {
                 system: Some(system_prompt.render()),

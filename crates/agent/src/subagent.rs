@@ -111,9 +111,10 @@ async fn run(
     context: Vec<String>,
 ) -> (Result<ToolOutput, ToolError>, Option<TurnSummary>) {
     let kind = input.kind();
-    let definition = core.subagents.iter().find(|agent| agent.name == kind);
+    let subagents = core.live.subagents();
+    let definition = subagents.iter().find(|agent| agent.name == kind);
     if definition.is_none() && kind != GENERAL_PURPOSE {
-        let mut known: Vec<&str> = core.subagents.iter().map(|a| a.name.as_str()).collect();
+        let mut known: Vec<&str> = subagents.iter().map(|a| a.name.as_str()).collect();
         known.push(GENERAL_PURPOSE);
         let error = ToolError::respond(format!(
             "Unknown subagent_type `{kind}`. Available: {}",

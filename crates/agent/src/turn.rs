@@ -46,7 +46,7 @@ impl Turn<'_> {
 
     /// Fires the hooks of `payload`'s event; `None` when no hook matches.
     pub(crate) async fn fire(&self, payload: EventPayload) -> Option<Outcome> {
-        let hooks = self.core.hooks.as_ref()?;
+        let hooks = self.core.live.hooks()?;
         let input = HookInput::new(self.common_fields(), payload);
         if hooks.matching(&input).is_empty() {
             return None;
