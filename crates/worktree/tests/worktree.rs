@@ -1,6 +1,8 @@
 //! Worktrees in real git repositories in temporary directories, with real
 //! hook scripts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
