@@ -6,8 +6,12 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
-use rmcp::service::{NotificationContext, RunningService};
+use rmcp::model::{
+    ClientCapabilities, ClientConfig, CustomNotification, ElicitRequestParams, ElicitResult,
+    ElicitationCapability, ErrorData, FormElicitationCapability, Implementation,
+    UrlElicitationCapability,
+};
+use rmcp::service::{NotificationContext, RequestContext, RunningService};
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
@@ -15,6 +19,7 @@ use tokio::io::AsyncBufReadExt as _;
 
 use crate::channel::{ChannelTransport, SdkConnector};
 use crate::config::{ServerSpec, TransportSpec};
+use crate::elicit::{self, SharedElicitor};
 
 /// What the server told us changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,13 +32,54 @@ pub(crate) enum ListKind {
 /// Called from rmcp's task when a `list_changed` notification arrives.
 pub(crate) type ChangeCallback = Arc<dyn Fn(ListKind) + Send + Sync>;
 
-/// rmcp client handler: identifies ferrule and forwards `list_changed`.
+/// rmcp client handler: identifies ferrule, forwards `list_changed` and
+/// answers elicitations through the host's [`Elicitor`](crate::Elicitor).
 #[derive(Clone)]
 pub(crate) struct Handler {
     on_change: ChangeCallback,
+    server: String,
+    elicitor: SharedElicitor,
 }
 
 impl ClientHandler for Handler {
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        context: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, ErrorData> {
+        let Some(elicitor) = &self.elicitor else {
+            return Ok(ElicitResult::new(rmcp::model::ElicitationAction::Decline));
+        };
+        let Some(request) = elicit::request_of(
+            &self.server,
+            request,
+            context.id.to_string(),
+            context.ct.clone(),
+        ) else {
+            return Ok(ElicitResult::new(rmcp::model::ElicitationAction::Decline));
+        };
+        Ok(elicit::result_of(elicitor.elicit(request).await))
+    }
+
+    async fn on_custom_notification(
+        &self,
+        notification: CustomNotification,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        if notification.method != elicit::COMPLETE_METHOD {
+            return;
+        }
+        let id = notification
+            .params
+            .as_ref()
+            .and_then(|p| p.get("elicitationId"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        if let Some(elicitor) = &self.elicitor {
+            elicitor.completed(&self.server, id).await;
+        }
+    }
+
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
         (self.on_change)(ListKind::Tools);
     }
@@ -47,8 +93,16 @@ impl ClientHandler for Handler {
     }
 
     fn get_info(&self) -> ClientConfig {
+        let mut capabilities = ClientCapabilities::default();
+        if self.elicitor.is_some() {
+            capabilities.elicitation = Some(
+                ElicitationCapability::new()
+                    .with_form(FormElicitationCapability::new())
+                    .with_url(UrlElicitationCapability::new()),
+            );
+        }
         ClientConfig::new(
-            ClientCapabilities::default(),
+            capabilities,
             Implementation::new("ferrule", env!("CARGO_PKG_VERSION")),
         )
     }
@@ -94,9 +148,14 @@ pub(crate) async fn connect(
     startup: Duration,
     sdk: Option<&SdkConnector>,
     on_change: ChangeCallback,
+    elicitor: SharedElicitor,
 ) -> Result<Connection, String> {
     ensure_crypto_provider();
-    let handler = Handler { on_change };
+    let handler = Handler {
+        on_change,
+        server: spec.name.clone(),
+        elicitor,
+    };
     let stderr = Arc::new(Mutex::new(String::new()));
     let serving = async {
         match &spec.transport {

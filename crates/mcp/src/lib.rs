@@ -40,6 +40,7 @@ mod catalog;
 mod channel;
 mod client;
 mod config;
+mod elicit;
 mod files;
 mod manager;
 mod name;
@@ -54,6 +55,7 @@ mod tools;
 pub use catalog::{McpPrompt, McpPromptArgument};
 pub use channel::{ChannelClosed, SdkChannels, SdkConnector};
 pub use config::{ConfigError, McpScope, ServerSpec, TransportSpec, expand_server, parse_server};
+pub use elicit::{ElicitMode, ElicitReply, ElicitReplyAction, Elicitation, Elicitor};
 pub use files::{
     FileError, read_servers, reset_project_choices, scope_file, set_project_choice, set_server,
     set_switched_off,

@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::catalog::{Catalog, fetch_catalog};
 use crate::client::{ChangeCallback, Connection, ListKind, connect};
-use crate::config::ServerSpec;
+use crate::config::{ServerSpec, TransportSpec};
 use crate::options::{ManagerOptions, McpClientError};
 
 enum State {
@@ -205,6 +205,38 @@ impl McpManager {
         }
     }
 
+    /// Sets header `key` (`None`: removes it) on the requests of HTTP or
+    /// SSE server `name`, e.g. an `Authorization` bearer token the SDK
+    /// injects; the next connection ([`McpManager::reconnect`]) sends it.
+    ///
+    /// # Errors
+    /// Unknown server, or one not reached over HTTP (stdio, SDK).
+    pub fn set_header(
+        &self,
+        name: &str,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<(), McpClientError> {
+        let mut slots = self.slots();
+        let slot = slots
+            .get_mut(name)
+            .ok_or_else(|| McpClientError::UnknownServer(name.to_owned()))?;
+        let kind = slot.spec.transport.kind();
+        let (TransportSpec::Http { headers, .. } | TransportSpec::Sse { headers, .. }) =
+            &mut slot.spec.transport
+        else {
+            return Err(McpClientError::Unavailable {
+                server: name.to_owned(),
+                reason: format!("it is a {kind} server; only HTTP and SSE servers take headers"),
+            });
+        };
+        headers.retain(|existing, _| !existing.eq_ignore_ascii_case(key));
+        if let Some(value) = value {
+            headers.insert(key.to_owned(), value.to_owned());
+        }
+        Ok(())
+    }
+
     /// Closes every connection (stdio servers are killed).
     pub fn shutdown(&self) {
         for slot in self.slots().values_mut() {
@@ -289,21 +321,28 @@ impl McpManager {
         });
         let startup = self.inner.options.startup_timeout;
         let started = tokio::time::Instant::now();
-        let outcome =
-            match connect(&spec, startup, self.inner.options.sdk.as_ref(), on_change).await {
-                Ok(conn) => {
-                    let left = startup.saturating_sub(started.elapsed());
-                    match tokio::time::timeout(left, fetch_catalog(&conn, &spec.name)).await {
-                        Ok(Ok(catalog)) => Ok((Arc::new(conn), catalog)),
-                        Ok(Err(e)) => Err(e),
-                        Err(_) => Err(format!(
-                            "listing tools took longer than {} ms (MCP_TIMEOUT)",
-                            startup.as_millis()
-                        )),
-                    }
+        let outcome = match connect(
+            &spec,
+            startup,
+            self.inner.options.sdk.as_ref(),
+            on_change,
+            self.inner.options.elicitor.clone(),
+        )
+        .await
+        {
+            Ok(conn) => {
+                let left = startup.saturating_sub(started.elapsed());
+                match tokio::time::timeout(left, fetch_catalog(&conn, &spec.name)).await {
+                    Ok(Ok(catalog)) => Ok((Arc::new(conn), catalog)),
+                    Ok(Err(e)) => Err(e),
+                    Err(_) => Err(format!(
+                        "listing tools took longer than {} ms (MCP_TIMEOUT)",
+                        startup.as_millis()
+                    )),
                 }
-                Err(e) => Err(e),
-            };
+            }
+            Err(e) => Err(e),
+        };
         let result = {
             let mut slots = self.slots();
             let Some(slot) = slots.get_mut(name) else {

@@ -20,6 +20,9 @@ pub struct ManagerOptions {
     pub max_result_chars: usize,
     /// How to reach `type: sdk` servers; without it they fail.
     pub sdk: Option<SdkConnector>,
+    /// Who answers servers' elicitations; with one the client advertises
+    /// the `elicitation` capability, without one every request is declined.
+    pub elicitor: Option<std::sync::Arc<dyn crate::Elicitor>>,
 }
 
 impl Default for ManagerOptions {
@@ -29,6 +32,7 @@ impl Default for ManagerOptions {
             tool_timeout: None,
             max_result_chars: DEFAULT_MAX_RESULT_CHARS,
             sdk: None,
+            elicitor: None,
         }
     }
 }
@@ -40,6 +44,7 @@ impl std::fmt::Debug for ManagerOptions {
             .field("tool_timeout", &self.tool_timeout)
             .field("max_result_chars", &self.max_result_chars)
             .field("sdk", &self.sdk.is_some())
+            .field("elicitor", &self.elicitor.is_some())
             .finish()
     }
 }
