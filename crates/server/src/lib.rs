@@ -55,12 +55,14 @@ mod environments;
 mod envvars;
 mod error;
 mod events;
+mod fanout;
 mod files;
 mod idempotency;
 pub mod ids;
 mod input;
 pub mod keys;
 mod list;
+mod listen;
 mod live;
 pub mod mapping;
 mod memories;
@@ -121,7 +123,7 @@ impl Server {
     ) -> Result<Self, StartError> {
         let url = database_url.map_or_else(|| db::sqlite_url(&config.data_dir), str::to_owned);
         let pool = db::open(&url, &config.data_dir).await?;
-        let store = store::Store::new(pool)
+        let store = store::Store::new(pool, fanout::Fanout::for_url(&url))
             .await
             .map_err(|e| StartError::Setup(e.to_string()))?;
         let sealer = seal::Sealer::load(config.vault_key.as_deref(), &config.data_dir)
@@ -130,6 +132,7 @@ impl Server {
         environments::ensure_default(&state)
             .await
             .map_err(|e| StartError::Setup(e.message))?;
+        listen::spawn(&state);
         turn::resume_all(&state)
             .await
             .map_err(|e| StartError::Setup(e.message))?;

@@ -6,10 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 use sqlx::{AnyPool, Row};
-use tokio::sync::broadcast;
 
 use crate::db::{self, ObjectColumns};
 use crate::error::ApiError;
+use crate::fanout::{Fanout, Notice};
 use crate::ids::{self, Sequence};
 
 /// An event as stored: its session, sequence and JSON.
@@ -30,26 +30,26 @@ pub(crate) struct Store {
     pub(crate) pool: AnyPool,
     /// Orders objects and events.
     pub(crate) seq: Sequence,
-    feed: broadcast::Sender<Arc<StoredEvent>>,
+    /// Wakes the SSE streams after each commit.
+    pub(crate) fanout: Fanout,
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Store {
     /// A store over an opened, migrated pool.
-    pub(crate) async fn new(pool: AnyPool) -> Result<Self, sqlx::Error> {
+    pub(crate) async fn new(pool: AnyPool, fanout: Fanout) -> Result<Self, sqlx::Error> {
         let floor = db::max_seq(&pool).await?;
-        let (feed, _) = broadcast::channel(4096);
         Ok(Self {
             pool,
             seq: Sequence::starting_after(floor),
-            feed,
+            fanout,
             locks: Mutex::new(HashMap::new()),
         })
     }
 
-    /// Subscribes to every event appended from now on.
-    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<StoredEvent>> {
-        self.feed.subscribe()
+    /// Subscribes to the notices of every commit from now on.
+    pub(crate) fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Notice> {
+        self.fanout.subscribe()
     }
 
     /// The write lock of one session: appends to a session are serialized
@@ -87,9 +87,12 @@ impl Store {
         status: Option<&str>,
     ) -> Result<Vec<Value>, ApiError> {
         let mut tx = self.pool.begin().await?;
+        // Shared database: other replicas append too; number above them.
+        let mut last_seq = self.fanout.begin_append(&mut tx, session_id).await?;
         let mut stored = Vec::with_capacity(events.len());
         for mut event in events {
-            let seq = self.seq.next();
+            let seq = self.seq.next().max(last_seq.saturating_add(1));
+            last_seq = seq;
             if event.get("id").and_then(Value::as_str).is_none() {
                 event["id"] = json!(ids::new_id("evt_"));
             }
@@ -120,12 +123,14 @@ impl Store {
             let columns = session_columns(&session.body);
             db::update_object(&mut *tx, session_id, &session.body, &columns).await?;
         }
+        if !stored.is_empty() {
+            self.fanout
+                .finish_append(&mut tx, session_id, last_seq)
+                .await?;
+        }
         tx.commit().await?;
         let bodies = stored.iter().map(|event| event.body.clone()).collect();
-        for event in stored {
-            // No receivers is fine: nobody is streaming this session.
-            let _ = self.feed.send(Arc::new(event));
-        }
+        self.fanout.committed(stored);
         Ok(bodies)
     }
 

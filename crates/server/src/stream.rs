@@ -1,6 +1,13 @@
 //! The SSE stream of a session (`cloud-api.md` §7.7): replay from the start
 //! or after `Last-Event-ID`, then live events, each exactly once, with
 //! comment heartbeats while quiet.
+//!
+//! A stream keeps the sequence of the last event it sent and only ever
+//! sends events above it. Live events come from the process's fan-out
+//! ([`crate::fanout`]): in process they arrive whole; with replicas a
+//! notice only says that a session has new events, and the stream reads
+//! them from the database after its last sequence, so whichever replica
+//! committed them, order and exactly-once are the database's.
 
 use std::convert::Infallible;
 
@@ -8,11 +15,12 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::mpsc;
 
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::fanout::Notice;
 use crate::input::QueryPairs;
 use crate::store::StoredEvent;
 
@@ -75,6 +83,8 @@ pub(crate) async fn open(
         loop {
             if catch_up {
                 catch_up = false;
+                // What was announced so far is committed: this read covers it.
+                while let Ok(_) | Err(TryRecvError::Lagged(_)) = feed.try_recv() {}
                 let Ok(backlog) = state.store.events_after(&id, Some(last_seq)).await else {
                     return;
                 };
@@ -95,7 +105,7 @@ pub(crate) async fn open(
                 () = tx.closed() => return,
             };
             match received {
-                Ok(event) if event.session_id == id && event.seq > last_seq => {
+                Ok(Notice::Event(event)) if event.session_id == id && event.seq > last_seq => {
                     let (frame, last) = send(&event);
                     if tx.send(frame).await.is_err() {
                         return;
@@ -105,8 +115,11 @@ pub(crate) async fn open(
                         return;
                     }
                 }
-                Ok(_) => {}
-                Err(RecvError::Lagged(_)) => catch_up = true,
+                Ok(Notice::Committed { session_id, seq }) => {
+                    catch_up = *session_id == *id && seq > last_seq;
+                }
+                Ok(Notice::Resync) | Err(RecvError::Lagged(_)) => catch_up = true,
+                Ok(Notice::Event(_)) => {}
                 Err(RecvError::Closed) => return,
             }
         }

@@ -4,6 +4,7 @@ mod files;
 mod memory;
 mod postgres;
 mod process;
+mod replicas;
 mod sdk;
 mod stream;
 mod turns;
