@@ -18,8 +18,8 @@ use crate::error::{ApiError, REQUEST_ID};
 use crate::live::LiveTurns;
 use crate::store::Store;
 use crate::{
-    agents, environments, events, files, keys, memories, memory_stores, models, sessions, stream,
-    vaults, work,
+    agents, deployment_runs, deployments, dreams, environments, events, files, keys, memories,
+    memory_stores, models, sessions, stream, threads, vaults, work,
 };
 
 /// Settings of a running server.
@@ -42,6 +42,9 @@ pub struct ServerConfig {
     /// Key sealing vault secrets (`FERRULE_VAULT_KEY`, 64 hex digits);
     /// `None`: `<data dir>/vault.key`.
     pub vault_key: Option<String>,
+    /// How often the scheduler looks for due deployment runs and pending
+    /// dreams (`FERRULE_SCHEDULER_TICK_MS`, default 1 s).
+    pub scheduler_tick: Duration,
 }
 
 impl ServerConfig {
@@ -66,6 +69,11 @@ impl ServerConfig {
             vault_key: std::env::var("FERRULE_VAULT_KEY")
                 .ok()
                 .filter(|k| !k.is_empty()),
+            scheduler_tick: std::env::var("FERRULE_SCHEDULER_TICK_MS")
+                .ok()
+                .and_then(|ms| ms.parse::<u64>().ok())
+                .filter(|ms| *ms > 0)
+                .map_or(Duration::from_secs(1), Duration::from_millis),
         }
     }
 }
@@ -180,6 +188,34 @@ pub(crate) fn router(state: AppState) -> Router {
             get(events::list).post(events::send),
         )
         .route("/sessions/{id}/events/stream", get(stream::handler))
+        .route("/sessions/{id}/threads", get(threads::list))
+        .route("/sessions/{id}/threads/{tid}", get(threads::get))
+        .route(
+            "/sessions/{id}/threads/{tid}/archive",
+            post(threads::archive),
+        )
+        .route("/sessions/{id}/threads/{tid}/events", get(threads::events))
+        .route("/sessions/{id}/threads/{tid}/stream", get(threads::stream))
+        .route(
+            "/deployments",
+            get(deployments::list).post(deployments::create),
+        )
+        .route(
+            "/deployments/{id}",
+            get(deployments::get).post(deployments::update),
+        )
+        .route("/deployments/{id}/pause", post(deployments::pause))
+        .route("/deployments/{id}/unpause", post(deployments::unpause))
+        .route("/deployments/{id}/archive", post(deployments::archive))
+        .route("/deployments/{id}/run", post(deployment_runs::run))
+        .route("/deployments/{id}/runs", get(deployment_runs::list))
+        .route("/deployments/{id}/runs/{rid}", get(deployment_runs::get))
+        .route("/deployment_runs", get(deployment_runs::list_all))
+        .route("/deployment_runs/{rid}", get(deployment_runs::get_global))
+        .route("/dreams", get(dreams::list).post(dreams::create))
+        .route("/dreams/{id}", get(dreams::get))
+        .route("/dreams/{id}/cancel", post(dreams::cancel))
+        .route("/dreams/{id}/archive", post(dreams::archive))
         .route(
             "/files",
             get(files::list)

@@ -45,6 +45,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0002_idempotency.sql"),
     ),
     (3, "files", include_str!("../migrations/0003_files.sql")),
+    (
+        4,
+        "deployments",
+        include_str!("../migrations/0004_deployments.sql"),
+    ),
 ];
 
 /// The database URL for a data directory: `DIR/ferrule-server.db`.

@@ -29,7 +29,13 @@
 //!   turn promptly, incremental streaming is opt-in per session;
 //! - files (text uploads, delivered artifacts with signed links), vaults
 //!   (secrets sealed with AES-256-GCM, [`seal`]), memory stores with entry
-//!   versions, and the self-hosted work queue API.
+//!   versions, and the self-hosted work queue API;
+//! - deployments with 5-field cron schedules in IANA time zones, manual
+//!   and scheduled runs (each a session with `deployment_id`), fired once
+//!   per due time across replicas by a claim in the database (`scheduler`);
+//! - dreams: a hidden session whose agent has only memory and session-read
+//!   tools consolidates a clone of a memory store;
+//! - session threads: the primary thread of every session (§6.9).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -42,15 +48,20 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Not served yet: skills, deployments, dreams, session resources and
-//! threads, MCP servers at run time, `ferrule-server worker` (the queue is
-//! there, no worker consumes it), cross-replica fan-out (LISTEN/NOTIFY) and
+//! Not served yet: skills, session resources, multiagent (child) threads,
+//! MCP servers at run time, `ferrule-server worker` (the queue is there, no
+//! worker consumes it), cross-replica fan-out (LISTEN/NOTIFY) and
 //! `FOR UPDATE SKIP LOCKED` claims on PostgreSQL.
 
 mod agents;
 mod app;
 mod artifacts;
 pub mod db;
+mod deployment_runs;
+mod deployments;
+mod dream_run;
+mod dream_tools;
+mod dreams;
 mod environments;
 mod envvars;
 mod error;
@@ -69,10 +80,13 @@ mod memories;
 mod memory_stores;
 mod models;
 mod pause;
+mod schedule;
+mod scheduler;
 pub mod seal;
 mod sessions;
 mod store;
 mod stream;
+mod threads;
 pub mod toolset;
 mod turn;
 mod vaults;
@@ -136,6 +150,7 @@ impl Server {
         turn::resume_all(&state)
             .await
             .map_err(|e| StartError::Setup(e.message))?;
+        scheduler::spawn(&state);
         let addr = listener.local_addr()?;
         let shutdown = state.shutdown.clone();
         let serve_state = state.clone();

@@ -122,6 +122,22 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<Value>> {
+    create_session(&state, &body, None, Map::new())
+        .await
+        .map(Json)
+}
+
+/// Creates a session from a create request body and sends its initial
+/// events. `embedded` replaces resolving `agent` (an internal agent such as
+/// a dream's); `extra` fields are set on the session before it is stored
+/// (`deployment_id`, …).
+pub(crate) async fn create_session(
+    state: &AppState,
+    body: &Map<String, Value>,
+    embedded: Option<Value>,
+    extra: Map<String, Value>,
+) -> ApiResult<Value> {
+    let state = state.clone();
     for legacy in [
         "environment",
         "delta_flush_interval_ms",
@@ -135,13 +151,16 @@ pub(crate) async fn create(
             ));
         }
     }
-    let agent_value = body
-        .get("agent")
-        .filter(|v| !v.is_null())
-        .ok_or_else(|| ApiError::required("agent"))?;
+    let agent_value = match &embedded {
+        Some(agent) => agent,
+        None => body
+            .get("agent")
+            .filter(|v| !v.is_null())
+            .ok_or_else(|| ApiError::required("agent"))?,
+    };
     let environment_id = body.required_str("environment_id")?;
     let title = body.opt_str("title")?;
-    let metadata = metadata_create(&body)?;
+    let metadata = metadata_create(body)?;
     let variables = envvars::parse(body.get("environment_variables").unwrap_or(&Value::Null))?;
     let incremental = body
         .opt_bool("incremental_streaming_enabled")?
@@ -156,7 +175,10 @@ pub(crate) async fn create(
         Some(items) => events::validate_batch(items)?,
         None => Vec::new(),
     };
-    let agent = resolve_agent(&state, agent_value).await?;
+    let agent = match &embedded {
+        Some(agent) => agent.clone(),
+        None => resolve_agent(&state, agent_value).await?,
+    };
     let environment = environments::load(&state, &environment_id).await?;
     if !environment.body["archived_at"].is_null() {
         return Err(ApiError::invalid(format!(
@@ -198,6 +220,9 @@ pub(crate) async fn create(
     if let Some(budget) = body.get("budget").filter(|v| !v.is_null()) {
         session["budget"] = budget.clone();
     }
+    for (key, value) in extra {
+        session[key] = value;
+    }
     let id = session["id"].as_str().unwrap_or_default().to_owned();
     let object = StoredObject {
         id: id.clone(),
@@ -212,7 +237,7 @@ pub(crate) async fn create(
         events::accept(&state, &id, initial).await?;
         session = load(&state, &id).await?.body;
     }
-    Ok(Json(render(session)))
+    Ok(render(session))
 }
 
 /// `GET /sessions/{id}`
@@ -248,6 +273,16 @@ pub(crate) async fn list(
             Some(Bind::Text(agent_id.to_owned())),
         ));
     }
+    if let Some(deployment_id) = query.get("deployment_id") {
+        conditions.push((
+            "body LIKE ?".to_owned(),
+            Some(Bind::Text(format!(
+                "%\"deployment_id\":\"{deployment_id}\"%"
+            ))),
+        ));
+    }
+    // Dreaming sessions are internal (`dreams`).
+    conditions.push(("body NOT LIKE '%\"dream_id\":\"drm_%'".to_owned(), None));
     if let Some(version) = query.get("agent_version") {
         let version: i64 = version.parse().map_err(|_| {
             ApiError::field("agent_version", "Field 'agent_version' must be an integer.")

@@ -1,5 +1,7 @@
 mod api;
 mod common;
+mod deployments;
+mod dreams;
 mod files;
 mod memory;
 mod postgres;
@@ -7,6 +9,7 @@ mod process;
 mod replicas;
 mod sdk;
 mod stream;
+mod threads;
 mod turns;
 mod vaults;
 mod work;
