@@ -14,6 +14,7 @@ use ferrule_tools::BackgroundTasks;
 use crate::init::InitFacts;
 use crate::prepare::{Prepared, PromptParts};
 use crate::tools::LOOP_TOOLS;
+use crate::watch::SessionWatch;
 
 /// What a host keeps about the session once the builder has taken the
 /// parts: what it prints at start and where things live.
@@ -42,6 +43,9 @@ pub struct HostInfo {
     pub background: BackgroundTasks,
     /// The running MCP servers (stopped when the last clone goes).
     pub mcp: Option<McpManager>,
+    /// The session's watcher of settings files, skills, agents and hooks'
+    /// `watchPaths` (stops when the last clone goes).
+    pub watch: SessionWatch,
 }
 
 impl HostInfo {
@@ -113,7 +117,27 @@ impl Prepared {
             workspace: Arc::clone(&self.workspace),
             background: self.builtin.background.clone(),
             mcp: self.mcp.clone(),
+            watch: SessionWatch {
+                inner: Arc::clone(&self.watch),
+            },
         };
+        // The watcher takes the final hooks; once the agent exists it gets
+        // the agent's controls (reloads, watchPaths, the asker for MCP
+        // elicitations).
+        self.watch.start(
+            Arc::clone(&self.hooks),
+            ferrule_hooks::CommonFields {
+                session_id: info.session_id.clone(),
+                transcript_path: info
+                    .transcript_path
+                    .as_ref()
+                    .map(|path| path.display().to_string())
+                    .unwrap_or_default(),
+                cwd: self.cwd.display().to_string(),
+                ..ferrule_hooks::CommonFields::default()
+            },
+        );
+        let watch = Arc::clone(&self.watch);
         let mut builder =
             AgentBuilder::new(Arc::clone(&self.model.model), self.tools, self.cwd.clone())
                 .policy_builder(self.policy)
@@ -129,7 +153,8 @@ impl Prepared {
                 .additional_dirs(self.additional_dirs)
                 .exclude_tools(excluded)
                 .context(context)
-                .session_memory(self.memory);
+                .session_memory(self.memory)
+                .on_build(move |controls| watch.attach(controls));
         if let Some(tokens) = self.max_output_tokens {
             builder = builder.max_tokens(tokens);
         }

@@ -40,6 +40,7 @@ pub mod policy;
 mod prepare;
 pub mod tools;
 pub mod workspace;
+mod watch;
 
 pub use agent::HostInfo;
 pub use embedded::{EMBEDDED_COMMAND_TIMEOUT, read_embedded_file, run_embedded_shell};
@@ -52,3 +53,4 @@ pub use policy::{PolicyError, add_layers, policy_builder, resolve_mode};
 pub use prepare::{Prepared, PromptParts, prepare};
 pub use tools::{LOOP_TOOLS, ToolChoice, tool_registry};
 pub use workspace::{StartupContext, load_workspace, startup_context};
+pub use watch::SessionWatch;

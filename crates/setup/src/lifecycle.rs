@@ -21,6 +21,7 @@ pub struct SessionHooks {
     common: CommonFields,
     source: SessionSource,
     model: String,
+    watch: crate::SessionWatch,
 }
 
 impl SessionHooks {
@@ -46,6 +47,17 @@ impl SessionHooks {
                 SessionOrigin::Resumed | SessionOrigin::Forked { .. } => SessionSource::Resume,
             },
             model: info.model.clone(),
+            watch: info.watch.clone(),
+        }
+    }
+
+    /// The hooks in force: the session's, as reloaded when settings change.
+    fn hooks(&self) -> Arc<Dispatcher> {
+        let current = self.watch.hooks();
+        if Arc::ptr_eq(&current, &self.hooks) {
+            Arc::clone(&self.hooks)
+        } else {
+            current
         }
     }
 
@@ -58,13 +70,16 @@ impl SessionHooks {
                 model: self.model.clone(),
             }),
         );
-        if self.hooks.matching(&input).is_empty() {
+        let hooks = self.hooks();
+        if hooks.matching(&input).is_empty() {
             return Vec::new();
         }
-        let dispatch = self.hooks.dispatch(&input).await;
+        let dispatch = hooks.dispatch(&input).await;
         for error in &dispatch.outcome.errors {
             tracing::warn!(hook = %error.hook, message = %error.message, "SessionStart hook failed");
         }
+        // Paths the hooks asked to watch fire FileChanged from now on.
+        self.watch.add_paths(&dispatch.outcome.watch_paths);
         dispatch.outcome.additional_context
     }
 
@@ -74,8 +89,9 @@ impl SessionHooks {
             self.common.clone(),
             EventPayload::SessionEnd(SessionEndInput { reason }),
         );
-        if !self.hooks.matching(&input).is_empty() {
-            self.hooks.dispatch(&input).await;
+        let hooks = self.hooks();
+        if !hooks.matching(&input).is_empty() {
+            hooks.dispatch(&input).await;
         }
     }
 }

@@ -103,6 +103,9 @@ pub struct Prepared {
     hook_runners: HookRunners,
 }
 
+    /// The session's watcher (settings, skills, agents, `watchPaths`) and
+    /// MCP elicitation bridge; started by `into_builder`.
+    pub(crate) watch: Arc<crate::watch::Watch>,
 impl std::fmt::Debug for Prepared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Prepared")
@@ -145,7 +148,10 @@ impl Prepared {
             return Ok(());
         }
         let env = self.env.clone();
-        let options = ManagerOptions::from_lookup(&|name| env.get(name).cloned());
+        let mut options = ManagerOptions::from_lookup(&|name| env.get(name).cloned());
+        options.elicitor = Some(Arc::new(crate::watch::Bridge {
+            watch: Arc::downgrade(&self.watch),
+        }));
         let manager = McpManager::start(self.mcp_servers.servers.clone(), options).await;
         for tool in manager.tools() {
             if self.tool_choice.hides(tool.name()) {
@@ -334,7 +340,23 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
 
     Ok(Prepared {
         host: options.host,
+    let watch = crate::watch::Watch::new(
+        crate::watch::Reload {
+            load: load_options(&options, &home, &user_dir),
+            cwd: cwd.clone(),
+            home: home.clone(),
+            user_dir: user_dir.clone(),
+            base_env: options.env.clone(),
+            trusted,
+            runners: runners.clone(),
+        },
+        Arc::clone(&hooks),
+        &settings,
+        Arc::clone(&workspace),
+    );
+
         cwd,
+        watch,
         user_dir,
         subagents: workspace.subagents.clone(),
         settings,
@@ -385,23 +407,32 @@ fn load_settings(
         options
             .var("FERRULE_POLICY_SETTINGS")
             .map_or_else(|| PathBuf::from(DEFAULT_POLICY_PATH), PathBuf::from)
+    load(&load_options(options, home, user_dir))
+}
+
+/// What [`load_settings`] reads.
+fn load_options(
+    options: &SetupOptions,
+    home: &std::path::Path,
+    user_dir: &std::path::Path,
+) -> LoadOptions {
     }));
     opts.trust = match options.host {
         Host::Interactive => ferrule_config::Trust::Untrusted,
         _ => ferrule_config::Trust::Trusted,
     };
     opts.env = Some(options.env.clone().into_iter().collect());
-    load(&opts)
+    opts
 }
 
 /// What answers `prompt` and `agent` hooks.
 #[derive(Clone)]
-struct HookRunners {
+pub(crate) struct HookRunners {
     prompt: Arc<dyn ferrule_hooks::PromptRunner>,
     agent: Arc<dyn ferrule_hooks::AgentRunner>,
 }
 
-fn dispatcher(
+pub(crate) fn dispatcher(
     settings: &LoadedSettings,
     workspace: &Workspace,
     user_dir: &std::path::Path,
