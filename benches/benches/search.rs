@@ -4,7 +4,8 @@
 //! Run with `cargo xtask bench` (fetches the corpora, finds the anchors)
 //! or `cargo bench -p ferrule-benches --bench search`. Environment:
 //! `FERRULE_CORPUS` (corpus directory), `RG`, `FD` (anchor binaries),
-//! `FERRULE_BENCH_QUICK=1` (fewer runs), `FERRULE_BENCH_ONLY=substring`
+//! `FERRULE_BENCH_QUICK=1` (fewer runs), `FERRULE_BENCH_WATCH=0` (warm
+//! engines stat every file instead of trusting inotify), `FERRULE_BENCH_ONLY=substring`
 //! (a subset; `name$` for one row), `FERRULE_BENCH_OUT=dir` (where `search.md` and
 //! `search.tsv` go; default `$CARGO_TARGET_DIR/ferrule-bench`).
 //! Under `cargo test` (no `--bench` argument) it does nothing.
@@ -28,8 +29,8 @@ use ferrule_benches::measure::{Call, Case, Measured, Runs, measure};
 use ferrule_benches::report;
 use ferrule_search::glob::{GlobQuery, glob};
 use ferrule_search::{
-    CaseMode, GrepEntry, GrepOutput, GrepQuery, OutputMode, SearchEngine, SearchError,
-    SearchLimits, WalkFilter, grep, walk_files,
+    CaseMode, EngineConfig, GrepEntry, GrepOutput, GrepQuery, OutputMode, SearchEngine,
+    SearchError, SearchLimits, WalkFilter, grep, walk_files,
 };
 
 /// How the ferrule side runs a query.
@@ -74,8 +75,13 @@ fn main() -> Result<()> {
     let large_runs = runs(quick, (3, 10), (1, 3));
     let small_runs = runs(quick, (10, 50), (3, 10));
     let spawn_runs = runs(quick, (20, 300), (5, 30));
-    let large_engine = SearchEngine::default();
-    let small_engine = SearchEngine::default();
+    // `FERRULE_BENCH_WATCH=0`: engines that stat every file on every call
+    // (`EngineConfig::watch_changes(false)`), to compare with inotify's
+    // vouching in the same conditions.
+    let watch = std::env::var_os("FERRULE_BENCH_WATCH").is_none_or(|v| v != "0");
+    let config = EngineConfig::default().watch_changes(watch);
+    let large_engine = SearchEngine::new(config.clone());
+    let small_engine = SearchEngine::new(config);
 
     let large_grep = grep_list(&corpus.large, "large");
     let small_grep = grep_list(&corpus.small, "small");

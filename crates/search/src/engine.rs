@@ -2,21 +2,24 @@
 //! calls, revalidated on every call, within a memory budget.
 //!
 //! Each call stats every file it searches and compares the stamp (size,
-//! modification and change time, inode, device; see `stamp.rs`) with the
-//! cached one, and reuses a remembered walk only while every directory and
-//! ignore file it depends on is unchanged (see `snapshot.rs`). So a
-//! changed, added or deleted file is never missed; what the cache saves is
-//! the directory reads, the ignore-rule matching and the file reads.
+//! modification and change time, inode, device, links; see `stamp.rs`)
+//! with the cached one, except files inotify vouches for (`vouch.rs`), and
+//! reuses a remembered walk only while every directory and ignore file it
+//! depends on is unchanged (see `snapshot.rs`). So a changed, added or
+//! deleted file is never missed; what the cache saves is the directory
+//! reads, the ignore-rule matching, the file reads and, once vouched, the
+//! per-file stats.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use crate::error::SearchError;
+use crate::glob::Watcher;
 use crate::limits::{Control, SearchLimits};
 use crate::matcher::build_matcher;
 use crate::output::{GrepOutput, PathPrefix, SearchStats, assemble};
@@ -27,6 +30,7 @@ use crate::query::GrepQuery;
 use crate::search::{Prepared, RootKind, root_kind, search_root_file};
 use crate::snapshot::{Snapshot, Watched, watch_dir, watch_outside};
 use crate::stamp::{Stamp, StampReader};
+use crate::vouch::{Vouchers, watch_parents};
 use crate::walk::{WalkEntry, WalkFilter, WalkOutput, WalkPlan, default_threads};
 use crate::worker::Worker;
 
@@ -47,6 +51,12 @@ pub struct EngineConfig {
     pub threads: usize,
     /// Distinct walks (root, globs, type) remembered.
     pub max_walks: usize,
+    /// Let inotify vouch for cached contents (warm Grep) and modification
+    /// times (warm Glob) instead of a stat per file per call (default on).
+    /// Off, every call stats every file: use that where files change
+    /// through shared writable `mmap`s or through hard links in other
+    /// directories, which raise no event in the watched directory.
+    pub watch_changes: bool,
 }
 
 impl Default for EngineConfig {
@@ -57,6 +67,7 @@ impl Default for EngineConfig {
             racy_window: Duration::from_secs(2),
             threads: default_threads(),
             max_walks: 16,
+            watch_changes: true,
         }
     }
 }
@@ -73,6 +84,14 @@ impl EngineConfig {
     #[must_use]
     pub fn racy_window(mut self, window: Duration) -> Self {
         self.racy_window = window;
+        self
+    }
+
+    /// Sets whether inotify may vouch for cached files
+    /// ([`Self::watch_changes`]).
+    #[must_use]
+    pub fn watch_changes(mut self, on: bool) -> Self {
+        self.watch_changes = on;
         self
     }
 
@@ -100,6 +119,9 @@ struct CachedFile {
     stamp: Stamp,
     bytes: Box<[u8]>,
     has_nul: bool,
+    /// Set while inotify vouches that the file still has `stamp`
+    /// (`vouch.rs`): a warm call then skips its stat.
+    vouched: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -139,8 +161,10 @@ pub struct SearchEngine {
     contents: RwLock<Contents>,
     used: AtomicUsize,
     clock: AtomicU64,
-    /// Modification times for Glob, kept fresh by inotify (`glob/`).
-    pub(crate) glob_mtimes: crate::glob::MtimeCache,
+    /// The inotify watches: Glob's modification times (`glob/`) and what
+    /// vouches for cached contents; use it through [`Self::with_watcher`].
+    watcher: crate::glob::MtimeCache,
+    vouchers: Vouchers,
     /// The threads warm calls run on, kept between calls.
     pub(crate) pool: Pool,
 }
@@ -162,7 +186,8 @@ impl SearchEngine {
             contents: RwLock::new(Contents::default()),
             used: AtomicUsize::new(0),
             clock: AtomicU64::new(0),
-            glob_mtimes: crate::glob::MtimeCache::default(),
+            watcher: crate::glob::MtimeCache::default(),
+            vouchers: Vouchers::default(),
         }
     }
 
@@ -197,9 +222,14 @@ impl SearchEngine {
             },
         };
         let control = Control::new(limits);
-        let access = CacheAccess::new(self);
+        let mut access = CacheAccess::new(self);
         let (results, walk_reused) = match self.current_walk(&key) {
             Some(snapshot) => {
+                access.vouching = self.config.watch_changes
+                    && self.with_watcher(|watcher| {
+                        watcher
+                            .is_some_and(|w| watch_parents(&snapshot.files, &snapshot.inotify, w))
+                    });
                 let results = search_list(
                     &snapshot.files,
                     &self.pool,
@@ -318,6 +348,26 @@ impl SearchEngine {
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
         self.used.store(0, Ordering::Relaxed);
+    }
+
+    /// Runs `f` with the inotify watcher, after every queued event has
+    /// been applied (to Glob's times and to the vouched contents); `None`
+    /// when inotify is unavailable.
+    pub(crate) fn with_watcher<R>(&self, f: impl FnOnce(Option<&mut Watcher>) -> R) -> R {
+        self.watcher.with(|mut watcher| {
+            if let Some(watcher) = watcher.as_deref_mut() {
+                let stale = watcher.take_stale();
+                if !stale.is_empty() {
+                    let contents = self.contents.read().unwrap_or_else(PoisonError::into_inner);
+                    self.vouchers.apply(
+                        &stale,
+                        |path| contents.get(path.as_os_str()).map(|f| &f.vouched),
+                        contents.iter().map(|(p, f)| (Path::new(p), &f.vouched)),
+                    );
+                }
+            }
+            f(watcher)
+        })
     }
 
     fn tick(&self) -> u64 {
@@ -486,11 +536,17 @@ struct Changes {
 /// Searches files through the engine's cache.
 struct CacheAccess<'e> {
     engine: &'e SearchEngine,
+    /// Every directory of the files searched is watched: vouched files
+    /// need no stat, and matching stats may vouch.
+    vouching: bool,
 }
 
 impl<'e> CacheAccess<'e> {
     fn new(engine: &'e SearchEngine) -> Self {
-        Self { engine }
+        Self {
+            engine,
+            vouching: false,
+        }
     }
 
     fn contents(&self) -> std::sync::RwLockReadGuard<'_, Contents> {
@@ -510,11 +566,23 @@ impl<'e> CacheAccess<'e> {
     ) {
         let config = &self.engine.config;
         let cached = contents.get(entry.path().as_os_str());
+        if self.vouching
+            && let Some(cached) = cached
+            && cached.vouched.load(Ordering::SeqCst)
+        {
+            worker.out.stats.files_vouched += 1;
+            worker.search_walked_bytes(entry.relative(), &cached.bytes, cached.has_nul, true);
+            return;
+        }
+        let ticket = self.engine.vouchers.ticket();
         let now = local.stamps.read(entry.path());
         if let (Some(cached), Some(now)) = (cached, now)
             && cached.stamp == now
         {
             worker.search_walked_bytes(entry.relative(), &cached.bytes, cached.has_nul, true);
+            if self.vouching && now.links() == 1 {
+                self.engine.vouchers.vouch(ticket, &cached.vouched);
+            }
             return;
         }
         if cached.is_some() {
@@ -546,6 +614,7 @@ impl<'e> CacheAccess<'e> {
                     stamp,
                     bytes: bytes.into_boxed_slice(),
                     has_nul,
+                    vouched: AtomicBool::new(false),
                 }),
             ));
         }

@@ -57,7 +57,7 @@ pub use pattern::{GlobPattern, MatchTarget};
 pub use query::{DEFAULT_LIMIT, GlobOutput, GlobQuery};
 pub use search::glob;
 
-pub(crate) use mtime_cache::MtimeCache;
+pub(crate) use mtime_cache::{MtimeCache, Stale, Watcher};
 
 use std::path::PathBuf;
 

@@ -38,9 +38,12 @@
 //! [`SearchEngine`] remembers each walk (root, globs, type) with the stamps
 //! of every directory and ignore file it depended on, and the contents of
 //! files up to a memory budget, each with its stamp (size, modification
-//! and change time, inode, device). Every call stats each file it searches
-//! and every remembered directory; a difference means the file is read
-//! again or the walk redone, so a change is never missed. Entries changed
+//! and change time, inode, device). Every call stats every remembered
+//! directory, and each file it searches unless inotify vouches for it
+//! ([`EngineConfig::watch_changes`]: every directory of the walk watched
+//! before the stat that matched, no event since, a single hard link); a
+//! difference means the file is read again or the walk redone, so a
+//! change is never missed. Entries changed
 //! within [`EngineConfig::racy_window`] of being read are never trusted
 //! (two writes in one clock tick leave the same stamp). Trees larger than
 //! the budget are searched partly from memory and partly from disk.
@@ -75,6 +78,7 @@ mod query;
 mod search;
 mod snapshot;
 mod stamp;
+mod vouch;
 mod walk;
 mod worker;
 

@@ -66,6 +66,9 @@ pub struct SearchStats {
     pub files_searched: u64,
     /// Of those, files searched from the in-memory cache.
     pub files_from_cache: u64,
+    /// Of the cached ones, files inotify vouched for, searched without a
+    /// stat ([`crate::EngineConfig::watch_changes`]).
+    pub files_vouched: u64,
     /// Files skipped because they could not be opened or read (permission
     /// denied, vanished, ...).
     pub files_skipped: u64,
@@ -77,6 +80,7 @@ impl SearchStats {
     pub(crate) fn add(&mut self, other: &SearchStats) {
         self.files_searched += other.files_searched;
         self.files_from_cache += other.files_from_cache;
+        self.files_vouched += other.files_vouched;
         self.files_skipped += other.files_skipped;
     }
 }

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use crate::path_order::cmp_paths;
@@ -102,6 +102,9 @@ pub(crate) fn watch_outside(root: &Path, out: &mut Vec<Watched>) {
 pub(crate) struct Snapshot {
     pub(crate) files: Arc<[WalkEntry]>,
     watched: Vec<Watched>,
+    /// The inotify generation in which the directories of `files` were
+    /// all watched (0: not yet; see `vouch.rs`).
+    pub(crate) inotify: AtomicU64,
 }
 
 impl Snapshot {
@@ -125,7 +128,11 @@ impl Snapshot {
         // once (the stamp reader keeps parents open).
         let mut watched = watched;
         watched.sort_unstable_by(|a, b| cmp_paths(&a.path, &b.path));
-        Some(Self { files, watched })
+        Some(Self {
+            files,
+            watched,
+            inotify: AtomicU64::new(0),
+        })
     }
 
     /// Whether every watched path still has its recorded stamp.

@@ -26,6 +26,7 @@ pub(crate) struct Stamp {
     changed: (i64, i64),
     inode: u64,
     device: u64,
+    links: u32,
 }
 
 impl Stamp {
@@ -37,6 +38,7 @@ impl Stamp {
             changed: (meta.ctime(), meta.ctime_nsec()),
             inode: meta.ino(),
             device: meta.dev(),
+            links: u32::try_from(meta.nlink()).unwrap_or(u32::MAX),
         }
     }
 
@@ -48,6 +50,12 @@ impl Stamp {
 
     pub(crate) fn size(&self) -> u64 {
         self.size
+    }
+
+    /// The number of hard links (a file with more than one can change
+    /// through a directory nobody watches).
+    pub(crate) fn links(&self) -> u32 {
+        self.links
     }
 
     /// The later of the modification and change times.
@@ -103,6 +111,7 @@ impl StampReader {
             changed: (stat.stx_ctime.tv_sec, i64::from(stat.stx_ctime.tv_nsec)),
             inode: stat.stx_ino,
             device: rustix::fs::makedev(stat.stx_dev_major, stat.stx_dev_minor),
+            links: stat.stx_nlink,
         })
     }
 

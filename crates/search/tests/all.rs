@@ -10,4 +10,5 @@ mod suite {
     mod glob_fd;
     pub(crate) mod glob_fixture;
     mod limits;
+    mod vouch;
 }

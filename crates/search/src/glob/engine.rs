@@ -47,7 +47,8 @@ impl SearchEngine {
             .map_err(|e| walk_error(&root, &e))?;
         let control = Control::new(limits);
         let pool = &self.pool;
-        let found = self.glob_mtimes.with(|watcher| match watcher {
+        let watch = self.config().watch_changes;
+        let found = self.with_watcher(|watcher| match watcher.filter(|_| watch) {
             Some(watcher) => cached_times(&walk.files, &pattern, &control, pool, watcher),
             None => {
                 let (_, unknown) = matching(&walk.files, &pattern, &control, pool, None);

@@ -82,6 +82,31 @@ pub(crate) struct Watcher {
     /// Directories that could not be watched (out of watches, remote file
     /// system): their files are always stat'ed.
     unwatchable: std::collections::HashSet<OsString>,
+    /// What the events applied since [`Watcher::take_stale`] last ran
+    /// made stale, for the engine's other users of the watches (the warm
+    /// Grep's vouched contents). A new watcher starts with `All`.
+    stale: Vec<Stale>,
+    /// Changes whenever a watch is lost (or the watcher is new), so that
+    /// whoever watched a set of directories knows to watch them again.
+    generation: u64,
+}
+
+/// What a batch of events says may have changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Stale {
+    /// Anything (queue overflow, a directory moved, a new watcher).
+    All,
+    /// Any file directly in this directory.
+    Dir(PathBuf),
+    /// This one path.
+    File(PathBuf),
+}
+
+/// Distinct generations across every watcher of the process.
+static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl MtimeCache {
@@ -114,7 +139,19 @@ impl Watcher {
             wds: HashMap::new(),
             times: HashMap::new(),
             unwatchable: std::collections::HashSet::new(),
+            stale: vec![Stale::All],
+            generation: next_generation(),
         })
+    }
+
+    /// What went stale since the last call (see [`Stale`]).
+    pub(crate) fn take_stale(&mut self) -> Vec<Stale> {
+        std::mem::take(&mut self.stale)
+    }
+
+    /// Changes when any watch was lost since it was last read.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The cached time of `path`, valid as of the last drain.
@@ -144,6 +181,10 @@ impl Watcher {
                 // symlinked root) gets one descriptor: keep the latest.
                 if let Some(old) = self.dirs.insert(wd, dir.to_path_buf()) {
                     self.wds.remove(old.as_os_str());
+                    // Events now name the new path: nothing vouches for
+                    // the old one's files any more.
+                    self.forget_times_in(&old);
+                    self.generation = next_generation();
                 }
                 self.wds.insert(dir.as_os_str().to_os_string(), wd);
                 true
@@ -192,6 +233,7 @@ impl Watcher {
     fn apply(&mut self, wd: i32, flags: ReadFlags, name: Option<&[u8]>) {
         if flags.contains(ReadFlags::QUEUE_OVERFLOW) {
             self.times.clear();
+            self.stale.push(Stale::All);
             return;
         }
         let Some(dir) = self.dirs.get(&wd).cloned() else {
@@ -208,12 +250,14 @@ impl Watcher {
         if moved_dir {
             // Paths below it now name other files (or none): trust nothing.
             self.times.clear();
+            self.stale.push(Stale::All);
             return;
         }
         match name {
             Some(name) => {
                 let path = dir.join(std::ffi::OsStr::from_bytes(name));
                 self.times.remove(path.as_os_str());
+                self.stale.push(Stale::File(path));
             }
             None => self.forget_times_in(&dir),
         }
@@ -223,11 +267,13 @@ impl Watcher {
         self.dirs.remove(&wd);
         self.wds.remove(dir.as_os_str());
         self.forget_times_in(dir);
+        self.generation = next_generation();
     }
 
     fn forget_times_in(&mut self, dir: &Path) {
         self.times
             .retain(|path, _| Path::new(path).parent() != Some(dir));
+        self.stale.push(Stale::Dir(dir.to_path_buf()));
     }
 }
 

@@ -1,0 +1,147 @@
+//! Cached file contents the kernel vouches for, so that a warm Grep can
+//! skip their stat.
+//!
+//! Validating a cached file means one `statx` per file per call, and on a
+//! tree of a few thousand files that stat was half of a warm call's time.
+//! The engine already watches directories with inotify for Glob's
+//! modification times (`glob/mtime_cache.rs`); a warm Grep reuses those
+//! watches: once every directory holding a file of the remembered walk is
+//! watched, a cached file whose stat matched its stamp is marked
+//! *vouched*, and later calls search a vouched file without a stat until
+//! an event names it.
+//!
+//! Why a vouched file is current:
+//! - the watches exist before the stat that vouches, so any change after
+//!   that stat queues an event (a write, truncate, `utimes`, `chmod`,
+//!   rename or unlink has returned ⇒ its event is queued), and every call
+//!   drains the queue and clears what the events name before it trusts a
+//!   flag; a change before the stat shows in the stat (the cached stamp is
+//!   never racy);
+//! - a drain that reports anything bumps a counter *before* clearing
+//!   flags, and a thread that vouches re-reads the counter after setting
+//!   the flag and takes it back when the counter moved since before its
+//!   stat, so a concurrent call's drain can never be overtaken;
+//! - a lost watch, a queue overflow, a moved directory or a new inotify
+//!   instance clears every affected flag and makes the next call watch
+//!   the directories again;
+//! - files with more than one hard link are never vouched, nor are files
+//!   on network or FUSE file systems (their directories are unwatchable),
+//!   nor anything when [`EngineConfig::watch_changes`] is off.
+//!
+//! What inotify cannot see, and the stamp would: a write through a shared
+//! writable `mmap` (no event), and an edit through a hard link created
+//! later in another directory. The Glob time cache has the same limits;
+//! turn [`EngineConfig::watch_changes`] off where that matters.
+//!
+//! [`EngineConfig::watch_changes`]: crate::EngineConfig::watch_changes
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::glob::{Stale, Watcher};
+use crate::walk::WalkEntry;
+
+/// A snapshot generation meaning "cannot be watched".
+const UNWATCHABLE: u64 = u64::MAX;
+
+/// The engine's vouching state: a counter of drains that reported
+/// changes.
+#[derive(Debug, Default)]
+pub(crate) struct Vouchers {
+    changes: AtomicU64,
+}
+
+impl Vouchers {
+    /// Clears the flags of everything `stale` names: `get` finds one
+    /// cached file's flag by path, `all` yields every cached file's.
+    pub(crate) fn apply<'a>(
+        &self,
+        stale: &[Stale],
+        get: impl Fn(&Path) -> Option<&'a AtomicBool>,
+        all: impl Iterator<Item = (&'a Path, &'a AtomicBool)>,
+    ) {
+        if stale.is_empty() {
+            return;
+        }
+        self.changes.fetch_add(1, Ordering::SeqCst);
+        let mut dirs = Vec::new();
+        let mut everything = false;
+        for item in stale {
+            match item {
+                Stale::All => everything = true,
+                Stale::Dir(dir) => dirs.push(dir.as_path()),
+                Stale::File(path) => {
+                    if let Some(flag) = get(path) {
+                        flag.store(false, Ordering::SeqCst);
+                    }
+                }
+            }
+        }
+        if everything || !dirs.is_empty() {
+            for (path, flag) in all {
+                if everything || path.parent().is_some_and(|p| dirs.contains(&p)) {
+                    flag.store(false, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+
+    /// Taken before the stat that may vouch for a file.
+    pub(crate) fn ticket(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
+    }
+
+    /// Marks `flag` vouched, unless a drain reported changes since
+    /// `ticket` was taken.
+    pub(crate) fn vouch(&self, ticket: u64, flag: &AtomicBool) {
+        flag.store(true, Ordering::SeqCst);
+        if self.changes.load(Ordering::SeqCst) != ticket {
+            flag.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Watches every directory that holds one of `files` (once per watcher
+/// generation, recorded in `watched`); true when all of them are watched
+/// now, so their files may be vouched for.
+pub(crate) fn watch_parents(
+    files: &[WalkEntry],
+    watched: &AtomicU64,
+    watcher: &mut Watcher,
+) -> bool {
+    let generation = watcher.generation();
+    match watched.load(Ordering::Relaxed) {
+        UNWATCHABLE => return false,
+        done if done == generation => return true,
+        _ => {}
+    }
+    let mut all = true;
+    let mut last: Option<&[u8]> = None;
+    for entry in files {
+        let bytes = entry.path().as_os_str().as_bytes();
+        let Some(slash) = memchr::memrchr(b'/', bytes) else {
+            all = false;
+            break;
+        };
+        let parent = &bytes[..slash.max(1)];
+        if last == Some(parent) {
+            continue;
+        }
+        last = Some(parent);
+        if !watcher.watch(Path::new(OsStr::from_bytes(parent))) {
+            all = false;
+            break;
+        }
+    }
+    // A generation that moved while watching means two of these
+    // directories are one (a bind mount): never vouch there.
+    if all && watcher.generation() == generation {
+        watched.store(generation, Ordering::Relaxed);
+        true
+    } else {
+        watched.store(UNWATCHABLE, Ordering::Relaxed);
+        false
+    }
+}
