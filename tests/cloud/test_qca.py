@@ -3,7 +3,8 @@
 Run by crates/server/tests/suite/sdk.rs, which starts the server with a fake
 OpenAI-compatible model whose replies are mounted in the order these tests
 make model requests: (1) a text reply, (2) a Bash tool call, (3) a text
-reply, (4) a text reply. Environment: QCA_BASE_URL, QCA_KEY.
+reply, (4) a text reply, (5) a text reply for the dream's agent.
+Environment: QCA_BASE_URL, QCA_KEY.
 """
 
 import os
@@ -165,3 +166,83 @@ def test_resumable_stream_replays_from_the_start():
             assert "agent.message" in seen
 
     asyncio.run(main())
+
+
+def test_deployments_runs_and_pause(client):
+    # A self-hosted environment: the run's session waits for a worker, so
+    # this test makes no model request.
+    env = client.environments.create(name="sdk-dep-env", config={"type": "self_hosted"})
+    agent = client.agents.create(name="deployed", model="ultimate")
+    dep = client.deployments.create(
+        name="nightly",
+        agent=agent.id,
+        environment_id=env.id,
+        initial_events=[{"type": "user.message", "content": [{"type": "text", "text": "report"}]}],
+        schedule={"type": "cron", "expression": "0 9 * * 1-5", "timezone": "Asia/Shanghai"},
+        metadata={"team": "a"},
+    )
+    assert dep.id.startswith("dep_") and dep.status == "active"
+    assert dep.agent.version == 1
+    assert len(dep.schedule.upcoming_runs_at) == 5
+    assert all(t.hour == 1 and t.minute == 0 for t in dep.schedule.upcoming_runs_at)
+    assert client.deployments.retrieve(dep.id).name == "nightly"
+    assert client.deployments.update(dep.id, description="weekdays").description == "weekdays"
+    assert dep.id in [d.id for d in client.deployments.list(agent_id=agent.id)]
+    run = client.deployments.run(dep.id)
+    assert run.id.startswith("drun_") and run.trigger_context.type == "manual"
+    assert run.session_id and run.error is None
+    assert client.sessions.retrieve(run.session_id).deployment_id == dep.id
+    assert [r.id for r in client.deployments.runs.list(dep.id)] == [run.id]
+    assert client.deployments.runs.retrieve(run.id, deployment_id=dep.id).session_id == run.session_id
+    assert client.deployment_runs.retrieve(run.id).deployment_id == dep.id
+    assert run.id in [r.id for r in client.deployment_runs.list(trigger_type="manual")]
+    paused = client.deployments.pause(dep.id)
+    assert paused.status == "paused" and paused.paused_reason.type == "manual"
+    with pytest.raises(ConflictError):
+        client.deployments.run(dep.id)
+    assert client.deployments.unpause(dep.id).status == "active"
+    archived = client.deployments.archive(dep.id)
+    assert archived.archived_at is not None and archived.schedule.upcoming_runs_at == []
+    with pytest.raises(BadRequestError):
+        client.deployments.create(name="bad", agent=agent.id, environment_id=env.id,
+                                  initial_events=[{"type": "user.message", "content": "x"}],
+                                  schedule={"type": "cron", "expression": "99 * * * *", "timezone": "UTC"})
+    client.environments.archive(env.id)
+
+
+def test_primary_thread_of_a_session(client):
+    session = next(s for s in client.sessions.list() if client.sessions.threads.list(s.id).data)
+    threads = client.sessions.threads.list(session.id).data
+    assert len(threads) == 1
+    thread = threads[0]
+    assert thread.id.startswith("sthr_") and thread.parent_thread_id is None
+    assert client.sessions.threads.retrieve(thread.id, session_id=session.id).status == session.status
+    events = [e.id for e in client.sessions.threads.events.list(thread.id, session_id=session.id)]
+    assert events == [e.id for e in client.sessions.events.list(session.id)]
+    with pytest.raises(ConflictError):
+        client.sessions.threads.archive(thread.id, session_id=session.id)
+
+
+def test_a_dream_completes_on_a_clone(client):
+    import time
+
+    store = client.memory_stores.create(name="dream-input")
+    client.memory_stores.memories.create(store.id, path="a.md", content="alpha")
+    with pytest.raises(NotFoundError):
+        client.dreams.create(inputs=[{"type": "memory_store", "memory_store_id": "memstore_missing"}], model="auto")
+    dream = client.dreams.create(inputs=[{"type": "memory_store", "memory_store_id": store.id}], model="auto")
+    assert dream.id.startswith("drm_") and dream.status == "pending"
+    deadline = time.monotonic() + 30
+    while dream.status in ("pending", "running"):
+        assert time.monotonic() < deadline, dream
+        time.sleep(0.05)
+        dream = client.dreams.retrieve(dream.id)
+    assert dream.status == "completed", dream
+    output = dream.outputs[0]
+    assert output.memory_store_id != store.id and output.files_touched == []
+    assert [m.path for m in client.memory_stores.memories.list(output.memory_store_id)] == ["a.md"]
+    assert dream.usage.input_tokens == 10
+    with pytest.raises(BadRequestError):
+        client.dreams.cancel(dream.id)
+    assert client.dreams.archive(dream.id).archived_at is not None
+    assert dream.id in [d.id for d in client.dreams.list(include_archived=True)]

@@ -36,6 +36,8 @@ async fn the_qca_sdk_suite_passes() {
     ));
     h.model.mount(openai::text_reply("It ran."));
     h.model.mount(openai::text_reply("Again."));
+    // The dream's consolidation agent.
+    h.model.mount(openai::text_reply("Nothing to merge."));
     let output = tokio::process::Command::new(&python)
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .arg(root.join("test_qca.py"))
