@@ -30,6 +30,8 @@ pub(crate) struct Scope {
     /// Rules a subagent definition's `tools` put on some tools, e.g.
     /// `Bash(git:*)`: calls of those tools must match one.
     pub(crate) restrictions: Option<Arc<Restrictions>>,
+    /// The directory of a subagent that runs in its own worktree.
+    pub(crate) cwd: Option<std::path::PathBuf>,
 }
 
 /// A model held by a scope.

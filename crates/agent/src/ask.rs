@@ -189,11 +189,20 @@ pub(crate) fn rule_for_call(tool: &str, input: &Value) -> String {
             None => "Bash".to_owned(),
         },
         "Write" | "Edit" | "MultiEdit" => match field("file_path") {
-            Some(path) => format!("{tool}({path})"),
+            Some(path) => format!("{tool}({})", rule_path(path)),
             None => tool.to_owned(),
         },
         "NotebookEdit" => match field("notebook_path") {
-            Some(path) => format!("NotebookEdit({path})"),
+            Some(path) => format!("NotebookEdit({})", rule_path(path)),
+            None => tool.to_owned(),
+        },
+        // Read rules also govern the roots of Glob, Grep and LS (§3.4.5).
+        "Read" => match field("file_path") {
+            Some(path) => format!("Read({})", rule_path(path)),
+            None => tool.to_owned(),
+        },
+        "Glob" | "Grep" | "LS" => match field("path") {
+            Some(path) => format!("Read({}/**)", rule_path(path).trim_end_matches('/')),
             None => tool.to_owned(),
         },
         "WebFetch" => match field("url").and_then(host_of) {
@@ -201,6 +210,16 @@ pub(crate) fn rule_for_call(tool: &str, input: &Value) -> String {
             None => "WebFetch".to_owned(),
         },
         _ => tool.to_owned(),
+    }
+}
+
+/// A path as rule content: an absolute path is written `//abs/path` (a
+/// single leading `/` would anchor it at the project root, §3.4.5).
+fn rule_path(path: &str) -> String {
+    if path.starts_with('/') && !path.starts_with("//") {
+        format!("/{path}")
+    } else {
+        path.to_owned()
     }
 }
 
@@ -283,6 +302,22 @@ mod tests {
         assert_eq!(
             rule_for_call("WebFetch", &json!({"url": "https://user@docs.rs:443/x?y"})),
             "WebFetch(domain:docs.rs)"
+        );
+        assert_eq!(
+            rule_for_call("Read", &json!({"file_path": "/etc/hosts"})),
+            "Read(//etc/hosts)"
+        );
+        assert_eq!(
+            rule_for_call("Grep", &json!({"path": "/opt/lib/"})),
+            "Read(//opt/lib/**)"
+        );
+        assert_eq!(
+            rule_for_call("Write", &json!({"file_path": "/tmp/x"})),
+            "Write(//tmp/x)"
+        );
+        assert_eq!(
+            rule_for_call("Edit", &json!({"file_path": "src/a.rs"})),
+            "Edit(src/a.rs)"
         );
     }
 }

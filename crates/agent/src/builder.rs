@@ -19,7 +19,10 @@ use crate::ask::{Asker, HeadlessAsker};
 use crate::core::Core;
 use crate::policy::PermissionState;
 use crate::prompt::{EnvironmentFacts, SystemPrompt};
-use crate::tools::{AgentTool, AskUserQuestionTool, EnterPlanModeTool, ExitPlanModeTool};
+use crate::tools::{
+    AgentTool, AskUserQuestionTool, EnterPlanModeTool, EnterWorktreeTool, ExitPlanModeTool,
+    ExitWorktreeTool,
+};
 
 /// Why an agent could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -250,7 +253,7 @@ impl AgentBuilder {
     }
 
     /// Leaves out loop tools (`Agent`, `AskUserQuestion`, `EnterPlanMode`,
-    /// `ExitPlanMode`) by name, e.g. when `--tools` does not list them.
+    /// `ExitPlanMode`, `EnterWorktree`, `ExitWorktree`) by name, e.g. when `--tools` does not list them.
     pub fn exclude_tools<I, S>(mut self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -299,11 +302,13 @@ impl AgentBuilder {
         let mut registry_error = None;
         let core = Arc::new_cyclic(|weak| {
             let mut tools = self.tools;
-            let loop_tools: [Arc<dyn ferrule_tool::Tool>; 4] = [
+            let loop_tools: [Arc<dyn ferrule_tool::Tool>; 6] = [
                 Arc::new(AgentTool::new(weak.clone(), &self.subagents)),
                 Arc::new(AskUserQuestionTool),
                 Arc::new(EnterPlanModeTool::new(weak.clone())),
                 Arc::new(ExitPlanModeTool::new(weak.clone())),
+                Arc::new(EnterWorktreeTool::new(weak.clone())),
+                Arc::new(ExitWorktreeTool::new(weak.clone())),
             ];
             for tool in loop_tools {
                 let name = tool.name().to_owned();
@@ -324,6 +329,7 @@ impl AgentBuilder {
                 env: self.env,
                 cwd: cwd.clone(),
                 shell_cwd: Mutex::new(cwd.clone()),
+                worktree: Default::default(),
                 memory: self.memory.map(Mutex::new),
                 additional_dirs: probe.allowed_dirs().iter().skip(1).cloned().collect(),
                 max_tokens: self.max_tokens,

@@ -28,6 +28,8 @@ pub(crate) struct Core {
     pub(crate) cwd: PathBuf,
     /// The Bash shell's directory as last seen (starts at `cwd`).
     pub(crate) shell_cwd: Mutex<PathBuf>,
+    /// The worktree EnterWorktree moved the session into.
+    pub(crate) worktree: crate::tools::worktree::SessionWorktree,
     /// The session's memory, for subfolder AGENTS.md files and glob rules.
     pub(crate) memory: Option<Mutex<ferrule_memory::SessionMemory>>,
     pub(crate) additional_dirs: Vec<PathBuf>,

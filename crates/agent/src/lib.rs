@@ -81,6 +81,7 @@ mod permission_flow;
 mod pipeline;
 mod policy;
 mod prompt;
+mod read_scope;
 mod rewind;
 mod run;
 mod stream;

@@ -162,6 +162,16 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
         Ok(ctx) => ctx,
         Err(error) => return CallOutcome::error(id, error.to_string()),
     };
+    // A read outside the working directories asks instead of failing here.
+    let run_cwd = turn.cwd();
+    let outside = crate::read_scope::outside_read(name, &input, &run_cwd, |p| ctx.is_allowed(p));
+    let ctx = match &outside {
+        Some(read) => match turn.tool_context_with(Some(&read.dir)) {
+            Ok(ctx) => ctx,
+            Err(error) => return CallOutcome::error(id, error.to_string()),
+        },
+        None => ctx,
+    };
     if let Err(error) = tool.targets(&input, &ctx) {
         return failed(turn, name, &input, id, error, context).await;
     }
@@ -191,7 +201,11 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
 
     let request = Request {
         tool: name.to_owned(),
-        input: input.clone(),
+        input: match &outside {
+            Some(read) => read.decision_input.clone(),
+            None if run_cwd != turn.core.cwd => crate::read_scope::absolute_paths(&input, &run_cwd),
+            None => input.clone(),
+        },
         hook: hook_verdict,
     };
     let decision = {
@@ -274,6 +288,15 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
         let (result, summary) = crate::subagent::run_for_call(turn, id, input.clone(), &ctx).await;
         child = summary;
         result
+    } else if let Some(result) = crate::tools::worktree::run_in_loop(
+        turn.core,
+        &turn.common_fields(),
+        canonical(name),
+        input.clone(),
+    )
+    .await
+    {
+        result
     } else {
         let running = tool.call(input.clone(), &ctx);
         tokio::pin!(running);
@@ -327,6 +350,7 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
                 stop = outcome.stop.clone();
             }
             context.extend(crate::notify::after_bash(turn, name, &structured).await);
+            context.extend(crate::tools::worktree::after_move(turn, &run_cwd).await);
             context.extend(crate::subfolder_memory::after_touch(turn, &targets).await);
             let mut outcome = CallOutcome::error(id, String::new());
             outcome.result = ToolResultBlock {

@@ -24,13 +24,16 @@ use crate::turn::Turn;
 /// The subagent that exists without any definition.
 pub(crate) const GENERAL_PURPOSE: &str = "general-purpose";
 
-/// Tools a subagent never gets: recursion and questions to the user.
-const NEVER_IN_SUBAGENTS: [&str; 5] = [
+/// Tools a subagent never gets: recursion, questions to the user and
+/// moving the session into or out of a worktree.
+const NEVER_IN_SUBAGENTS: [&str; 7] = [
     "Agent",
     "Task",
     "AskUserQuestion",
     "EnterPlanMode",
     "ExitPlanMode",
+    "EnterWorktree",
+    "ExitWorktree",
 ];
 
 const GENERAL_PURPOSE_PROMPT: &str = "\
@@ -122,10 +125,24 @@ async fn run(
         ));
         return (Err(error), None);
     }
+    let isolated = match crate::tools::isolation::prepare(
+        core,
+        definition,
+        &agent_id,
+        parent.transcript,
+    )
+    .await
+    {
+        Ok(isolated) => isolated,
+        Err(error) => return (Err(error), None),
+    };
+    let own_cwd = isolated.as_ref().map(|i| i.path().to_path_buf());
     let tools = tools_for(&core.tools, definition);
     let mut prompt = SystemPrompt::new()
         .replace(definition.map_or(GENERAL_PURPOSE_PROMPT, |d| d.prompt.as_str()))
-        .environment(EnvironmentFacts::detect(&core.cwd));
+        .environment(EnvironmentFacts::detect(
+            own_cwd.as_deref().unwrap_or(&core.cwd),
+        ));
     for text in context {
         prompt = prompt.append(text);
     }
@@ -163,6 +180,7 @@ async fn run(
             restrictions: definition
                 .and_then(|d| restrictions_for(core, d))
                 .map(Arc::new),
+            cwd: own_cwd,
         },
         context: None,
     };
@@ -190,7 +208,8 @@ async fn run(
             "The {kind} subagent did not finish within {} ms and was stopped.",
             limit.map_or(0, |l| l.as_millis())
         ));
-        return (Err(error), Some(result.summary));
+        let output = crate::tools::isolation::finish(core, isolated, Err(error)).await;
+        return (output, Some(result.summary));
     }
     let output = match result.outcome {
         TurnOutcome::Completed => Ok(ToolOutput::text(
@@ -205,6 +224,7 @@ async fn run(
             "The {kind} subagent ended with {other:?}: {text}"
         ))),
     };
+    let output = crate::tools::isolation::finish(core, isolated, output).await;
     (output, Some(result.summary))
 }
 

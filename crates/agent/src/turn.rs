@@ -32,12 +32,21 @@ impl Turn<'_> {
             .unwrap_or_default()
     }
 
+    /// The working directory of this run now: a subagent's own worktree,
+    /// else the worktree the session entered, else the session's cwd.
+    pub(crate) fn cwd(&self) -> std::path::PathBuf {
+        self.scope
+            .cwd
+            .clone()
+            .unwrap_or_else(|| crate::tools::worktree::session_cwd(self.core))
+    }
+
     /// The common fields of a hook input now.
     pub(crate) fn common_fields(&self) -> CommonFields {
         CommonFields {
             session_id: self.core.session_id.clone(),
             transcript_path: self.transcript_path(),
-            cwd: self.core.cwd.display().to_string(),
+            cwd: self.cwd().display().to_string(),
             permission_mode: Some(mode_to_wire(self.core.mode()).as_str().to_owned()),
             agent_id: self.scope.agent_id.clone(),
             agent_type: self.scope.agent_type.clone(),
@@ -61,6 +70,15 @@ impl Turn<'_> {
     /// The tool context for one call: the session's directories (with
     /// those added during the session), env and cancellation.
     pub(crate) fn tool_context(&self) -> Result<ToolContext, ferrule_tool::ContextError> {
+        self.tool_context_with(None)
+    }
+
+    /// [`Turn::tool_context`] that also allows `extra` (a directory outside
+    /// the working ones that this call may read, once permitted).
+    pub(crate) fn tool_context_with(
+        &self,
+        extra: Option<&std::path::Path>,
+    ) -> Result<ToolContext, ferrule_tool::ContextError> {
         let (added, removed) = {
             let permissions = crate::core::lock(&self.core.permissions);
             (
@@ -69,7 +87,7 @@ impl Turn<'_> {
             )
         };
         let make = |with_added: bool| {
-            let mut builder = ToolContext::builder(&self.core.cwd)
+            let mut builder = ToolContext::builder(self.cwd())
                 .cancel_token(self.cancel.child_token())
                 .file_state(Arc::clone(&self.core.file_state))
                 .session_id(self.core.session_id.clone());
@@ -82,6 +100,9 @@ impl Turn<'_> {
                 for dir in &added {
                     builder = builder.additional_dir(dir);
                 }
+            }
+            if let Some(dir) = extra {
+                builder = builder.additional_dir(dir);
             }
             for (key, value) in &self.core.env {
                 builder = builder.env(key.clone(), value.clone());

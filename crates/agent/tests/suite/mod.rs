@@ -11,3 +11,4 @@ mod rewind;
 mod sessions;
 mod subagents;
 pub(crate) mod support;
+mod worktrees;

@@ -66,9 +66,12 @@ pub struct BashInput {
 /// that writes `pwd -P` to a private temporary file, never by reading the
 /// command's output. A directory outside the allowed ones is not kept: the
 /// next call starts in the session's cwd again and the result says so.
+/// When the session's cwd itself moves (a worktree was entered, or a
+/// subagent runs in its own), the next command starts there.
 #[derive(Debug, Clone, Default)]
 pub struct BashTool {
-    shell_cwd: Arc<Mutex<Option<PathBuf>>>,
+    /// The session cwd the directory was remembered under, and the directory.
+    shell_cwd: Arc<Mutex<Option<(PathBuf, PathBuf)>>>,
     tasks: BackgroundTasks,
 }
 
@@ -96,8 +99,9 @@ impl BashTool {
             .unwrap_or_else(PoisonError::into_inner)
             .clone();
         match remembered {
-            Some(dir) if dir.is_dir() && ctx.is_allowed(&dir) => (dir, None),
-            Some(dir) => (
+            Some((base, _)) if base != ctx.cwd() => (ctx.cwd().to_path_buf(), None),
+            Some((_, dir)) if dir.is_dir() && ctx.is_allowed(&dir) => (dir, None),
+            Some((_, dir)) => (
                 ctx.cwd().to_path_buf(),
                 Some(format!(
                     "The shell's directory {} is gone; this command ran in {}.",
@@ -115,11 +119,12 @@ impl BashTool {
             .shell_cwd
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        let base = ctx.cwd().to_path_buf();
         if ctx.is_allowed(ended_in) {
-            *remembered = Some(ended_in.to_path_buf());
+            *remembered = Some((base, ended_in.to_path_buf()));
             None
         } else {
-            *remembered = Some(ctx.cwd().to_path_buf());
+            *remembered = Some((base.clone(), base));
             Some(format!(
                 "The command changed directory to {}, which is outside the allowed directories; \
                  the shell's directory was reset to {}.",
@@ -252,7 +257,7 @@ impl TypedTool for BashTool {
         // The directory the next command starts in, for hosts that report
         // working-directory changes (the CwdChanged hook).
         if tracks_dir
-            && let Some(dir) = self
+            && let Some((_, dir)) = self
                 .shell_cwd
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
