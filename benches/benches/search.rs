@@ -147,11 +147,23 @@ fn main() -> Result<()> {
 }
 
 /// Renders paths relative to `root`, one per line, as fd prints them.
+///
+/// The paths are `root` joined with a relative path, so the root's bytes
+/// and one separator are cut off by bytes: `Path::strip_prefix` parses
+/// every component and showed in profiles of the fresh `fd.all_files` row
+/// (78 k paths, on the calling thread after the parallel walk).
 fn render(root: &Path, files: &[PathBuf]) -> Vec<u8> {
+    let root = root.as_os_str().as_encoded_bytes();
     let mut out = Vec::with_capacity(files.len() * 48);
     for file in files {
-        let rel = file.strip_prefix(root).unwrap_or(file);
-        out.extend_from_slice(rel.as_os_str().as_encoded_bytes());
+        let bytes = file.as_os_str().as_encoded_bytes();
+        let rel = match bytes.strip_prefix(root) {
+            Some(rest) if root.is_empty() => rest,
+            Some(rest) if root.ends_with(b"/") => rest,
+            Some(rest) => rest.strip_prefix(b"/").unwrap_or(bytes),
+            None => bytes,
+        };
+        out.extend_from_slice(rel);
         out.push(b'\n');
     }
     out
