@@ -145,3 +145,61 @@ pub(crate) fn watch_parents(
         false
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_drain_between_ticket_and_vouch_takes_the_vouch_back() {
+        let vouchers = Vouchers::default();
+        let flag = AtomicBool::new(false);
+        let ticket = vouchers.ticket();
+        vouchers.vouch(ticket, &flag);
+        assert!(flag.load(Ordering::SeqCst));
+
+        // A change reported after the stat (ticket) but before the vouch:
+        // the vouch must not stick.
+        let ticket = vouchers.ticket();
+        let other = AtomicBool::new(false);
+        vouchers.apply(
+            &[Stale::File(PathBuf::from("/t/elsewhere"))],
+            |_| None,
+            std::iter::empty(),
+        );
+        vouchers.vouch(ticket, &other);
+        assert!(!other.load(Ordering::SeqCst));
+        // Nothing stale: the counter stays, a vouch sticks.
+        vouchers.apply(&[], |_| None, std::iter::empty());
+        let ticket = vouchers.ticket();
+        vouchers.vouch(ticket, &other);
+        assert!(other.load(Ordering::SeqCst));
+    }
+
+    #[test]
+    fn stale_entries_clear_the_files_they_name() {
+        let vouchers = Vouchers::default();
+        let paths = [
+            PathBuf::from("/t/a"),
+            PathBuf::from("/t/d/b"),
+            PathBuf::from("/t/d/c"),
+            PathBuf::from("/t/e/f"),
+        ];
+        let flags: Vec<AtomicBool> = paths.iter().map(|_| AtomicBool::new(true)).collect();
+        let get = |path: &Path| paths.iter().position(|p| p == path).map(|i| &flags[i]);
+        let all = || paths.iter().map(PathBuf::as_path).zip(flags.iter());
+        let state = || {
+            flags
+                .iter()
+                .map(|f| f.load(Ordering::SeqCst))
+                .collect::<Vec<_>>()
+        };
+        vouchers.apply(&[Stale::File(PathBuf::from("/t/a"))], get, all());
+        assert_eq!(state(), [false, true, true, true]);
+        vouchers.apply(&[Stale::Dir(PathBuf::from("/t/d"))], get, all());
+        assert_eq!(state(), [false, false, false, true]);
+        vouchers.apply(&[Stale::All], get, all());
+        assert_eq!(state(), [false; 4]);
+    }
+}
