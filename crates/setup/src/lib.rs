@@ -33,6 +33,7 @@ mod context;
 mod embedded;
 pub mod error;
 pub mod init;
+mod instructions;
 mod lifecycle;
 pub mod model;
 pub mod options;

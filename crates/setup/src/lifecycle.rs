@@ -1,7 +1,8 @@
 //! SessionStart and SessionEnd hooks, which hosts fire around a session
 //! (the agent loop fires the per-turn events): SessionStart before the
 //! first turn, with `source` `startup` or `resume`, its `additionalContext`
-//! going to the model with the first prompt; SessionEnd when the session
+//! going to the model with the first prompt, after InstructionsLoaded for
+//! each instruction file loaded at startup; SessionEnd when the session
 //! ends.
 
 use std::sync::Arc;
@@ -22,6 +23,8 @@ pub struct SessionHooks {
     source: SessionSource,
     model: String,
     watch: crate::SessionWatch,
+    /// InstructionsLoaded payloads of the files the session starts with.
+    instructions: Vec<ferrule_hooks::InstructionsLoadedInput>,
 }
 
 impl SessionHooks {
@@ -48,6 +51,7 @@ impl SessionHooks {
             },
             model: info.model.clone(),
             watch: info.watch.clone(),
+            instructions: crate::instructions::at_startup(&info.workspace),
         }
     }
 
@@ -61,8 +65,20 @@ impl SessionHooks {
         }
     }
 
-    /// Fires SessionStart; the context the hooks add.
+    /// Fires InstructionsLoaded (`load_reason` `session_start`, or
+    /// `include` for imports) for every instruction file the session
+    /// starts with, then SessionStart; the context SessionStart hooks add.
     pub async fn start(&self) -> Vec<String> {
+        let hooks = self.hooks();
+        for loaded in &self.instructions {
+            let input = HookInput::new(
+                self.common.clone(),
+                EventPayload::InstructionsLoaded(loaded.clone()),
+            );
+            if !hooks.matching(&input).is_empty() {
+                hooks.dispatch(&input).await;
+            }
+        }
         let input = HookInput::new(
             self.common.clone(),
             EventPayload::SessionStart(SessionStartInput {
@@ -70,7 +86,6 @@ impl SessionHooks {
                 model: self.model.clone(),
             }),
         );
-        let hooks = self.hooks();
         if hooks.matching(&input).is_empty() {
             return Vec::new();
         }

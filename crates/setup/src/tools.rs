@@ -29,6 +29,8 @@ pub const LOOP_TOOLS: &[&str] = &[
     "AskUserQuestion",
     "EnterPlanMode",
     "ExitPlanMode",
+    "EnterWorktree",
+    "ExitWorktree",
 ];
 
 /// Which tool names stay visible to the model.
