@@ -45,6 +45,18 @@ pub struct ServerConfig {
     /// How often the scheduler looks for due deployment runs and pending
     /// dreams (`FERRULE_SCHEDULER_TICK_MS`, default 1 s).
     pub scheduler_tick: Duration,
+    /// Lease the server's own workers hold on a work item, renewed every
+    /// third of it (`FERRULE_WORK_LEASE_SECONDS`, default 30).
+    pub work_lease: Duration,
+    /// Lease an acknowledgement grants until the first heartbeat
+    /// (`FERRULE_WORK_ACK_LEASE_SECONDS`, default 30).
+    pub work_ack_lease: Duration,
+    /// Floor of a heartbeat's `desired_ttl_seconds`
+    /// (`FERRULE_WORK_MIN_TTL_SECONDS`, default 10).
+    pub work_min_ttl: Duration,
+    /// How often the server's own workers look for work queued by other
+    /// processes or left by expired leases (`FERRULE_WORK_POLL_MS`, default 500).
+    pub work_poll: Duration,
 }
 
 impl ServerConfig {
@@ -74,8 +86,23 @@ impl ServerConfig {
                 .and_then(|ms| ms.parse::<u64>().ok())
                 .filter(|ms| *ms > 0)
                 .map_or(Duration::from_secs(1), Duration::from_millis),
+            work_lease: env_duration("FERRULE_WORK_LEASE_SECONDS", 1000, 30_000),
+            work_ack_lease: env_duration("FERRULE_WORK_ACK_LEASE_SECONDS", 1000, 30_000),
+            work_min_ttl: env_duration("FERRULE_WORK_MIN_TTL_SECONDS", 1000, 10_000),
+            work_poll: env_duration("FERRULE_WORK_POLL_MS", 1, 500),
         }
     }
+}
+
+/// A positive whole number of `unit_ms` from the environment, else
+/// `default_ms`.
+fn env_duration(name: &str, unit_ms: u64, default_ms: u64) -> Duration {
+    let ms = std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| *n > 0)
+        .map_or(default_ms, |n| n.saturating_mul(unit_ms));
+    Duration::from_millis(ms)
 }
 
 /// `modelAliases` of a settings file (`{"modelAliases": {"ultimate":
@@ -170,6 +197,30 @@ pub(crate) fn router(state: AppState) -> Router {
             post(work::heartbeat),
         )
         .route("/environments/{id}/work/{wid}/stop", post(work::stop))
+        .route(
+            "/environments/{id}/work/{wid}/session/begin",
+            post(crate::worker::api::begin),
+        )
+        .route(
+            "/environments/{id}/work/{wid}/session/events",
+            post(crate::worker::api::events),
+        )
+        .route(
+            "/environments/{id}/work/{wid}/session/park",
+            post(crate::worker::api::park),
+        )
+        .route(
+            "/environments/{id}/work/{wid}/session/control",
+            get(crate::worker::api::control),
+        )
+        .route(
+            "/environments/{id}/work/{wid}/session/finish",
+            post(crate::worker::api::finish),
+        )
+        .route(
+            "/environments/{id}/work/{wid}/session/release",
+            post(crate::worker::api::release),
+        )
         .route("/agents", get(agents::list).post(agents::create))
         .route("/agents/{id}", get(agents::get).post(agents::update))
         .route("/agents/{id}/archive", post(agents::archive))

@@ -50,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "deployments",
         include_str!("../migrations/0004_deployments.sql"),
     ),
+    (
+        6,
+        "work_queue",
+        include_str!("../migrations/0006_work_queue.sql"),
+    ),
 ];
 
 /// The database URL for a data directory: `DIR/ferrule-server.db`.

@@ -240,7 +240,7 @@ pub(crate) async fn accept(
         return Err(ApiError::state_conflict("Session is terminated."));
     }
     let has_message = events.iter().any(|e| e["type"] == "user.message");
-    let live = state.live.is_live(session_id);
+    let live = crate::turn::is_busy(state, session_id).await?;
     if has_message && live {
         return Err(ApiError::state_conflict(
             "Session is currently processing a turn. Cancel the current turn or wait for completion.",
@@ -255,7 +255,7 @@ pub(crate) async fn accept(
             _ => continue,
         };
         let id = event[key].as_str().unwrap_or_default().to_owned();
-        if state.live.pending_kind(session_id, &id) != Some(expected) {
+        if crate::runtime::pending_kind(state, session_id, &id).await? != Some(expected) {
             return Err(ApiError::not_found_message(format!(
                 "The pending action '{id}' does not exist."
             )));
@@ -273,20 +273,17 @@ pub(crate) async fn accept(
         resolutions.push((id, resolution));
     }
     let stored = state.store.append_locked(session_id, events, None).await?;
-    // Self-hosted sessions are run by the environment's workers (§14).
-    let environment = session.body["environment_id"].as_str().unwrap_or_default();
-    let self_hosted = crate::environments::load(state, environment)
-        .await
-        .is_ok_and(|env| env.body["config"]["type"] == "self_hosted");
-    if has_message && !self_hosted {
-        crate::turn::start_locked(state, session_id, &stored).await?;
+    // The turn is queued for the environment's workers (§14).
+    if has_message {
+        crate::turn::start_locked(state, &session.body, &stored).await?;
     }
     drop(guard);
     for (id, resolution) in resolutions {
-        state.live.resolve(session_id, &id, resolution);
+        crate::runtime::resolve(state, session_id, &id, &resolution).await?;
     }
+    state.live.wake(session_id);
     if stored.iter().any(|e| e["type"] == "user.interrupt") {
-        state.live.cancel(session_id);
+        crate::turn::request_cancel(state, session_id).await?;
     }
     Ok(stored)
 }

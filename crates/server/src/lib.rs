@@ -22,8 +22,18 @@
 //!   SSE with replay from the first event, `Last-Event-ID` resume and
 //!   comment heartbeats; every event is committed, then fanned out to
 //!   streams in process;
-//! - the turn loop: a `user.message` runs the ferrule agent
-//!   (`ferrule-agent`) in `<data dir>/workspaces/<session id>`; agent events
+//! - the work queue as the one way turns run: a `user.message` marks the
+//!   turn and queues a work item of the session's environment; the server's
+//!   own workers ([`worker`]) serve built-in environments and
+//!   `ferrule-server worker` ([`worker::remote`]) self-hosted ones, through
+//!   the same claim and lease logic (`FOR UPDATE SKIP LOCKED` on
+//!   PostgreSQL), so several server processes share one queue; a lease that
+//!   runs out hands the turn to another worker, which resumes it like a
+//!   restart does (§15.6). External workers use the worker endpoints under
+//!   `/environments/{id}/work/{wid}/session/` (`begin`, `events`, `park`,
+//!   `control`, `finish`, `release`; API key plus the poll's `Work-Secret`);
+//! - the turn loop: a claimed turn runs the ferrule agent
+//!   (`ferrule-agent`) in `<workspaces>/<session id>` of the worker; agent events
 //!   map to session events ([`mapping::EventMapper`]), `always_ask` calls and
 //!   custom tools pause with `requires_action`, interrupts and cancel end the
 //!   turn promptly, incremental streaming is opt-in per session;
@@ -49,13 +59,13 @@
 //! ```
 //!
 //! Not served yet: skills, session resources, multiagent (child) threads,
-//! MCP servers at run time, `ferrule-server worker` (the queue is there, no
-//! worker consumes it), cross-replica fan-out (LISTEN/NOTIFY) and
-//! `FOR UPDATE SKIP LOCKED` claims on PostgreSQL.
+//! MCP servers at run time, cross-replica fan-out (LISTEN/NOTIFY),
+//! `DeliverArtifacts` on external workers.
 
 mod agents;
 mod app;
 mod artifacts;
+mod backend;
 pub mod db;
 mod deployment_runs;
 mod deployments;
@@ -80,6 +90,8 @@ mod memories;
 mod memory_stores;
 mod models;
 mod pause;
+mod runner;
+mod runtime;
 mod schedule;
 mod scheduler;
 pub mod seal;
@@ -91,6 +103,7 @@ pub mod toolset;
 mod turn;
 mod vaults;
 mod work;
+pub mod worker;
 mod writer;
 
 use std::net::SocketAddr;
@@ -150,6 +163,7 @@ impl Server {
         turn::resume_all(&state)
             .await
             .map_err(|e| StartError::Setup(e.message))?;
+        worker::spawn_local(&state);
         scheduler::spawn(&state);
         let addr = listener.local_addr()?;
         let shutdown = state.shutdown.clone();

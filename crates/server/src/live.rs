@@ -1,15 +1,18 @@
-//! Turns in flight: their cancel switch and the actions they wait on
-//! (tool confirmations, custom tool results).
+//! What this process knows about turns in flight: the interrupt switch and
+//! wake-up of each turn it runs itself, and a wake-up for its workers when
+//! new work is queued. The durable state (the turn marker, pending actions,
+//! cancel requests) is in the database, so any process can serve a client.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
-use tokio::sync::oneshot;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// What a paused tool call waits for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub(crate) enum PendingKind {
     /// A `user.tool_confirmation` (tool with `always_ask`).
     Confirmation,
@@ -17,8 +20,28 @@ pub(crate) enum PendingKind {
     CustomResult,
 }
 
+impl PendingKind {
+    /// The name stored in `pending_actions.kind`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirmation => "confirmation",
+            Self::CustomResult => "custom_result",
+        }
+    }
+
+    /// The kind of a stored name.
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        match text {
+            "confirmation" => Some(Self::Confirmation),
+            "custom_result" => Some(Self::CustomResult),
+            _ => None,
+        }
+    }
+}
+
 /// The client's answer to a pending action.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub(crate) enum Resolution {
     /// `user.tool_confirmation`.
     Confirmation {
@@ -37,25 +60,20 @@ pub(crate) enum Resolution {
 }
 
 #[derive(Debug)]
-struct Pending {
-    kind: PendingKind,
-    reply: oneshot::Sender<Resolution>,
+struct LocalTurn {
+    interrupt: CancellationToken,
+    wake: Arc<Notify>,
 }
 
-#[derive(Debug)]
-struct LiveTurn {
-    cancel: CancellationToken,
-    pending: Vec<(String, Pending)>,
-}
-
-/// Registry of live turns, by session ID.
+/// Turns run by this process, by session ID, and the work-queue wake-up.
 #[derive(Debug, Default)]
 pub(crate) struct LiveTurns {
-    inner: Mutex<HashMap<String, LiveTurn>>,
+    inner: Mutex<HashMap<String, LocalTurn>>,
+    work: Notify,
 }
 
 impl LiveTurns {
-    fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, LiveTurn>) -> R) -> R {
+    fn with<R>(&self, f: impl FnOnce(&mut HashMap<String, LocalTurn>) -> R) -> R {
         let mut guard = match self.inner.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
@@ -63,92 +81,54 @@ impl LiveTurns {
         f(&mut guard)
     }
 
-    /// Registers a turn for `session_id`; its token fires on cancel.
-    pub(crate) fn start(&self, session_id: &str) -> CancellationToken {
-        let cancel = CancellationToken::new();
+    /// Registers a turn this process runs; returns its interrupt switch
+    /// and the wake-up its control loop waits on.
+    pub(crate) fn start(&self, session_id: &str) -> (CancellationToken, Arc<Notify>) {
+        let interrupt = CancellationToken::new();
+        let wake = Arc::new(Notify::new());
         self.with(|turns| {
             turns.insert(
                 session_id.to_owned(),
-                LiveTurn {
-                    cancel: cancel.clone(),
-                    pending: Vec::new(),
+                LocalTurn {
+                    interrupt: interrupt.clone(),
+                    wake: wake.clone(),
                 },
             )
         });
-        cancel
+        (interrupt, wake)
     }
 
-    /// Removes the turn of `session_id` (it ended).
+    /// Removes the turn of `session_id` (it ended here).
     pub(crate) fn finish(&self, session_id: &str) {
         self.with(|turns| turns.remove(session_id));
     }
 
-    /// Whether a turn is live for the session.
-    pub(crate) fn is_live(&self, session_id: &str) -> bool {
-        self.with(|turns| turns.contains_key(session_id))
-    }
-
-    /// Cancels the live turn; false when there is none.
-    pub(crate) fn cancel(&self, session_id: &str) -> bool {
-        self.with(|turns| match turns.get_mut(session_id) {
-            Some(turn) => {
-                turn.cancel.cancel();
-                turn.pending.clear();
-                true
+    /// Wakes the session's control loop (an answer or a cancel was stored).
+    pub(crate) fn wake(&self, session_id: &str) {
+        self.with(|turns| {
+            if let Some(turn) = turns.get(session_id) {
+                turn.wake.notify_one();
             }
-            None => false,
-        })
+        });
     }
 
-    /// Cancels every live turn (shutdown).
+    /// Interrupts every turn of this process (shutdown).
     pub(crate) fn cancel_all(&self) {
         self.with(|turns| {
-            for turn in turns.values_mut() {
-                turn.cancel.cancel();
-                turn.pending.clear();
+            for turn in turns.values() {
+                turn.interrupt.cancel();
             }
         });
     }
 
-    /// Parks an action under event ID `event_id`; the receiver gets the answer.
-    pub(crate) fn park(
-        &self,
-        session_id: &str,
-        event_id: &str,
-        kind: PendingKind,
-    ) -> Option<oneshot::Receiver<Resolution>> {
-        let (reply, receiver) = oneshot::channel();
-        self.with(|turns| {
-            let turn = turns.get_mut(session_id)?;
-            turn.pending
-                .push((event_id.to_owned(), Pending { kind, reply }));
-            Some(receiver)
-        })
+    /// Signals that work was queued.
+    pub(crate) fn work_ready(&self) {
+        self.work.notify_waiters();
     }
 
-    /// The kind of the pending action `event_id`, if it is pending.
-    pub(crate) fn pending_kind(&self, session_id: &str, event_id: &str) -> Option<PendingKind> {
-        self.with(|turns| {
-            turns.get(session_id).and_then(|turn| {
-                turn.pending
-                    .iter()
-                    .find(|(id, _)| id == event_id)
-                    .map(|(_, pending)| pending.kind)
-            })
-        })
-    }
-
-    /// Answers a pending action; false when it was not pending.
-    pub(crate) fn resolve(&self, session_id: &str, event_id: &str, resolution: Resolution) -> bool {
-        let pending = self.with(|turns| {
-            let turn = turns.get_mut(session_id)?;
-            let index = turn.pending.iter().position(|(id, _)| id == event_id)?;
-            Some(turn.pending.remove(index).1)
-        });
-        match pending {
-            Some(pending) => pending.reply.send(resolution).is_ok(),
-            None => false,
-        }
+    /// A future that completes on the next [`LiveTurns::work_ready`].
+    pub(crate) fn work_waiter(&self) -> tokio::sync::futures::Notified<'_> {
+        self.work.notified()
     }
 }
 
@@ -156,32 +136,37 @@ impl LiveTurns {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn park_and_resolve() {
+    fn tokio_test_wait(wake: &Notify) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(5), wake.notified())
+                .await
+                .unwrap();
+        });
+    }
+
+    #[test]
+    fn start_wake_and_finish() {
         let live = LiveTurns::default();
-        let cancel = live.start("s");
-        let rx = live.park("s", "evt_1", PendingKind::Confirmation).unwrap();
-        assert_eq!(
-            live.pending_kind("s", "evt_1"),
-            Some(PendingKind::Confirmation)
-        );
-        assert!(!live.resolve(
-            "s",
-            "evt_2",
-            Resolution::CustomResult {
-                content: Value::Null,
-                is_error: false
-            }
-        ));
-        let answer = Resolution::Confirmation {
-            allow: true,
-            deny_message: None,
-        };
-        assert!(live.resolve("s", "evt_1", answer.clone()));
-        assert_eq!(rx.await.unwrap(), answer);
-        assert!(live.cancel("s"));
-        assert!(cancel.is_cancelled());
+        let (interrupt, wake) = live.start("s");
+        live.wake("s");
+        // The wake-up is kept for the next wait.
+        tokio_test_wait(&wake);
+        live.cancel_all();
+        assert!(interrupt.is_cancelled());
         live.finish("s");
-        assert!(!live.is_live("s"));
+        assert!(live.with(|turns| turns.is_empty()));
+        for kind in [PendingKind::Confirmation, PendingKind::CustomResult] {
+            assert_eq!(PendingKind::parse(kind.as_str()), Some(kind));
+        }
+        let answer = Resolution::Confirmation {
+            allow: false,
+            deny_message: Some("no".into()),
+        };
+        let text = serde_json::to_string(&answer).unwrap();
+        assert_eq!(serde_json::from_str::<Resolution>(&text).unwrap(), answer);
     }
 }

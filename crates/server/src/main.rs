@@ -1,9 +1,10 @@
-//! The `ferrule-server` binary: `serve`, `keys create`, `keys revoke`.
+//! The `ferrule-server` binary: `serve`, `worker`, `keys create`, `keys revoke`.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use ferrule_server::worker::remote::{self, WorkerOptions};
 use ferrule_server::{Server, ServerConfig, db, keys};
 
 #[derive(Parser)]
@@ -30,6 +31,28 @@ enum Command {
         /// Database URL (default: SQLite in the data directory).
         #[arg(long)]
         database_url: Option<String>,
+    },
+    /// Serve a self-hosted environment's work queue from this machine.
+    Worker {
+        /// The server (`http://HOST:PORT`, or its `/api/v1/cloud` URL).
+        #[arg(long)]
+        server: String,
+        /// The self-hosted environment (`env_…`).
+        #[arg(long)]
+        environment: String,
+        /// API key (default: `FERRULE_API_KEY`).
+        #[arg(long, env = "FERRULE_API_KEY", hide_env_values = true)]
+        api_key: String,
+        /// Data directory for session working directories (default:
+        /// `$FERRULE_HOME/worker`).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Worker-ID sent with polls (default: a random one).
+        #[arg(long)]
+        worker_id: Option<String>,
+        /// Lease asked for in heartbeats, in seconds.
+        #[arg(long, default_value_t = 30)]
+        ttl_seconds: u64,
     },
     /// Manage API keys.
     Keys {
@@ -65,6 +88,10 @@ enum KeysCommand {
 }
 
 fn data_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    home_dir(given, "server")
+}
+
+fn home_dir(given: Option<PathBuf>, leaf: &str) -> anyhow::Result<PathBuf> {
     if let Some(dir) = given {
         return Ok(dir);
     }
@@ -72,7 +99,7 @@ fn data_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".ferrule")))
         .context("no --data-dir given and neither FERRULE_HOME nor HOME is set")?;
-    Ok(home.join("server"))
+    Ok(home.join(leaf))
 }
 
 async fn open(dir: Option<PathBuf>, url: Option<String>) -> anyhow::Result<sqlx::AnyPool> {
@@ -99,6 +126,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             wait_for_signal().await?;
             tracing::info!("shutting down");
             server.shutdown().await;
+            Ok(())
+        }
+        Command::Worker {
+            server,
+            environment,
+            api_key,
+            data_dir: dir,
+            worker_id,
+            ttl_seconds,
+        } => {
+            let dir = home_dir(dir, "worker")?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let options = WorkerOptions {
+                server,
+                environment,
+                api_key,
+                worker_id: worker_id.unwrap_or_else(|| format!("worker-{}", std::process::id())),
+                ttl_seconds,
+                config: ServerConfig::from_env(dir),
+            };
+            let shutdown = tokio_util::sync::CancellationToken::new();
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                if let Err(error) = wait_for_signal().await {
+                    tracing::error!(%error, "cannot wait for signals");
+                }
+                tracing::info!("worker shutting down");
+                stop.cancel();
+            });
+            tracing::info!(worker = %options.worker_id, "ferrule-server worker polling");
+            remote::run(options, shutdown).await?;
             Ok(())
         }
         Command::Keys {

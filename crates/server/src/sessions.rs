@@ -454,7 +454,7 @@ pub(crate) async fn cancel(
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     load(&state, &id).await?;
-    let live = state.live.cancel(&id);
+    let live = crate::turn::request_cancel(&state, &id).await?;
     let status = if live {
         StatusCode::ACCEPTED
     } else {

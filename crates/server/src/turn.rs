@@ -1,34 +1,40 @@
-//! The turn loop (`cloud-api.md` §7.4): a `user.message` starts a worker
-//! that runs the ferrule agent in the session's working directory and
-//! stores its events as session events, pausing for confirmations and
-//! custom tool results, until the turn ends or is cancelled.
+//! The turn loop (`cloud-api.md` §7.4). A `user.message` marks a turn and
+//! queues a work item ([`start_locked`]); whichever worker claims the item —
+//! one of the server's own ([`crate::worker`]) or `ferrule-server worker` on
+//! another machine — runs [`run_turn`] against a [`SessionBackend`]: the
+//! ferrule agent in the session's working directory, its events stored as
+//! session events, pausing for confirmations and custom tool results, until
+//! the turn ends, is cancelled, or the worker gives it back.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::Duration;
 
-use ferrule_agent::{AgentBuilder, SystemPrompt, UserInput};
+use ferrule_agent::UserInput;
 use ferrule_model::{HttpOptions, Model, ModelSettings, resolve_model};
 use ferrule_permissions::{Behavior, PolicyBuilder, RuleSource};
-use ferrule_protocol::{AgentError, AgentErrorKind, ContentBlock, Message, TurnOutcome};
+use ferrule_protocol::ContentBlock;
 use ferrule_tool::ToolRegistry;
 use ferrule_tools::{BuiltinOptions, builtin_tools};
 use serde_json::{Value, json};
-use sqlx::Row;
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
-use crate::app::AppState;
+use crate::app::{AppState, ServerConfig};
 use crate::error::{ApiError, ApiResult};
-use crate::mapping::{EventMapper, error_event};
-use crate::pause::{CloudAsker, WriterMsg, client_tools};
-use crate::toolset::{self, Policy, ToolPlan};
-use crate::writer::{Sink, write_events};
+use crate::pause::{WriterMsg, client_tools};
+use crate::toolset::{Policy, ToolPlan};
+use crate::{ids, runtime, work};
 
 /// Loop tools of the agent crate the Cloud API does not offer.
-const HIDDEN_LOOP_TOOLS: [&str; 4] = ["Agent", "AskUserQuestion", "EnterPlanMode", "ExitPlanMode"];
+pub(crate) const HIDDEN_LOOP_TOOLS: [&str; 6] = [
+    "Agent",
+    "AskUserQuestion",
+    "EnterPlanMode",
+    "ExitPlanMode",
+    "EnterWorktree",
+    "ExitWorktree",
+];
 
 /// What starts a turn: the user's content and an optional system note.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -37,6 +43,17 @@ pub(crate) struct TurnInput {
     pub(crate) content: Vec<Value>,
     /// Text of a trailing `system.message`.
     pub(crate) system_note: Option<String>,
+    /// The work item that runs the turn.
+    #[serde(default)]
+    pub(crate) work_id: Option<String>,
+    /// Whether a runner has begun it (a later runner resumes it).
+    #[serde(default)]
+    pub(crate) started: bool,
+    /// Whether `session.status_running` was stored when it was queued
+    /// (built-in environments, whose workers are the server's own); else
+    /// the runner that begins it stores it.
+    #[serde(default)]
+    pub(crate) announced: bool,
 }
 
 impl TurnInput {
@@ -45,6 +62,9 @@ impl TurnInput {
         let mut input = Self {
             content: Vec::new(),
             system_note: None,
+            work_id: None,
+            started: false,
+            announced: false,
         };
         for event in events {
             match event["type"].as_str() {
@@ -68,7 +88,8 @@ impl TurnInput {
         input
     }
 
-    fn user_input(&self) -> UserInput {
+    /// The agent input: the content, then the system note as a reminder.
+    pub(crate) fn user_input(&self) -> UserInput {
         let mut blocks: Vec<ContentBlock> = self
             .content
             .iter()
@@ -88,155 +109,209 @@ impl TurnInput {
     }
 }
 
-/// Starts a turn for events just stored; the caller holds the session lock.
+/// Whether the session has a turn in flight (queued, running or paused).
+pub(crate) async fn is_busy(state: &AppState, session_id: &str) -> ApiResult<bool> {
+    Ok(runtime::marker(state, session_id).await?.is_some())
+}
+
+fn busy() -> ApiError {
+    ApiError::state_conflict(
+        "Session is currently processing a turn. Cancel the current turn or wait for completion.",
+    )
+}
+
+/// Starts a turn for events just stored; the caller holds the session
+/// lock. The turn is marked, then queued as a work item of the session's
+/// environment.
 pub(crate) async fn start_locked(
     state: &AppState,
-    session_id: &str,
+    session: &Value,
     stored: &[Value],
 ) -> ApiResult<()> {
-    let input = TurnInput::from_events(stored);
-    let cancel = state.live.start(session_id);
-    let marker = serde_json::to_string(&input).map_err(ApiError::internal)?;
-    let result = async {
-        mark_live(state, session_id, Some(&marker)).await?;
-        state
-            .store
-            .append_locked(
-                session_id,
-                vec![json!({"type": "session.status_running"})],
-                Some("running"),
-            )
-            .await
+    let session_id = session["id"].as_str().unwrap_or_default();
+    let environment = session["environment_id"].as_str().unwrap_or_default();
+    let mut input = TurnInput::from_events(stored);
+    let work_id = ids::new_id("work_");
+    input.work_id = Some(work_id.clone());
+    // The server's own workers take built-in turns at once; a self-hosted
+    // turn runs when an external worker begins it.
+    input.announced = !work::is_self_hosted(state, environment).await?;
+    if !runtime::claim_turn(state, session_id, &input).await? {
+        return Err(busy());
+    }
+    let queued = async {
+        if input.announced {
+            state
+                .store
+                .append_locked(
+                    session_id,
+                    vec![json!({"type": "session.status_running"})],
+                    Some("running"),
+                )
+                .await?;
+        }
+        work::enqueue_as(
+            state,
+            &work_id,
+            environment,
+            session_id,
+            &session["metadata"],
+        )
+        .await
     }
     .await;
-    if let Err(error) = result {
-        state.live.finish(session_id);
+    if let Err(error) = queued {
+        runtime::clear_turn(state, session_id).await?;
         return Err(error);
     }
-    spawn(state, session_id, input, cancel);
     Ok(())
 }
 
-fn spawn(state: &AppState, session_id: &str, input: TurnInput, cancel: CancellationToken) {
-    let task_state = state.clone();
-    let session_id = session_id.to_owned();
-    state.tasks.spawn(async move {
-        run(task_state, session_id, input, cancel).await;
-    });
+/// Asks the session's turn to stop (`user.interrupt`, cancel); false when
+/// none is in flight. A turn no worker has taken yet ends here at once.
+pub(crate) async fn request_cancel(state: &AppState, session_id: &str) -> ApiResult<bool> {
+    if !runtime::request_cancel(state, session_id).await? {
+        return Ok(false);
+    }
+    state.live.wake(session_id);
+    let Some(marker) = runtime::marker(state, session_id).await? else {
+        return Ok(true);
+    };
+    if marker.started {
+        return Ok(true);
+    }
+    let Some(work_id) = marker.work_id else {
+        return Ok(true);
+    };
+    let (_, stopped) = work::queue::update(&state.store.pool, &work_id, |item| {
+        let unclaimed = item.state() == "queued";
+        if unclaimed {
+            work::queue::stop(item, true);
+        }
+        Ok(unclaimed)
+    })
+    .await?;
+    if stopped {
+        let lock = state.store.session_lock(session_id);
+        let _guard = lock.lock().await;
+        runtime::clear_turn(state, session_id).await?;
+        state
+            .store
+            .append_locked(session_id, vec![idle("end_turn")], Some("idle"))
+            .await?;
+    }
+    Ok(true)
 }
 
-/// Cancels a live turn and waits (up to 5 s) until it has ended.
+/// Cancels the turn in flight and waits (up to 5 s) until it has ended.
 pub(crate) async fn cancel_and_wait(state: &AppState, session_id: &str) {
-    if !state.live.cancel(session_id) {
+    if !matches!(request_cancel(state, session_id).await, Ok(true)) {
         return;
     }
     for _ in 0..250 {
-        if !state.live.is_live(session_id) {
+        if !matches!(is_busy(state, session_id).await, Ok(true)) {
             return;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
-/// Records (or clears) the input of the turn in flight, so a restart can
-/// resume it.
-async fn mark_live(state: &AppState, session_id: &str, marker: Option<&str>) -> ApiResult<()> {
-    let updated = sqlx::query("UPDATE session_runtime SET live_turn = $1 WHERE session_id = $2")
-        .bind(marker)
-        .bind(session_id)
-        .execute(&state.store.pool)
-        .await?;
-    if updated.rows_affected() == 0 {
-        sqlx::query(
-            "INSERT INTO session_runtime (session_id, history, live_turn) VALUES ($1, '[]', $2)",
-        )
-        .bind(session_id)
-        .bind(marker)
-        .execute(&state.store.pool)
-        .await?;
-    }
-    Ok(())
-}
-
-async fn load_history(state: &AppState, session_id: &str) -> ApiResult<Vec<Message>> {
-    let row = sqlx::query("SELECT history FROM session_runtime WHERE session_id = $1")
-        .bind(session_id)
-        .fetch_optional(&state.store.pool)
-        .await?;
-    let Some(row) = row else {
-        return Ok(Vec::new());
-    };
-    let text: String = row.try_get("history")?;
-    serde_json::from_str(&text).map_err(ApiError::internal)
-}
-
-/// Resumes the turns that were live when the server stopped.
+/// Queues the turns that were in flight when the server stopped and have
+/// no live work item (items given back or still leased are served by the
+/// queue itself).
 pub(crate) async fn resume_all(state: &AppState) -> ApiResult<()> {
-    let rows = sqlx::query(
-        "SELECT session_id, live_turn FROM session_runtime WHERE live_turn IS NOT NULL",
-    )
-    .fetch_all(&state.store.pool)
-    .await?;
-    for row in rows {
-        let session_id: String = row.try_get("session_id")?;
-        let marker: String = row.try_get("live_turn")?;
-        let Ok(input) = serde_json::from_str::<TurnInput>(&marker) else {
+    for (session_id, marker) in runtime::all_markers(state).await? {
+        let Ok(session) = crate::sessions::load(state, &session_id).await else {
             continue;
         };
-        if crate::sessions::load(state, &session_id).await.is_err() {
+        let Some(mut input) = marker else {
+            runtime::clear_turn(state, &session_id).await?;
+            continue;
+        };
+        let open = match &input.work_id {
+            Some(id) => work::queue::get(&state.store.pool, id)
+                .await?
+                .is_some_and(|item| item.state() != "stopped"),
+            None => false,
+        };
+        if open {
             continue;
         }
-        tracing::info!(%session_id, "resuming a turn interrupted by shutdown");
-        let lock = state.store.session_lock(&session_id);
-        let _guard = lock.lock().await;
-        let cancel = state.live.start(&session_id);
-        state
-            .store
-            .append_locked(
-                &session_id,
-                vec![json!({"type": "session.status_rescheduled", "status": "rescheduling"})],
-                Some("rescheduling"),
-            )
-            .await?;
-        state
-            .store
-            .append_locked(
-                &session_id,
-                vec![json!({"type": "session.status_running"})],
-                Some("running"),
-            )
-            .await?;
-        spawn(state, &session_id, input, cancel);
+        tracing::info!(%session_id, "queueing a turn interrupted by shutdown");
+        let work_id = ids::new_id("work_");
+        input.work_id = Some(work_id.clone());
+        input.started = true;
+        runtime::set_marker(state, &session_id, &input).await?;
+        let environment = session.body["environment_id"].as_str().unwrap_or_default();
+        work::enqueue_as(
+            state,
+            &work_id,
+            environment,
+            &session_id,
+            &session.body["metadata"],
+        )
+        .await?;
     }
     Ok(())
+}
+
+fn idle(stop: &str) -> Value {
+    json!({"id": ids::new_id("evt_"), "type": "session.status_idle", "status": "idle",
+           "stop_reason": {"type": stop}})
+}
+
+/// What the turn loop takes from the server's (or the worker's) settings.
+#[derive(Debug, Clone)]
+pub(crate) struct TurnConfig {
+    /// Where session working directories go (`<dir>/<session id>`).
+    pub(crate) workspaces: PathBuf,
+    /// Model aliases.
+    pub(crate) model_aliases: BTreeMap<String, String>,
+    /// Environment the model providers read.
+    pub(crate) model_env: BTreeMap<String, String>,
+    /// Cap on model requests per turn.
+    pub(crate) max_model_requests: Option<u32>,
+}
+
+impl TurnConfig {
+    /// The settings of a server (or worker) configuration.
+    pub(crate) fn from_config(config: &ServerConfig) -> Self {
+        Self {
+            workspaces: config.data_dir.join("workspaces"),
+            model_aliases: config.model_aliases.clone(),
+            model_env: config.model_env.clone(),
+            max_model_requests: config.max_model_requests,
+        }
+    }
 }
 
 /// The model for an agent's model ID (`cloud-api.md` §3): `provider/model`
 /// directly, an alias from settings, else the server default.
-fn build_model(
-    state: &AppState,
+pub(crate) fn build_model(
+    config: &TurnConfig,
     agent: &Value,
-    cwd: &std::path::Path,
+    cwd: &Path,
 ) -> Result<Arc<dyn Model>, String> {
     let id = match &agent["model"] {
         Value::String(id) => id.clone(),
         other => other["id"].as_str().unwrap_or_default().to_owned(),
     };
     let settings = ModelSettings {
-        model_aliases: state.config.model_aliases.clone(),
+        model_aliases: config.model_aliases.clone(),
         ..ModelSettings::default()
     };
     let flag =
         (id.contains('/') || settings.model_aliases.contains_key(&id)).then_some(id.as_str());
-    let resolved =
-        resolve_model(flag, &state.config.model_env, &settings).map_err(|e| e.to_string())?;
+    let resolved = resolve_model(flag, &config.model_env, &settings).map_err(|e| e.to_string())?;
     resolved
         .build(cwd, HttpOptions::default())
         .map_err(|e| e.to_string())
 }
 
-fn registry(
-    state: &AppState,
+/// The tools of a turn: the plan's built-ins, `DeliverArtifacts` when the
+/// turn runs in the server process (`local`), and the custom tools.
+pub(crate) fn registry(
+    local: Option<&AppState>,
     session_id: &str,
     plan: &ToolPlan,
     writer: &mpsc::UnboundedSender<WriterMsg>,
@@ -247,10 +322,11 @@ fn registry(
             let _ = registry.register_arc(tool);
         }
     }
-    if plan
-        .builtins
-        .iter()
-        .any(|(name, _)| *name == "DeliverArtifacts")
+    if let Some(state) = local
+        && plan
+            .builtins
+            .iter()
+            .any(|(name, _)| *name == "DeliverArtifacts")
     {
         let _ = registry.register(crate::artifacts::DeliverArtifacts {
             state: state.clone(),
@@ -263,7 +339,8 @@ fn registry(
     registry
 }
 
-fn policy(plan: &ToolPlan, cwd: &std::path::Path, home: &std::path::Path) -> PolicyBuilder {
+/// The permission rules of a turn, from the agent's tool plan.
+pub(crate) fn policy(plan: &ToolPlan, cwd: &Path, home: &Path) -> PolicyBuilder {
     let names = |wanted: Policy| -> Vec<String> {
         plan.builtins
             .iter()
@@ -284,176 +361,4 @@ fn policy(plan: &ToolPlan, cwd: &std::path::Path, home: &std::path::Path) -> Pol
             plan.custom.iter().map(|tool| tool.name.clone()),
             source(),
         )
-}
-
-async fn run(state: AppState, session_id: String, input: TurnInput, cancel: CancellationToken) {
-    let started = Instant::now();
-    let outcome = drive(&state, &session_id, input, &cancel).await;
-    if state.shutdown.is_cancelled() {
-        // Left marked: the next start resumes it.
-        state.live.finish(&session_id);
-        return;
-    }
-    let (mut events, retries_exhausted) = match outcome {
-        Ok(TurnOutcome::Failed) => (vec![], true),
-        Ok(TurnOutcome::MaxTurns) => {
-            let error = AgentError {
-                kind: AgentErrorKind::Other,
-                message: "The turn reached the cap on model requests.".into(),
-                status: None,
-            };
-            (vec![error_event(&error, "terminal")], false)
-        }
-        Ok(_) => (vec![], false),
-        Err(message) => {
-            let error = AgentError {
-                kind: AgentErrorKind::Other,
-                message,
-                status: None,
-            };
-            (vec![error_event(&error, "exhausted")], true)
-        }
-    };
-    let stop = if retries_exhausted {
-        "retries_exhausted"
-    } else {
-        "end_turn"
-    };
-    events.push(
-        json!({"type": "session.status_idle", "status": "idle", "stop_reason": {"type": stop}}),
-    );
-    let lock = state.store.session_lock(&session_id);
-    let _guard = lock.lock().await;
-    let _ = mark_live(&state, &session_id, None).await;
-    let elapsed = started.elapsed().as_secs_f64();
-    if let Ok(mut session) = crate::sessions::load(&state, &session_id).await {
-        let active = session.body["stats"]["active_seconds"]
-            .as_f64()
-            .unwrap_or(0.0)
-            + elapsed;
-        session.body["stats"]["active_seconds"] = json!(active);
-        let columns = crate::store::session_columns(&session.body);
-        let _ =
-            crate::db::update_object(&state.store.pool, &session_id, &session.body, &columns).await;
-    }
-    state.live.finish(&session_id);
-    if let Err(error) = state
-        .store
-        .append_locked(&session_id, events, Some("idle"))
-        .await
-    {
-        tracing::error!(%session_id, %error, "storing the end of a turn failed");
-    }
-}
-
-/// Runs the agent for one turn; `Err` when it could not even start.
-async fn drive(
-    state: &AppState,
-    session_id: &str,
-    input: TurnInput,
-    cancel: &CancellationToken,
-) -> Result<TurnOutcome, String> {
-    let session = crate::sessions::load(state, session_id)
-        .await
-        .map_err(|e| e.message)?;
-    let agent_json = &session.body["agent"];
-    let cwd: PathBuf = state.config.data_dir.join("workspaces").join(session_id);
-    std::fs::create_dir_all(&cwd).map_err(|e| format!("cannot create {}: {e}", cwd.display()))?;
-    let model = build_model(state, agent_json, &cwd)?;
-    let plan = toolset::plan(&agent_json["tools"]);
-    let history = load_history(state, session_id)
-        .await
-        .map_err(|e| e.message)?;
-    let incremental = session.body["incremental_streaming_enabled"]
-        .as_bool()
-        .unwrap_or(false);
-    let vault_ids: Vec<String> = session.body["vault_ids"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|id| id.as_str().map(str::to_owned))
-        .collect();
-    let secrets = crate::vaults::environment(state, &vault_ids).await?;
-    let (writer, inbox) = mpsc::unbounded_channel();
-    let stopped = Arc::new(AtomicBool::new(false));
-    let writer_task = tokio::spawn(write_events(
-        state.clone(),
-        session_id.to_owned(),
-        EventMapper::new(plan.clone(), incremental),
-        inbox,
-        stopped.clone(),
-    ));
-    let home = cwd.clone();
-    let env: BTreeMap<String, String> = session.body["environment_variables"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
-        .chain(secrets)
-        .chain([("HOME".to_owned(), home.display().to_string())])
-        .collect();
-    let system = agent_json["system"].as_str().unwrap_or_default();
-    let mut prompt = SystemPrompt::new().environment(ferrule_agent::EnvironmentFacts::detect(&cwd));
-    if !system.is_empty() {
-        prompt = prompt.replace(system);
-    }
-    let built = AgentBuilder::new(model, registry(state, session_id, &plan, &writer), &cwd)
-        .policy_builder(policy(&plan, &cwd, &home))
-        .asker(Arc::new(CloudAsker {
-            plan: plan.clone(),
-            writer: writer.clone(),
-        }))
-        .system_prompt(prompt)
-        .max_turns(state.config.max_model_requests)
-        .session_id(session_id)
-        .history(history)
-        .env(env)
-        .exclude_tools(HIDDEN_LOOP_TOOLS)
-        .build();
-    let mut agent = match built {
-        Ok(agent) => agent,
-        Err(error) => {
-            drop(writer);
-            let _ = writer_task.await;
-            return Err(format!("cannot start the agent: {error}"));
-        }
-    };
-    let controls = agent.controls();
-    let watcher = {
-        let cancel = cancel.clone();
-        let shutdown = state.shutdown.clone();
-        let stopped = stopped.clone();
-        tokio::spawn(async move {
-            tokio::select! {
-                () = cancel.cancelled() => {}
-                () = shutdown.cancelled() => {}
-            }
-            // Nothing from the aborted work is stored after this point.
-            stopped.store(true, Ordering::SeqCst);
-            controls.interrupt();
-        })
-    };
-    let sink = Sink {
-        writer: writer.clone(),
-    };
-    let result = agent.run(input.user_input(), &sink).await;
-    watcher.abort();
-    drop(sink);
-    drop(writer);
-    let messages = agent.messages().to_vec();
-    drop(agent);
-    let _ = writer_task.await;
-    // A turn stopped by shutdown is re-run from its input on the next
-    // start, so its partial exchange is not kept.
-    if state.shutdown.is_cancelled() {
-        return Ok(result.outcome);
-    }
-    if let Ok(history) = serde_json::to_string(&messages) {
-        let _ = sqlx::query("UPDATE session_runtime SET history = $1 WHERE session_id = $2")
-            .bind(history)
-            .bind(session_id)
-            .execute(&state.store.pool)
-            .await;
-    }
-    Ok(result.outcome)
 }

@@ -1,72 +1,76 @@
-//! The self-hosted environment work queue (`cloud-api.md` §14): sessions on
-//! a `self_hosted` environment become work items that external workers
-//! poll (long poll), acknowledge, keep alive with heartbeat leases and
-//! stop. Unacknowledged deliveries and expired leases are handed out again.
+//! The work queue (`cloud-api.md` §14). Every session turn is a work item:
+//! items of `self_hosted` environments are served to external workers
+//! (`ferrule-server worker`) through the endpoints below — poll (long poll),
+//! acknowledge, heartbeat leases, stop — and items of built-in environments
+//! to the server's own workers ([`crate::worker`]) through the same claim
+//! and lease logic ([`queue`]). Unacknowledged deliveries and expired leases
+//! are handed out again.
+
+pub(crate) mod queue;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::app::AppState;
-use crate::db::{self, ObjectColumns, StoredObject};
 use crate::error::{ApiError, ApiResult};
-use crate::ids;
 use crate::input::{JsonObject, Order, QueryPairs, metadata_patch};
 use crate::list::{self, Bind, ListSpec};
+use queue::{Scope, WorkRow, now_us};
 
-const KIND: &str = "work";
-
-fn now_us() -> i64 {
-    jiff::Timestamp::now().as_microsecond()
+/// The item as the API shows it.
+fn render(item: &WorkRow) -> Value {
+    item.body.clone()
 }
 
-fn columns(item: &Value) -> ObjectColumns {
-    ObjectColumns {
-        parent_id: item["environment_id"].as_str().map(str::to_owned),
-        status: item["state"].as_str().map(str::to_owned),
-        archived: false,
-    }
-}
-
-/// The item as the API shows it (internal `_` fields removed).
-fn render(mut item: Value) -> Value {
-    if let Some(map) = item.as_object_mut() {
-        map.retain(|key, _| !key.starts_with('_'));
-    }
-    item
-}
-
-/// Queues a work item for a session on a self-hosted environment.
+/// Queues a work item for a new session of a self-hosted environment.
 pub(crate) async fn enqueue(
     state: &AppState,
     environment_id: &str,
     session_id: &str,
     metadata: &Value,
+) -> ApiResult<String> {
+    let id = crate::ids::new_id("work_");
+    enqueue_as(state, &id, environment_id, session_id, metadata).await?;
+    Ok(id)
+}
+
+/// Queues work item `id` for a session: on a `self_hosted` environment for
+/// its external workers, else for the server's own.
+pub(crate) async fn enqueue_as(
+    state: &AppState,
+    id: &str,
+    environment_id: &str,
+    session_id: &str,
+    metadata: &Value,
 ) -> ApiResult<()> {
+    let builtin = !is_self_hosted(state, environment_id).await?;
     let seq = state.store.seq.next();
-    let item = json!({
-        "id": ids::new_id("work_"), "type": "work", "environment_id": environment_id,
-        "data": {"type": "session", "id": session_id}, "state": "queued",
-        "created_at": ids::timestamp(seq), "acknowledged_at": null, "started_at": null,
-        "latest_heartbeat_at": null, "stop_requested_at": null, "stopped_at": null,
-        "metadata": metadata,
-    });
-    let object = StoredObject {
-        id: item["id"].as_str().unwrap_or_default().to_owned(),
+    queue::insert(
+        &state.store.pool,
+        id,
         seq,
-        body: item.clone(),
-    };
-    db::insert_object(&state.store.pool, KIND, &object, &columns(&item)).await?;
+        environment_id,
+        session_id,
+        builtin,
+        metadata,
+    )
+    .await?;
+    state.live.work_ready();
     Ok(())
 }
 
-async fn self_hosted(state: &AppState, environment_id: &str) -> ApiResult<()> {
+pub(crate) async fn is_self_hosted(state: &AppState, environment_id: &str) -> ApiResult<bool> {
     let env = crate::environments::load(state, environment_id).await?;
-    if env.body["config"]["type"] != "self_hosted" {
+    Ok(env.body["config"]["type"] == "self_hosted")
+}
+
+async fn self_hosted(state: &AppState, environment_id: &str) -> ApiResult<()> {
+    if !is_self_hosted(state, environment_id).await? {
         return Err(ApiError::invalid(format!(
             "Environment '{environment_id}' is not self_hosted."
         )));
@@ -74,23 +78,13 @@ async fn self_hosted(state: &AppState, environment_id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-async fn load(state: &AppState, environment_id: &str, id: &str) -> ApiResult<StoredObject> {
+/// An item of a self-hosted environment, or 404.
+pub(crate) async fn load(state: &AppState, environment_id: &str, id: &str) -> ApiResult<WorkRow> {
     self_hosted(state, environment_id).await?;
-    match db::get_object(&state.store.pool, KIND, id).await? {
-        Some(item) if item.body["environment_id"] == environment_id => Ok(item),
+    match queue::get(&state.store.pool, id).await? {
+        Some(item) if !item.builtin && item.body["environment_id"] == environment_id => Ok(item),
         _ => Err(ApiError::not_found("Work item", id)),
     }
-}
-
-async fn save(state: &AppState, item: &Value) -> ApiResult<()> {
-    db::update_object(
-        &state.store.pool,
-        item["id"].as_str().unwrap_or_default(),
-        item,
-        &columns(item),
-    )
-    .await?;
-    Ok(())
 }
 
 fn worker_id(headers: &HeaderMap) -> Option<String> {
@@ -108,13 +102,13 @@ pub(crate) async fn list(
 ) -> ApiResult<Json<Value>> {
     self_hosted(&state, &env).await?;
     let conditions = vec![
-        ("kind = ?".to_owned(), Some(Bind::Text(KIND.to_owned()))),
-        ("parent_id = ?".to_owned(), Some(Bind::Text(env))),
+        ("builtin = 0".to_owned(), None),
+        ("environment_id = ?".to_owned(), Some(Bind::Text(env))),
     ];
     let page = list::run(
         &state.store.pool,
         ListSpec {
-            table: "objects",
+            table: "work_items",
             conditions,
             order: Order::Asc,
             limit: query.limit()?,
@@ -122,7 +116,7 @@ pub(crate) async fn list(
         },
     )
     .await?;
-    Ok(Json(page.envelope(render)))
+    Ok(Json(page.envelope(|body| body)))
 }
 
 /// `GET /environments/{id}/work/{wid}`
@@ -130,7 +124,7 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     Path((env, id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(render(load(&state, &env, &id).await?.body)))
+    Ok(Json(render(&load(&state, &env, &id).await?)))
 }
 
 /// `POST /environments/{id}/work/{wid}`: metadata merge-patch.
@@ -139,73 +133,39 @@ pub(crate) async fn update(
     Path((env, id)): Path<(String, String)>,
     JsonObject(patch): JsonObject,
 ) -> ApiResult<Json<Value>> {
-    let mut item = load(&state, &env, &id).await?.body;
-    if let Some(metadata) = metadata_patch(&item["metadata"], &patch)? {
-        item["metadata"] = Value::Object(metadata);
-        save(&state, &item).await?;
-    }
-    Ok(Json(render(item)))
-}
-
-/// Claims the next deliverable item, if any (caller holds the queue lock).
-async fn claim(
-    state: &AppState,
-    env: &str,
-    worker: Option<&str>,
-    reclaim_us: i64,
-) -> ApiResult<Option<Value>> {
-    let rows = sqlx::query(
-        "SELECT id, seq, body FROM objects WHERE kind = $1 AND parent_id = $2 \
-         AND status IN ('queued', 'starting', 'active') ORDER BY seq ASC",
-    )
-    .bind(KIND)
-    .bind(env)
-    .fetch_all(&state.store.pool)
-    .await?;
-    let now = now_us();
-    for row in rows {
-        let mut item = db::object_from_row(&row)?.body;
-        let deliverable = match item["state"].as_str() {
-            Some("queued") => item["_delivered_us"]
-                .as_i64()
-                .is_none_or(|at| now - at >= reclaim_us),
-            // A lease that ran out: the worker is gone, hand it out again.
-            _ => item["_lease_until_us"]
-                .as_i64()
-                .is_some_and(|until| until < now),
-        };
-        if !deliverable {
-            continue;
+    load(&state, &env, &id).await?;
+    let (item, ()) = queue::update(&state.store.pool, &id, |item| {
+        if let Some(metadata) = metadata_patch(&item.body["metadata"], &patch)? {
+            item.body["metadata"] = Value::Object(metadata);
         }
-        item["state"] = json!("queued");
-        item["_delivered_us"] = json!(now);
-        item["_worker"] = json!(worker);
-        item["_lease_until_us"] = Value::Null;
-        save(state, &item).await?;
-        return Ok(Some(item));
-    }
-    Ok(None)
+        Ok(())
+    })
+    .await?;
+    Ok(Json(render(&item)))
 }
 
-/// `GET /environments/{id}/work/poll` → an item or JSON `null`.
+fn parse_block_ms(query: &QueryPairs) -> ApiResult<u64> {
+    match query.get("block_ms") {
+        None => Ok(0),
+        Some(text) => match text.parse::<u64>() {
+            Ok(n) if (1..=999).contains(&n) => Ok(n),
+            _ => Err(ApiError::field(
+                "block_ms",
+                "Field 'block_ms' must be 1 to 999.",
+            )),
+        },
+    }
+}
+
+/// `GET /environments/{id}/work/poll` → an item (with its delivery
+/// `secret`) or JSON `null`.
 pub(crate) async fn poll(
     State(state): State<AppState>,
     Path(env): Path<String>,
     headers: HeaderMap,
     query: QueryPairs,
 ) -> ApiResult<Json<Value>> {
-    let block_ms: u64 = match query.get("block_ms") {
-        None => 0,
-        Some(text) => match text.parse::<u64>() {
-            Ok(n) if (1..=999).contains(&n) => n,
-            _ => {
-                return Err(ApiError::field(
-                    "block_ms",
-                    "Field 'block_ms' must be 1 to 999.",
-                ));
-            }
-        },
-    };
+    let block_ms = parse_block_ms(&query)?;
     let reclaim_us = match query.get("reclaim_older_than_ms") {
         None => 5_000_000,
         Some(text) => text
@@ -233,19 +193,33 @@ pub(crate) async fn poll(
     }
     let deadline = tokio::time::Instant::now() + Duration::from_millis(block_ms);
     loop {
-        let lock = state.store.session_lock(&format!("work-queue:{env}"));
-        let claimed = {
-            let _guard = lock.lock().await;
-            claim(&state, &env, worker.as_deref(), reclaim_us).await?
-        };
+        let waiter = state.live.work_waiter();
+        let claimed = queue::claim(
+            &state.store.pool,
+            Scope::Environment(&env),
+            worker.as_deref(),
+            reclaim_us,
+        )
+        .await?;
         if let Some(item) = claimed {
-            return Ok(Json(render(item)));
+            let mut body = render(&item);
+            body["secret"] = json!(item.secret);
+            return Ok(Json(body));
         }
-        if tokio::time::Instant::now() >= deadline {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
             return Ok(Json(Value::Null));
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        // Woken by a new item in this process; items of other processes
+        // and expiring leases are seen on the next round.
+        let round = (deadline - now).min(Duration::from_millis(100));
+        let _ = tokio::time::timeout(round, waiter).await;
     }
+}
+
+/// The lease an acknowledgement grants until the first heartbeat.
+fn ack_lease_us(state: &AppState) -> i64 {
+    i64::try_from(state.config.work_ack_lease.as_micros()).unwrap_or(i64::MAX)
 }
 
 /// `POST /environments/{id}/work/{wid}/ack`
@@ -254,43 +228,25 @@ pub(crate) async fn ack(
     Path((env, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
-    let mut item = load(&state, &env, &id).await?.body;
+    load(&state, &env, &id).await?;
     let worker = worker_id(&headers);
-    if let (Some(polled), Some(worker)) = (item["_worker"].as_str(), worker.as_deref())
-        && polled != worker
-    {
-        return Err(ApiError::state_conflict(
-            "Work item was delivered to another worker.",
-        ));
-    }
-    match item["state"].as_str() {
-        Some("queued") => {
-            item["state"] = json!("starting");
-            item["acknowledged_at"] = json!(ids::timestamp(now_us()));
-            // Until the first heartbeat, the reclaim window is the lease.
-            item["_lease_until_us"] = json!(now_us() + 30_000_000);
-            save(&state, &item).await?;
-        }
-        Some("starting" | "active") => {}
-        _ => {
-            return Err(ApiError::state_conflict(format!(
-                "Work item '{id}' is {}.",
-                item["state"]
-            )));
-        }
-    }
-    Ok(Json(render(item)))
+    let lease = ack_lease_us(&state);
+    let (item, ()) = queue::update(&state.store.pool, &id, |item| {
+        queue::ack(item, worker.as_deref(), lease)
+    })
+    .await?;
+    Ok(Json(render(&item)))
 }
 
-/// `POST /environments/{id}/work/{wid}/heartbeat`
-pub(crate) async fn heartbeat(
-    State(state): State<AppState>,
-    Path((env, id)): Path<(String, String)>,
-    query: QueryPairs,
-) -> ApiResult<Json<Value>> {
-    let ttl = match query.get("desired_ttl_seconds") {
-        None => 60,
-        Some(text) => text
+/// The lease a heartbeat asks for: `desired_ttl_seconds`, clamped to the
+/// server's floor (10 s unless configured lower) and 600 s.
+pub(crate) fn heartbeat_ttl(state: &AppState, query: &QueryPairs) -> ApiResult<i64> {
+    let floor = i64::try_from(state.config.work_min_ttl.as_secs())
+        .unwrap_or(10)
+        .clamp(1, 600);
+    match query.get("desired_ttl_seconds") {
+        None => Ok(60),
+        Some(text) => Ok(text
             .parse::<i64>()
             .ok()
             .filter(|n| *n > 0)
@@ -300,47 +256,24 @@ pub(crate) async fn heartbeat(
                     "Field 'desired_ttl_seconds' must be > 0.",
                 )
             })?
-            .clamp(10, 600),
-    };
-    let mut item = load(&state, &env, &id).await?.body;
-    if !matches!(
-        item["state"].as_str(),
-        Some("starting" | "active" | "stopping")
-    ) {
-        return Err(ApiError::state_conflict(format!(
-            "Work item '{id}' is {}.",
-            item["state"]
-        )));
+            .clamp(floor, 600)),
     }
-    if let Some(expected) = query.get("expected_last_heartbeat") {
-        let current = item["latest_heartbeat_at"]
-            .as_str()
-            .unwrap_or("NO_HEARTBEAT");
-        let matches = current == expected
-            || ids::parse_timestamp(expected)
-                .is_some_and(|e| ids::parse_timestamp(current) == Some(e));
-        if !matches {
-            return Err(ApiError {
-                status: StatusCode::PRECONDITION_FAILED,
-                kind: "precondition_failed_error",
-                message: format!("Lease mismatch: the last heartbeat is {current}."),
-                param: Some("expected_last_heartbeat".into()),
-            });
-        }
-    }
-    let now = now_us();
-    let stamp = ids::timestamp(now);
-    if item["state"] == "starting" {
-        item["state"] = json!("active");
-        item["started_at"] = json!(stamp);
-    }
-    item["latest_heartbeat_at"] = json!(stamp);
-    item["_lease_until_us"] = json!(now + ttl * 1_000_000);
-    save(&state, &item).await?;
-    Ok(Json(
-        json!({"type": "work_heartbeat", "last_heartbeat": stamp, "lease_extended": true,
-                   "state": item["state"], "ttl_seconds": ttl}),
-    ))
+}
+
+/// `POST /environments/{id}/work/{wid}/heartbeat`
+pub(crate) async fn heartbeat(
+    State(state): State<AppState>,
+    Path((env, id)): Path<(String, String)>,
+    query: QueryPairs,
+) -> ApiResult<Json<Value>> {
+    let ttl = heartbeat_ttl(&state, &query)?;
+    load(&state, &env, &id).await?;
+    let expected = query.get("expected_last_heartbeat").map(str::to_owned);
+    let (_, beat) = queue::update(&state.store.pool, &id, |item| {
+        queue::heartbeat(item, ttl, expected.as_deref())
+    })
+    .await?;
+    Ok(Json(beat))
 }
 
 /// `POST /environments/{id}/work/{wid}/stop` (`{force?}`)
@@ -350,24 +283,13 @@ pub(crate) async fn stop(
     JsonObject(body): JsonObject,
 ) -> ApiResult<Json<Value>> {
     let force = body.get("force").and_then(Value::as_bool).unwrap_or(false);
-    let mut item = load(&state, &env, &id).await?.body;
-    let stamp = json!(ids::timestamp(now_us()));
-    let next = match (item["state"].as_str(), force) {
-        (Some("stopped"), _) => None,
-        (Some("queued" | "stopping"), _) | (_, true) => Some("stopped"),
-        _ => Some("stopping"),
-    };
-    if let Some(next) = next {
-        if item["stop_requested_at"].is_null() {
-            item["stop_requested_at"] = stamp.clone();
-        }
-        if next == "stopped" {
-            item["stopped_at"] = stamp;
-        }
-        item["state"] = json!(next);
-        save(&state, &item).await?;
-    }
-    Ok(Json(render(item)))
+    load(&state, &env, &id).await?;
+    let (item, ()) = queue::update(&state.store.pool, &id, |item| {
+        queue::stop(item, force);
+        Ok(())
+    })
+    .await?;
+    Ok(Json(render(&item)))
 }
 
 /// `GET /environments/{id}/work/stats`
@@ -376,16 +298,7 @@ pub(crate) async fn stats(
     Path(env): Path<String>,
 ) -> ApiResult<Json<Value>> {
     self_hosted(&state, &env).await?;
-    let rows = sqlx::query("SELECT id, seq, body FROM objects WHERE kind = $1 AND parent_id = $2 AND status <> 'stopped' ORDER BY seq ASC")
-        .bind(KIND)
-        .bind(&env)
-        .fetch_all(&state.store.pool)
-        .await?;
-    let items: Vec<Value> = rows
-        .iter()
-        .filter_map(|row| db::object_from_row(row).ok())
-        .map(|o| o.body)
-        .collect();
+    let items = queue::open_items(&state.store.pool, &env).await?;
     let queued: Vec<&Value> = items.iter().filter(|i| i["state"] == "queued").collect();
     let cutoff = now_us() - 30_000_000;
     let polling = state

@@ -1,18 +1,25 @@
 //! The event writer of a turn: maps the agent's events to session events
-//! and stores them in order, and parks tool calls for the client.
+//! and stores them in order through the turn's [`SessionBackend`] — the one
+//! place a turn's events are appended — and parks tool calls for the
+//! client.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use ferrule_agent::{Emitted, EventSink};
 use ferrule_protocol::{AgentEvent, ContentBlock};
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
-use crate::app::AppState;
+use crate::backend::SessionBackend;
+use crate::ids;
+use crate::live::Resolution;
 use crate::mapping::{CallKind, EventMapper};
 use crate::pause::{CallRef, WriterMsg};
+
+/// Tool calls waiting for the client, by the event ID the answer names.
+pub(crate) type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Resolution>>>>;
 
 /// The agent's event sink: forwards to the writer.
 pub(crate) struct Sink {
@@ -27,11 +34,11 @@ impl EventSink for Sink {
 
 /// Maps and stores the turn's events in order; parks calls on request.
 pub(crate) async fn write_events(
-    state: AppState,
-    session_id: String,
+    backend: Arc<dyn SessionBackend>,
     mut mapper: EventMapper,
     mut inbox: mpsc::UnboundedReceiver<WriterMsg>,
     stopped: Arc<AtomicBool>,
+    pending: Pending,
 ) {
     let mut custom_queue: VecDeque<(String, String)> = VecDeque::new();
     while let Some(msg) = inbox.recv().await {
@@ -76,29 +83,27 @@ pub(crate) async fn write_events(
                     let _ = reply.send(None);
                     continue;
                 };
-                let receiver = state.live.park(&session_id, &event_id, kind);
-                let idle = json!({"type": "session.status_idle", "status": "idle",
-                                  "stop_reason": {"type": "requires_action", "event_ids": [event_id]}});
-                if let Err(error) = state
-                    .store
-                    .append(&session_id, vec![idle], Some("idle"))
-                    .await
-                {
-                    tracing::error!(%session_id, %error, "storing requires_action failed");
+                let (answer, receiver) = oneshot::channel();
+                match pending.lock() {
+                    Ok(mut map) => map.insert(event_id.clone(), answer),
+                    Err(poisoned) => poisoned.into_inner().insert(event_id.clone(), answer),
+                };
+                if let Err(error) = backend.park(&event_id, kind).await {
+                    tracing::error!(%error, "storing requires_action failed");
                 }
-                let _ = reply.send(receiver);
+                let _ = reply.send(Some(receiver));
                 continue;
             }
             WriterMsg::Resume => (
-                vec![json!({"type": "session.status_running"})],
+                vec![json!({"id": ids::new_id("evt_"), "type": "session.status_running"})],
                 Some("running"),
             ),
         };
         if events.is_empty() {
             continue;
         }
-        if let Err(error) = state.store.append(&session_id, events, status).await {
-            tracing::error!(%session_id, %error, "storing turn events failed");
+        if let Err(error) = backend.append(events, status).await {
+            tracing::error!(%error, "storing turn events failed");
         }
     }
 }

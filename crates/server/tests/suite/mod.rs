@@ -13,3 +13,4 @@ mod threads;
 mod turns;
 mod vaults;
 mod work;
+mod worker;

@@ -1,0 +1,273 @@
+//! Runs one turn of a work item against a [`SessionBackend`]: the same code
+//! for the server's own workers and for `ferrule-server worker`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ferrule_agent::{AgentBuilder, SystemPrompt};
+use ferrule_protocol::{AgentError, AgentErrorKind, Message, TurnOutcome};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::backend::{BackendError, SessionBackend, TurnEnd, TurnSetup};
+use crate::ids;
+use crate::live::Resolution;
+use crate::mapping::{EventMapper, error_event};
+use crate::pause::CloudAsker;
+use crate::toolset;
+use crate::turn::{HIDDEN_LOOP_TOOLS, TurnConfig, build_model, policy, registry};
+use crate::writer::{Pending, Sink, write_events};
+
+/// How [`run_turn`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RunOutcome {
+    /// The turn ended and was stored (`session.status_idle`).
+    Finished,
+    /// The item had no turn to run.
+    Nothing,
+    /// Aborted (shutdown, lost lease): given back for another runner.
+    Released,
+    /// The item is no longer this runner's, or the backend failed.
+    Lost,
+}
+
+/// Runs the work item's turn. `interrupt` ends it early but stores its end
+/// (cancel, a stop request); `abort` stops it without an end and gives the
+/// item back (shutdown), so another runner resumes it.
+pub(crate) async fn run_turn(
+    backend: Arc<dyn SessionBackend>,
+    config: &TurnConfig,
+    abort: CancellationToken,
+    interrupt: CancellationToken,
+) -> RunOutcome {
+    let setup = match backend.begin().await {
+        Ok(Some(setup)) => setup,
+        Ok(None) => return RunOutcome::Nothing,
+        Err(error) => {
+            tracing::warn!(%error, "cannot begin the turn");
+            return RunOutcome::Lost;
+        }
+    };
+    let started = Instant::now();
+    let pending: Pending = Arc::new(Mutex::new(HashMap::new()));
+    let done = CancellationToken::new();
+    let control = tokio::spawn(control_loop(
+        backend.clone(),
+        pending.clone(),
+        interrupt.clone(),
+        abort.clone(),
+        done.clone(),
+    ));
+    let outcome = drive(&backend, config, setup, pending, &abort, &interrupt).await;
+    done.cancel();
+    let _ = control.await;
+    if abort.is_cancelled() {
+        // Not finished: the turn runs again from its input elsewhere.
+        return match backend.release().await {
+            Ok(()) => RunOutcome::Released,
+            Err(_) => RunOutcome::Lost,
+        };
+    }
+    let (history, outcome) = match outcome {
+        Ok((messages, outcome)) => (Some(messages), Ok(outcome)),
+        Err(message) => (None, Err(message)),
+    };
+    let (mut events, retries_exhausted) = match outcome {
+        Ok(TurnOutcome::Failed) => (vec![], true),
+        Ok(TurnOutcome::MaxTurns) => {
+            let error = AgentError {
+                kind: AgentErrorKind::Other,
+                message: "The turn reached the cap on model requests.".into(),
+                status: None,
+            };
+            (vec![error_event(&error, "terminal")], false)
+        }
+        Ok(_) => (vec![], false),
+        Err(message) => {
+            let error = AgentError {
+                kind: AgentErrorKind::Other,
+                message,
+                status: None,
+            };
+            (vec![error_event(&error, "exhausted")], true)
+        }
+    };
+    let stop = if retries_exhausted {
+        "retries_exhausted"
+    } else {
+        "end_turn"
+    };
+    events.push(
+        json!({"id": ids::new_id("evt_"), "type": "session.status_idle",
+                       "status": "idle", "stop_reason": {"type": stop}}),
+    );
+    let end = TurnEnd {
+        history,
+        events,
+        active_seconds: started.elapsed().as_secs_f64(),
+    };
+    match backend.finish(end).await {
+        Ok(()) => RunOutcome::Finished,
+        Err(error) => {
+            tracing::warn!(%error, "storing the end of a turn failed");
+            RunOutcome::Lost
+        }
+    }
+}
+
+/// Hands answers to the waiting tool calls and turns a cancel request into
+/// an interrupt, until the turn is done.
+async fn control_loop(
+    backend: Arc<dyn SessionBackend>,
+    pending: Pending,
+    interrupt: CancellationToken,
+    abort: CancellationToken,
+    done: CancellationToken,
+) {
+    loop {
+        let control = tokio::select! {
+            control = backend.control(Duration::from_millis(900)) => control,
+            () = done.cancelled() => return,
+            () = abort.cancelled() => return,
+        };
+        match control {
+            Ok(control) => {
+                if control.cancel {
+                    interrupt.cancel();
+                }
+                for (event_id, resolution) in control.resolutions {
+                    deliver(&pending, &event_id, resolution);
+                }
+            }
+            Err(BackendError::Lost(message)) => {
+                tracing::warn!(%message, "the work item was lost; stopping the turn");
+                abort.cancel();
+                return;
+            }
+            Err(BackendError::Other(message)) => {
+                tracing::warn!(%message, "reading the turn's control state failed");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    () = done.cancelled() => return,
+                }
+            }
+        }
+    }
+}
+
+fn deliver(pending: &Pending, event_id: &str, resolution: Resolution) {
+    let waiter = match pending.lock() {
+        Ok(mut map) => map.remove(event_id),
+        Err(poisoned) => poisoned.into_inner().remove(event_id),
+    };
+    if let Some(waiter) = waiter {
+        let _: Result<(), Resolution> = waiter.send(resolution);
+    }
+}
+
+/// Runs the agent for the turn; `Err` when it could not even start.
+async fn drive(
+    backend: &Arc<dyn SessionBackend>,
+    config: &TurnConfig,
+    setup: TurnSetup,
+    pending: Pending,
+    abort: &CancellationToken,
+    interrupt: &CancellationToken,
+) -> Result<(Vec<Message>, TurnOutcome), String> {
+    let session = &setup.session;
+    let session_id = session["id"].as_str().unwrap_or_default().to_owned();
+    let agent_json = &session["agent"];
+    let cwd = config.workspaces.join(&session_id);
+    std::fs::create_dir_all(&cwd).map_err(|e| format!("cannot create {}: {e}", cwd.display()))?;
+    let model = build_model(config, agent_json, &cwd)?;
+    let plan = toolset::plan(&agent_json["tools"]);
+    let incremental = session["incremental_streaming_enabled"]
+        .as_bool()
+        .unwrap_or(false);
+    let (writer, inbox) = mpsc::unbounded_channel();
+    let stopped = Arc::new(AtomicBool::new(false));
+    let writer_task = tokio::spawn(write_events(
+        backend.clone(),
+        EventMapper::new(plan.clone(), incremental),
+        inbox,
+        stopped.clone(),
+        pending,
+    ));
+    let home = cwd.clone();
+    let env = turn_env(session, setup.secrets, &home);
+    let system = agent_json["system"].as_str().unwrap_or_default();
+    let mut prompt = SystemPrompt::new().environment(ferrule_agent::EnvironmentFacts::detect(&cwd));
+    if !system.is_empty() {
+        prompt = prompt.replace(system);
+    }
+    let local = backend.local_state();
+    let tools = registry(local.as_ref(), &session_id, &plan, &writer);
+    let built = AgentBuilder::new(model, tools, &cwd)
+        .policy_builder(policy(&plan, &cwd, &home))
+        .asker(Arc::new(CloudAsker {
+            plan: plan.clone(),
+            writer: writer.clone(),
+        }))
+        .system_prompt(prompt)
+        .max_turns(config.max_model_requests)
+        .session_id(&session_id)
+        .history(setup.history)
+        .env(env)
+        .exclude_tools(HIDDEN_LOOP_TOOLS)
+        .build();
+    let mut agent = match built {
+        Ok(agent) => agent,
+        Err(error) => {
+            drop(writer);
+            let _ = writer_task.await;
+            return Err(format!("cannot start the agent: {error}"));
+        }
+    };
+    let controls = agent.controls();
+    let watcher = {
+        let abort = abort.clone();
+        let interrupt = interrupt.clone();
+        let stopped = stopped.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = interrupt.cancelled() => {}
+                () = abort.cancelled() => {}
+            }
+            // Nothing from the aborted work is stored after this point.
+            stopped.store(true, Ordering::SeqCst);
+            controls.interrupt();
+        })
+    };
+    let sink = Sink {
+        writer: writer.clone(),
+    };
+    let result = agent.run(setup.input.user_input(), &sink).await;
+    watcher.abort();
+    drop(sink);
+    drop(writer);
+    let messages = agent.messages().to_vec();
+    drop(agent);
+    let _ = writer_task.await;
+    Ok((messages, result.outcome))
+}
+
+/// The turn's process environment: the session's variables, its vault
+/// secrets and `HOME` (the working directory).
+fn turn_env(
+    session: &serde_json::Value,
+    secrets: BTreeMap<String, String>,
+    home: &Path,
+) -> BTreeMap<String, String> {
+    session["environment_variables"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_owned())))
+        .chain(secrets)
+        .chain([("HOME".to_owned(), home.display().to_string())])
+        .collect()
+}
