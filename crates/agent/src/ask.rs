@@ -1,7 +1,7 @@
 //! Who answers "ask": the [`Asker`] trait and the print-mode [`HeadlessAsker`].
 
 use async_trait::async_trait;
-use ferrule_hooks::ElicitationAction;
+pub use ferrule_hooks::ElicitationAction;
 use ferrule_permissions::{AskKind, Decision};
 use ferrule_protocol::sdk::PermissionUpdate;
 use serde_json::Value;

@@ -92,7 +92,10 @@ pub mod tools;
 mod turn;
 
 pub use agent::Agent;
-pub use ask::{AskAnswer, AskRequest, Asker, ElicitAnswer, ElicitRequest, FnAsker, HeadlessAsker};
+pub use ask::{
+    AskAnswer, AskRequest, Asker, ElicitAnswer, ElicitRequest, ElicitationAction, FnAsker,
+    HeadlessAsker,
+};
 pub use builder::{AgentBuildError, AgentBuilder};
 pub use context_api::{ContextUsage, PinError};
 pub use core::AgentControls;

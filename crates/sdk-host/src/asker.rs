@@ -8,9 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use ferrule_agent::{AskAnswer, AskRequest, Asker};
+use ferrule_agent::{AskAnswer, AskRequest, Asker, ElicitAnswer, ElicitRequest, ElicitationAction};
 use ferrule_permissions::{AskKind, Behavior};
-use ferrule_protocol::sdk::{CanUseToolRequest, ControlRequest, PermissionResult};
+use ferrule_protocol::sdk::{
+    CanUseToolRequest, ControlRequest, ElicitationAction as SdkElicitationAction,
+    ElicitationRequest, ElicitationResponse, PermissionResult,
+};
 use ferrule_tool::{Tool, ToolContext};
 use serde_json::{Map, Value, json};
 
@@ -120,6 +123,36 @@ impl Asker for SdkAsker {
         let wire = ControlRequest::CanUseTool(can_use_tool_request(&request));
         let result = self.peer.request(wire, Some(&request.cancel), None).await;
         answer_from(result, &request.tool_name)
+    }
+
+    /// MCP elicitations go to the SDK as an `elicitation` control request
+    /// (sdk-protocol.md §7); an error or a bad answer cancels.
+    async fn elicit(&self, request: ElicitRequest) -> ElicitAnswer {
+        let wire = ControlRequest::Elicitation(ElicitationRequest {
+            mcp_server_name: request.server.clone(),
+            message: Some(request.message.clone()),
+            prompt: None,
+            mode: Some(request.mode.clone()),
+            url: request.url.clone(),
+            elicitation_id: Some(request.elicitation_id.clone()),
+            requested_schema: Some(request.requested_schema.clone()).filter(|s| !s.is_null()),
+            title: None,
+            display_name: Some(request.server.clone()),
+            description: None,
+            extra: Map::new(),
+        });
+        let result = self.peer.request(wire, Some(&request.cancel), None).await;
+        let answer = result.ok().and_then(|payload| {
+            serde_json::from_value::<ElicitationResponse>(Value::Object(payload)).ok()
+        });
+        ElicitAnswer {
+            action: match answer.as_ref().map(|a| &a.action) {
+                Some(SdkElicitationAction::Accept) => ElicitationAction::Accept,
+                Some(SdkElicitationAction::Decline) => ElicitationAction::Decline,
+                _ => ElicitationAction::Cancel,
+            },
+            content: answer.and_then(|a| a.content),
+        }
     }
 }
 
