@@ -23,11 +23,34 @@ const VAULT_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456
 /// Generous: CI runs on two loaded cores.
 const PATIENCE: Duration = Duration::from_secs(30);
 
-/// A database of its own, dropped (with its connections) at the end.
+/// A database of its own, dropped (with its connections) at the end,
+/// also when the test fails.
 struct TestDb {
     admin: String,
     name: String,
     url: String,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime: use a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 impl TestDb {
@@ -61,17 +84,6 @@ impl TestDb {
         .await
         .unwrap();
         rows.len()
-    }
-
-    async fn drop_now(self) {
-        let mut conn = sqlx::PgConnection::connect(&self.admin).await.unwrap();
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ))
-        .execute(&mut conn)
-        .await
-        .unwrap();
     }
 }
 
@@ -293,11 +305,13 @@ fn idle_with(stop: &'static str) -> impl Fn(&Value) -> bool {
     move |e| e["type"] == "session.status_idle" && e["stop_reason"]["type"] == stop
 }
 
+/// Two replicas on one database; fields drop in order, so the processes
+/// end before their database is dropped.
 struct Cluster {
-    db: TestDb,
-    model: FakeModelServer,
     a: Replica,
     b: Replica,
+    db: TestDb,
+    model: FakeModelServer,
     api: Api,
     _dir: tempfile::TempDir,
 }
@@ -318,14 +332,6 @@ async fn cluster() -> Cluster {
             client: reqwest::Client::new(),
         },
         _dir: dir,
-    }
-}
-
-impl Cluster {
-    async fn stop(self) {
-        let Self { db, a, b, .. } = self;
-        drop((a, b));
-        db.drop_now().await;
     }
 }
 
@@ -383,7 +389,6 @@ async fn a_stream_on_one_replica_carries_a_turn_committed_by_the_other() {
     assert_eq!(ids(&next_a), ids(&next_b));
     let stored = c.api.events(&c.a, &id).await;
     assert_eq!(ids(&stored[streamed.len()..]), ids(&next_a));
-    c.stop().await;
 }
 
 #[tokio::test]
@@ -434,7 +439,6 @@ async fn concurrent_writes_through_both_replicas_reach_both_streams_in_one_order
         let want: Vec<String> = (0..EACH).map(|n| format!("{tag}{n}")).collect();
         assert_eq!(titles, want);
     }
-    c.stop().await;
 }
 
 #[tokio::test]
@@ -478,5 +482,4 @@ async fn events_committed_while_the_listener_is_down_still_arrive() {
     assert_eq!(on_a.next().await["title"], "after");
     let stored = c.api.events(&c.a, &id).await;
     assert_eq!(stored.len(), 7);
-    c.stop().await;
 }
