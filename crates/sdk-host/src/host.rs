@@ -44,6 +44,12 @@ pub(crate) struct Shared {
     pub(crate) running: Mutex<Option<String>>,
     /// Work for the turn runner between turns.
     pub(crate) commands: tokio::sync::mpsc::UnboundedSender<crate::turns::Command>,
+    /// The session goal.
+    pub(crate) goals: Mutex<crate::goal::GoalBook>,
+    /// Model cost so far, US dollars per model (`get_usage_info`).
+    pub(crate) costs: Mutex<std::collections::BTreeMap<String, f64>>,
+    /// Cancelled by `end_session`: stop reading stdin, finish, exit.
+    pub(crate) ended: CancellationToken,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -75,6 +81,9 @@ where
         inflight: Mutex::new(HashMap::new()),
         running: Mutex::new(None),
         commands,
+        goals: Mutex::new(crate::goal::GoalBook::default()),
+        costs: Mutex::new(std::collections::BTreeMap::new()),
+        ended: CancellationToken::new(),
     });
     let mut runner = tokio::spawn(crate::turns::run_turns(
         Arc::clone(&shared),
@@ -88,6 +97,7 @@ where
     tokio::select! {
         () = read_stdin(Arc::clone(&shared), stdin) => {}
         () = stop.cancelled() => abort(&shared),
+        () = shared.ended.cancelled() => {}
     }
     // stdin is closed: finish what is queued. Nothing can answer our
     // requests any more.

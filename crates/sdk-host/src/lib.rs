@@ -35,29 +35,54 @@
 //! - `shouldQuery: false` messages start no turn; their content goes to
 //!   the model ahead of the next prompt (the agent has no "append without
 //!   a turn").
-//! - Capabilities advertised: `plan_mode_v1`, `interrupt_cancel_queued_v1`.
-//! - In-process SDK MCP servers are bridged here ([`SdkMcpServer`]); every
-//!   other MCP server (stdio, http, sse) is started by ferrule-setup's
-//!   `Prepared::start_mcp`, and `mcp_status` lists both.
-//! - `rewind_files` and `get_context_usage` run on the agent between turns:
-//!   asked during a turn, they are answered when it ends.
+//! - Capabilities advertised: `plan_mode_v1`, `interrupt_cancel_queued_v1`,
+//!   `session_rewind_v1`, `side_question_v1`, `background_tasks_v1`,
+//!   `goal_v1`, `goal_max_turns_v1`, `goal_resume_v1`.
+//! - In-process SDK MCP servers are ferrule-mcp servers of transport
+//!   `sdk` in a manager of their own, whose [`sdk_connector`] carries their
+//!   JSON-RPC as `mcp_message` requests; every other MCP server (stdio,
+//!   http, sse) is started by ferrule-setup's `Prepared::start_mcp`.
+//!   `mcp_status`, `mcp_reconnect` and `mcp_toggle` serve both.
+//! - `rewind_files`, `rewind` and `get_context_usage` run on the agent
+//!   between turns: asked during a turn, they are answered when it ends.
+//!   `rewind` of the conversation builds the agent again from the
+//!   `initialize` setup with the transcript resumed at the entry before the
+//!   target user message (`rebuild.rs`); MCP servers keep running, session
+//!   rules added by `can_use_tool` answers and background shells do not
+//!   survive it.
+//! - `side_question` and `generate_session_title` are one model call each,
+//!   without tools, outside the history.
+//! - A goal (`set_goal`) keeps the agent working: while it is active and
+//!   nothing is queued, each turn is followed by a continuation prompt,
+//!   until the model ends a reply with `GOAL COMPLETE` (or `GOAL BLOCKED:
+//!   why`), the goal's turn limit or credit budget is reached, or a turn
+//!   fails or is interrupted; `system/goal_updated` reports each change.
+//! - `get_usage_info` counts one credit per US dollar of model cost.
 //! - `--permission-prompt-tool stdio` answers asks with `can_use_tool`;
 //!   `mcp__srv__tool` with that MCP tool ([`McpPromptAsker`]); without the
 //!   flag asks are denied, as in print mode.
-//! - Kinds not listed in `control.rs` (goals, side questions, background
-//!   tasks, BYOK, OAuth, plugins reload, `mcp_set_servers`, …) get the
-//!   "Unsupported control request subtype" error answer.
+//! - Answered with an error that says why: `mcp_set_servers` (the tool
+//!   list is fixed at start), `mcp_authenticate` / `mcp_oauth_callback_url`
+//!   (no OAuth flow; `mcp_inject_token` sets an `Authorization` header on an
+//!   HTTP/SSE server and reconnects it, `mcp_clear_auth` removes it),
+//!   `set_proxy`, BYOK kinds, `flush_memory` / `refresh_memory` (SDK memory
+//!   is not accepted), `reload_plugins`, `add_directories`,
+//!   `set_max_thinking_tokens`, `seed_read_state`; kinds not handled in
+//!   `control/` get "Unsupported control request subtype".
 
 mod asker;
 mod callbacks;
 mod control;
 mod events;
+mod goal;
 mod host;
 mod options;
 mod outbox;
 mod peer;
 mod queue;
-mod sdk_mcp;
+mod rebuild;
+mod rewinding;
+mod sdk_bridge;
 mod session;
 mod turns;
 
@@ -69,4 +94,4 @@ pub use options::HostOptions;
 pub use outbox::{Outbox, OutboxWriter};
 pub use peer::{Peer, PeerError};
 pub use queue::{QueuedTurn, TurnQueue};
-pub use sdk_mcp::{SdkMcpError, SdkMcpServer, failed_status};
+pub use sdk_bridge::{sdk_connector, sdk_server_spec};

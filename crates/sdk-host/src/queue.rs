@@ -78,6 +78,11 @@ impl TurnQueue {
         self.changed.notify_one();
     }
 
+    /// Whether [`TurnQueue::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
     /// The next turn; `None` once the queue is closed and empty.
     pub async fn next(&self) -> Option<QueuedTurn> {
         loop {

@@ -16,27 +16,36 @@ use ferrule_protocol::sdk::{
     SystemMessage,
 };
 use ferrule_session::SessionStore;
-use ferrule_setup::{InitFacts, Prepared, SessionHooks, SystemPromptChoice};
+use ferrule_setup::{HostInfo, InitFacts, Prepared, SessionHooks, SystemPromptChoice};
 use serde_json::{Map, Value};
 
 use crate::asker::{McpPromptAsker, SdkAsker};
 use crate::callbacks::SdkCallbacks;
 use crate::host::{Shared, lock};
-use crate::sdk_mcp::{SdkMcpServer, failed_status};
+use crate::rebuild::Blueprint;
 
 /// Capabilities advertised in `initialize` and `system/init`: only what
 /// works (§6.1; the Python SDK gates methods on them).
-pub(crate) const CAPABILITIES: &[&str] = &["plan_mode_v1", "interrupt_cancel_queued_v1"];
+pub(crate) const CAPABILITIES: &[&str] = &[
+    "plan_mode_v1",
+    "interrupt_cancel_queued_v1",
+    "session_rewind_v1",
+    "side_question_v1",
+    "background_tasks_v1",
+    "goal_v1",
+    "goal_max_turns_v1",
+    "goal_resume_v1",
+];
 
 /// What the control handlers need once the session is up.
 pub(crate) struct Ready {
     pub(crate) controls: AgentControls,
     pub(crate) session_id: String,
     pub(crate) facts: InitFacts,
-    /// States of the SDK servers this host connected.
-    pub(crate) mcp: Vec<McpServerStatus>,
-    /// The other MCP servers, run by ferrule-mcp.
+    /// The configured MCP servers (stdio, http, sse).
     pub(crate) manager: Option<McpManager>,
+    /// The SDK's in-process MCP servers.
+    pub(crate) sdk_manager: Option<McpManager>,
     pub(crate) models: Vec<ModelInfo>,
     /// The model the session started with (`set_model` with `null`).
     pub(crate) default_model: Arc<dyn ferrule_model::Model>,
@@ -46,6 +55,20 @@ pub(crate) struct Ready {
     pub(crate) cwd: PathBuf,
     /// The mode to return to when plan mode is switched off.
     pub(crate) before_plan: Option<Mode>,
+    /// The model in use now (side questions and titles use it too).
+    pub(crate) model: Arc<dyn ferrule_model::Model>,
+    /// The system prompt as the agent sends it.
+    pub(crate) system_prompt: String,
+    /// The conversation after the last turn (for side questions).
+    pub(crate) history: Vec<ferrule_protocol::Message>,
+    /// The session's background shells (`stop_task`).
+    pub(crate) background: ferrule_tools::BackgroundTasks,
+    /// Where the transcript is (`None` without session persistence).
+    pub(crate) transcript_path: Option<PathBuf>,
+    /// The session store, when transcripts are written (titles).
+    pub(crate) store: Option<SessionStore>,
+    /// How to build the agent again (conversation rewind).
+    pub(crate) blueprint: Blueprint,
 }
 
 /// Handles `initialize`; the answer's payload or the error text.
@@ -75,18 +98,26 @@ pub(crate) async fn initialize(
     if let Some(agents) = &request.agents {
         setup.agents_json = Some(merge_agents(setup.agents_json.as_deref(), agents)?);
     }
+    if let Some(limit) = request.goal_max_turns.filter(|n| *n > 0) {
+        lock(&shared.goals).max_turns = Some(limit);
+    }
+    let blueprint_setup = setup.clone();
     let mut prepared = ferrule_setup::prepare(setup).map_err(|error| error.to_string())?;
 
+    let mut sdk_hooks = None;
     if let Some(hooks) = &request.hooks
         && !hooks.is_empty()
     {
         let value = serde_json::to_value(hooks).map_err(|e| e.to_string())?;
         let callbacks = Arc::new(SdkCallbacks::new(shared.peer.clone()));
-        prepared.rebuild_hooks(|builder| builder.sdk_hooks(&value, callbacks));
+        let extra = Arc::clone(&callbacks);
+        prepared.rebuild_hooks(|builder| builder.sdk_hooks(&value, extra));
+        sdk_hooks = Some((value, callbacks));
     }
 
-    // SDK servers are reached over `mcp_message` by this host; ferrule-mcp
-    // starts the others (stdio, http, sse).
+    // ferrule-mcp runs every server: setup's manager the configured stdio,
+    // http and sse ones, a second manager the SDK's in-process servers,
+    // reached over `mcp_message` through this host's bridge.
     let mut sdk_names = request.sdk_mcp_servers.clone().unwrap_or_default();
     prepared
         .mcp_servers
@@ -106,31 +137,10 @@ pub(crate) async fn initialize(
         .map_err(|error| error.to_string())?;
     let manager = prepared.mcp.clone();
 
-    let mut mcp = Vec::new();
-    for name in sdk_names {
-        match SdkMcpServer::connect(&name, shared.peer.clone()).await {
-            Ok(server) => {
-                for tool in server.tools() {
-                    if let Err(error) = prepared.tools.register_arc(tool) {
-                        tracing::warn!(server = %name, %error, "SDK MCP tool not registered");
-                    }
-                }
-                mcp.push(server.status());
-            }
-            Err(error) => {
-                tracing::warn!(%error, "SDK MCP server not connected");
-                mcp.push(failed_status(&name, &error));
-            }
-        }
-    }
+    let sdk_manager = crate::sdk_bridge::start(&mut prepared, &sdk_names, &shared.peer).await?;
 
-    if request.enable_file_checkpointing == Some(true) && prepared.checkpoints.is_none() {
-        let dir = SessionStore::new(&prepared.user_dir)
-            .project_dir(&prepared.cwd)
-            .join(prepared.session_id())
-            .join("checkpoints");
-        prepared.checkpoints = Some(CheckpointStore::open(dir).map_err(|error| error.to_string())?);
-    }
+    let checkpoints = request.enable_file_checkpointing == Some(true);
+    open_checkpoints(&mut prepared, checkpoints)?;
 
     let asker: Option<Arc<dyn Asker>> = match shared.options.permission_prompt_tool.as_deref() {
         Some("stdio") => Some(Arc::new(SdkAsker::new(shared.peer.clone()))),
@@ -158,16 +168,24 @@ pub(crate) async fn initialize(
         })
         .collect();
     let default_model = Arc::clone(&prepared.model.model);
+    let model_in_use = Arc::clone(&default_model);
     let model_env = shared.options.setup.env.clone();
     let settings_json = serde_json::to_value(&prepared.settings.merged).unwrap_or_default();
     let cwd = prepared.cwd.clone();
     let model_name = prepared.model.model.name().to_owned();
-    let (agent, facts, session_hooks) = build_agent(prepared, asker)?;
+    let blueprint = Blueprint {
+        setup: blueprint_setup,
+        hooks: sdk_hooks,
+        managers: manager.iter().chain(&sdk_manager).cloned().collect(),
+        checkpoints,
+        asker: asker.clone(),
+    };
+    let (agent, facts, session_hooks, info) = build_agent(prepared, asker)?;
     let controls = agent.controls();
     let session_id = agent.session_id().to_owned();
 
     let mut init = facts.to_system_init(uuid::Uuid::new_v4().to_string());
-    init.mcp_servers = mcp_statuses(manager.as_ref(), &mcp);
+    init.mcp_servers = mcp_statuses(manager.as_ref(), sdk_manager.as_ref());
     init.capabilities = Some(CAPABILITIES.iter().map(|c| (*c).to_owned()).collect());
     shared
         .outbox
@@ -204,14 +222,24 @@ pub(crate) async fn initialize(
         controls,
         session_id,
         facts,
-        mcp,
         manager,
+        sdk_manager,
         models,
         default_model,
         model_env,
         settings_json,
         cwd,
         before_plan: None,
+        model: Arc::clone(&model_in_use),
+        system_prompt: agent.system_prompt(),
+        history: agent.messages().to_vec(),
+        background: info.background.clone(),
+        store: info
+            .transcript_path
+            .as_ref()
+            .map(|_| SessionStore::new(&info.user_dir)),
+        transcript_path: info.transcript_path,
+        blueprint,
     });
     if agent_slot.send((agent, session_hooks)).is_err() {
         return Err("the session ended during initialize".to_owned());
@@ -221,10 +249,10 @@ pub(crate) async fn initialize(
 
 /// Builds the agent from everything prepared, with the SDK's asker; also
 /// what the session hooks need.
-fn build_agent(
+pub(crate) fn build_agent(
     prepared: Prepared,
     asker: Option<Arc<dyn Asker>>,
-) -> Result<(ferrule_agent::Agent, InitFacts, SessionHooks), String> {
+) -> Result<(ferrule_agent::Agent, InitFacts, SessionHooks, HostInfo), String> {
     let hooks = Arc::clone(&prepared.hooks);
     let (mut builder, info) = prepared.into_builder();
     if let Some(asker) = asker {
@@ -233,7 +261,20 @@ fn build_agent(
     let agent = builder.build().map_err(|error| error.to_string())?;
     let facts = info.init_facts(agent.tool_names());
     let session = SessionHooks::new(hooks, &info);
-    Ok((agent, facts, session))
+    Ok((agent, facts, session, info))
+}
+
+/// Opens the file checkpoint store when `initialize` asked for it and the
+/// settings did not already.
+pub(crate) fn open_checkpoints(prepared: &mut Prepared, wanted: bool) -> Result<(), String> {
+    if wanted && prepared.checkpoints.is_none() {
+        let dir = SessionStore::new(&prepared.user_dir)
+            .project_dir(&prepared.cwd)
+            .join(prepared.session_id())
+            .join("checkpoints");
+        prepared.checkpoints = Some(CheckpointStore::open(dir).map_err(|error| error.to_string())?);
+    }
+    Ok(())
 }
 
 /// `initialize.agents` merged over `--agents` JSON (the request wins).
@@ -255,12 +296,14 @@ fn merge_agents(
     serde_json::to_string(&Value::Object(merged)).map_err(|e| e.to_string())
 }
 
-/// Every MCP server's state: ferrule-mcp's servers, then the SDK's.
+/// Every MCP server's state: the configured servers, then the SDK's.
 pub(crate) fn mcp_statuses(
     manager: Option<&McpManager>,
-    sdk: &[McpServerStatus],
+    sdk: Option<&McpManager>,
 ) -> Vec<McpServerStatus> {
-    let mut all = manager.map(McpManager::status).unwrap_or_default();
-    all.extend(sdk.iter().cloned());
-    all
+    manager
+        .into_iter()
+        .chain(sdk)
+        .flat_map(McpManager::status)
+        .collect()
 }

@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use ferrule_agent::{Agent, Emitted, EventSink, UserInput};
-use ferrule_protocol::ContentBlock;
 use ferrule_protocol::sdk::{ResultMessage, ResultSubtype, StreamMessage, UserStreamMessage};
+use ferrule_protocol::{ContentBlock, TurnOutcome};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
@@ -39,10 +39,22 @@ impl EventSink for LineSink {
 /// between turns (the runner owns the agent).
 pub(crate) enum Command {
     /// `rewind_files`.
-    Rewind {
+    RewindFiles {
         user_message_id: String,
         dry_run: bool,
         reply: oneshot::Sender<ferrule_agent::RewindReport>,
+    },
+    /// `rewind`.
+    Rewind {
+        user_message_id: String,
+        scope: crate::control::Scope,
+        dry_run: bool,
+        reply: oneshot::Sender<ferrule_protocol::sdk::RewindResponse>,
+    },
+    /// `mcp_set_servers`: the agent again, with these MCP servers.
+    ReplaceServers {
+        blueprint: Box<crate::rebuild::Blueprint>,
+        reply: oneshot::Sender<Result<(), String>>,
     },
     /// `get_context_usage`.
     ContextUsage { reply: oneshot::Sender<Value> },
@@ -78,7 +90,7 @@ pub(crate) async fn run_turns(
         let turn = tokio::select! {
             turn = shared.queue.next() => turn,
             Some(command) = commands.recv() => {
-                run_command(&mut agent, command).await;
+                run_command(&shared, &mut agent, command).await;
                 continue;
             }
         };
@@ -103,8 +115,10 @@ pub(crate) async fn run_turns(
                 .collect()
         };
         context.append(&mut held);
-        run_one(&shared, &mut agent, &sink, turn, context).await;
+        let (outcome, line) = run_one(&shared, &mut agent, &sink, turn, context).await;
+        after_turn(&shared, &agent, &line);
         *lock(&shared.running) = None;
+        crate::goal::after_turn(&shared, outcome, &line);
     }
     session_hooks
         .end(ferrule_hooks::SessionEndReason::Other)
@@ -113,15 +127,46 @@ pub(crate) async fn run_turns(
     drop(agent);
 }
 
-async fn run_command(agent: &mut Agent, command: Command) {
+/// Keeps what control requests read about the session up to date: the
+/// conversation (side questions) and the cost per model (usage info).
+fn after_turn(shared: &Shared, agent: &Agent, line: &ResultMessage) {
+    if let Some(ready) = lock(&shared.ready).as_mut() {
+        ready.history = agent.messages().to_vec();
+    }
+    let mut costs = lock(&shared.costs);
+    for (model, usage) in &line.model_usage {
+        *costs.entry(model.clone()).or_default() += usage.cost_usd;
+    }
+}
+
+async fn run_command(shared: &Shared, agent: &mut Agent, command: Command) {
     match command {
-        Command::Rewind {
+        Command::RewindFiles {
             user_message_id,
             dry_run,
             reply,
         } => {
             let report = agent.rewind_files(&user_message_id, dry_run).await;
             let _ = reply.send(report);
+        }
+        Command::Rewind {
+            user_message_id,
+            scope,
+            dry_run,
+            reply,
+        } => {
+            let response =
+                crate::rewinding::rewind(shared, agent, &user_message_id, scope, dry_run).await;
+            let _ = reply.send(response);
+        }
+        Command::ReplaceServers { blueprint, reply } => {
+            let done = crate::rewinding::replace_agent(
+                shared,
+                agent,
+                Some(*blueprint),
+                crate::rebuild::Leaf::Current,
+            );
+            let _ = reply.send(done);
         }
         Command::ContextUsage { reply } => {
             let _ = reply.send(agent.context_usage().to_sdk_value());
@@ -137,7 +182,7 @@ async fn run_one(
     sink: &LineSink,
     turn: QueuedTurn,
     context: Vec<ContentBlock>,
-) {
+) -> (TurnOutcome, ResultMessage) {
     let session_id = agent.session_id().to_owned();
     if shared.options.replay_user_messages {
         // §3.4: the echo carries the uuid rewind_files is keyed by.
@@ -154,5 +199,6 @@ async fn run_one(
     let result = agent.run(input, sink).await;
     let mut line = result.summary.into_result(result.outcome, session_id);
     line.uuid = Some(uuid::Uuid::new_v4().to_string());
-    shared.outbox.send(&StreamMessage::Result(line));
+    shared.outbox.send(&StreamMessage::Result(line.clone()));
+    (result.outcome, line)
 }

@@ -1,0 +1,91 @@
+//! Building the agent again mid-session, from the same setup as
+//! `initialize` plus a resume of this session's transcript at a chosen
+//! entry: how a conversation rewind truncates the agent's history (the
+//! agent keeps its conversation to itself; a new one is built holding the
+//! shorter history, and new transcript entries hang off the kept leaf).
+//!
+//! Kept across the rebuild: the session id and transcript, the MCP
+//! servers (the running ferrule-mcp managers; nothing is restarted), SDK hook callbacks, the asker, checkpoints, the
+//! permission mode and the model. Not kept: session permission rules the
+//! SDK added with `can_use_tool` answers, and background shells (they are
+//! stopped with the old agent).
+
+use std::sync::Arc;
+
+use ferrule_agent::{Agent, Asker};
+use ferrule_mcp::McpManager;
+use ferrule_session::{Entry, SessionOptions};
+use ferrule_setup::{HostInfo, SetupOptions};
+use serde_json::Value;
+
+use crate::callbacks::SdkCallbacks;
+use crate::sdk_bridge::offer_tools;
+use crate::session::{build_agent, open_checkpoints};
+
+/// What `initialize` assembled the agent from.
+#[derive(Clone)]
+pub(crate) struct Blueprint {
+    /// The setup options after `initialize`'s changes (system prompt, agents).
+    pub(crate) setup: SetupOptions,
+    /// `initialize.hooks` and the callbacks answering them.
+    pub(crate) hooks: Option<(Value, Arc<SdkCallbacks>)>,
+    /// The running MCP servers (configured ones, SDK ones).
+    pub(crate) managers: Vec<McpManager>,
+    /// `enableFileCheckpointing`.
+    pub(crate) checkpoints: bool,
+    /// Who answers permission asks.
+    pub(crate) asker: Option<Arc<dyn Asker>>,
+}
+
+/// Where the rebuilt agent's history ends.
+pub(crate) enum Leaf {
+    /// Where it ends now (the whole conversation is kept).
+    Current,
+    /// Through this transcript entry (inclusive).
+    At(String),
+    /// Nothing is kept: the conversation starts over.
+    Start,
+}
+
+/// A new agent for session `session_id` holding the history through
+/// `leaf`; the old one goes on untouched if this fails.
+pub(crate) fn rebuild(
+    blueprint: &Blueprint,
+    session_id: &str,
+    leaf: Leaf,
+) -> Result<(Agent, HostInfo), String> {
+    let mut setup = blueprint.setup.clone();
+    let at = match &leaf {
+        Leaf::At(uuid) => Some(uuid.clone()),
+        Leaf::Start | Leaf::Current => None,
+    };
+    setup.session = SessionOptions {
+        resume: Some(session_id.to_owned()),
+        resume_at: at,
+        persistence: blueprint.setup.session.persistence,
+        ..SessionOptions::default()
+    };
+    let mut prepared = ferrule_setup::prepare(setup)
+        .map_err(|error| format!("rebuilding the session: {error}"))?;
+    if let Leaf::Start = leaf {
+        prepared.history.clear();
+        // Cut the transcript chain: a resume then replays nothing before it.
+        prepared
+            .transcript
+            .append(Entry::compact_boundary("Conversation rewound to its start"))
+            .map_err(|error| format!("writing the transcript: {error}"))?;
+    }
+    if let Some((value, callbacks)) = &blueprint.hooks {
+        let callbacks = Arc::clone(callbacks);
+        prepared.rebuild_hooks(|builder| builder.sdk_hooks(value, callbacks));
+    }
+    // The servers keep running: their tools join without a restart.
+    prepared.mcp_servers.servers.clear();
+    for manager in &blueprint.managers {
+        offer_tools(&mut prepared, manager)?;
+    }
+    prepared.mcp = blueprint.managers.first().cloned();
+    open_checkpoints(&mut prepared, blueprint.checkpoints)?;
+    let (agent, _, _, info) = build_agent(prepared, blueprint.asker.clone())?;
+    Ok((agent, info))
+}
