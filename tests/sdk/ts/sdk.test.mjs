@@ -80,3 +80,51 @@ test('canUseTool allow runs the tool', async () => {
   assert.equal(existsSync(join(project, 'allowed.txt')), true);
   assert.equal(messages.at(-1).result, 'done');
 });
+
+// A session kept open by a prompt stream that ends when `finish` is called;
+// `next(pred)` reads messages until one matches.
+function session(options) {
+  let finish;
+  const closed = new Promise((resolve) => { finish = resolve; });
+  async function* prompt() {
+    yield { type: 'user', session_id: '', parent_tool_use_id: null,
+            message: { role: 'user', content: 'hello' } };
+    await closed;
+  }
+  const q = query({ prompt: prompt(), options });
+  const seen = [];
+  async function next(pred) {
+    for (;;) {
+      const { value, done } = await q.next();
+      if (done) throw new Error(`the stream ended; saw ${JSON.stringify(seen.map((m) => m.type))}`);
+      seen.push(value);
+      if (pred(value)) return value;
+    }
+  }
+  return { q, next, finish };
+}
+
+test('generateSessionTitle, setGoalMaxTurns and the goal loop', async () => {
+  const { options } = sandbox([text('hi'), text('Fix the login bug'), text('still working')]);
+  const { q, next, finish } = session(options);
+  try {
+    await next((m) => m.type === 'result');
+    assert.equal(await q.generateSessionTitle('users cannot log in', { persist: true }),
+      'Fix the login bug');
+    assert.equal(await q.setGoalMaxTurns(1), 1);
+    const goal = await q.setGoal({ objective: 'fix login' });
+    assert.equal(goal.status, 'active');
+    assert.equal(goal.max_turns, 1);
+    assert.equal(typeof goal.created_at, 'number');
+    const paused = await next((m) => m.type === 'system' && m.subtype === 'goal_updated'
+      && m.goal.status !== 'active');
+    assert.equal(paused.goal.status, 'paused');
+    assert.equal(paused.reason, 'max_turns');
+    assert.equal(paused.goal.turns_used, 1);
+    assert.equal(await q.setGoalMaxTurns(null), 20);
+    assert.equal(await q.clearGoal(), true);
+    assert.equal(await q.getGoal(), null);
+  } finally {
+    finish();
+  }
+});
