@@ -2,6 +2,7 @@
 //! servers on 127.0.0.1 and the scripted provider.
 
 mod commands;
+mod elicit;
 mod failures;
 mod flags;
 mod harness;
