@@ -90,10 +90,15 @@ fn acp(args: run::RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `ferrule` with no prompt, stdin and stdout on a terminal: the interface.
+/// `ferrule` with no prompt, stdin and stdout on a terminal, or with
+/// `-i PROMPT`: the interface.
 fn interactive(args: &run::RunArgs) -> bool {
     use std::io::IsTerminal;
-    let asks_nothing = !args.version && !args.list_sessions && args.delete_session.is_none();
+    let asks_nothing =
+        !args.version && !args.list_sessions && !args.list_models && args.delete_session.is_none();
+    if args.prompt_interactive.is_some() && args.print.is_none() {
+        return asks_nothing;
+    }
     args.print.is_none()
         && args.query.is_empty()
         && asks_nothing
@@ -102,12 +107,24 @@ fn interactive(args: &run::RunArgs) -> bool {
 }
 
 fn tui(args: run::RunArgs) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
     args.check()?;
+    if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        anyhow::bail!(
+            "-i/--prompt-interactive needs a terminal on stdin and stdout; use -p PROMPT to run without one"
+        );
+    }
     let cwd = args.project_dir(&std::env::current_dir()?);
-    let options = args.setup_options(
+    let (options, agent_prompt) = args.setup_options_and_prompt(
         ferrule_setup::Host::Interactive,
         cwd,
         std::env::vars().collect(),
     )?;
-    Ok(ferrule_tui::run(options, None)?)
+    if !args.attachment.is_empty() {
+        anyhow::bail!(
+            "--attachment works with -p; in the interactive interface mention files with @path"
+        );
+    }
+    let first = args.prompt_interactive.or(agent_prompt);
+    Ok(ferrule_tui::run(options, first)?)
 }

@@ -147,6 +147,13 @@ impl PriceTable {
         self
     }
 
+    /// Every entry, by model-name prefix, in name order.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &Price)> {
+        self.entries
+            .iter()
+            .map(|(prefix, price)| (prefix.as_str(), price))
+    }
+
     /// The entry for `model` (the part after `provider/`): the longest
     /// prefix that matches.
     pub fn price(&self, model: &str) -> Option<&Price> {

@@ -12,10 +12,16 @@ impl Prepared {
     /// problems.
     pub fn context_manager(&self) -> ContextManager {
         let settings = serde_json::to_value(&self.settings.merged).unwrap_or_default();
-        let parsed = ContextSettings::from_settings(&settings).unwrap_or_else(|error| {
+        let mut parsed = ContextSettings::from_settings(&settings).unwrap_or_else(|error| {
             tracing::warn!("settings: {error}; using the default context settings");
             ContextSettings::default()
         });
+        if let Some(window) = self.context_window {
+            // The whole model name is the longest prefix there is.
+            parsed
+                .windows
+                .insert(self.model.model.name().to_owned(), window);
+        }
         let env = EnvOverrides::from_env(&self.env).unwrap_or_else(|error| {
             tracing::warn!("{error}; ignoring the auto-compact overrides");
             EnvOverrides::default()
@@ -85,5 +91,20 @@ mod tests {
         assert!(context.auto_compact());
         assert!(context.pinned().is_empty());
         assert_eq!(context.thresholds().effective_window, 128_000 - 20_000);
+    }
+
+    #[test]
+    fn the_context_window_flag_sets_the_models_window() {
+        let project = tempfile::tempdir().unwrap();
+        let home = project.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(project.path().join("script.json"), r#"{"turns": []}"#).unwrap();
+        let mut options = SetupOptions::new(Host::Print, project.path(), BTreeMap::new());
+        options.home = Some(home.clone());
+        options.user_dir = Some(home.join(".qoder"));
+        options.model = Some("scripted/script.json".to_owned());
+        options.context_window = Some(400_000);
+        let context = prepare(options).unwrap().context_manager();
+        assert_eq!(context.thresholds().effective_window, 400_000 - 20_000);
     }
 }

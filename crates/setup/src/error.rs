@@ -38,4 +38,12 @@ pub enum SetupError {
     /// Registering the tools.
     #[error(transparent)]
     Tools(#[from] ferrule_tool::RegistryError),
+    /// `--agent NAME` names no loaded subagent.
+    #[error("--agent {name}: no subagent has that name (known: {})", if known.is_empty() { "none".to_owned() } else { known.join(", ") })]
+    UnknownAgent {
+        /// The name given.
+        name: String,
+        /// The names that exist.
+        known: Vec<String>,
+    },
 }

@@ -141,6 +141,9 @@ pub struct SetupOptions {
     pub strict_mcp_config: bool,
     /// `--allowed-mcp-server-names`: only these servers start.
     pub allowed_mcp_server_names: Option<Vec<String>>,
+    /// `--context-window`: the session model's context window in tokens,
+    /// instead of the table's or `context.windows`' figure.
+    pub context_window: Option<u64>,
 }
 
 impl SetupOptions {

@@ -92,6 +92,8 @@ pub struct Prepared {
     pub max_output_tokens: Option<u32>,
     /// Extended thinking budget (`None`: off).
     pub thinking_budget: Option<u32>,
+    /// `--context-window`: the model's window for this session.
+    pub context_window: Option<u64>,
     /// The MCP servers configured for the session (started by
     /// [`Prepared::start_mcp`]).
     pub mcp_servers: LoadedServers,
@@ -101,11 +103,11 @@ pub struct Prepared {
     trusted: bool,
     /// What answers prompt and agent hooks.
     hook_runners: HookRunners,
-}
-
     /// The session's watcher (settings, skills, agents, `watchPaths`) and
     /// MCP elicitation bridge; started by `into_builder`.
     pub(crate) watch: Arc<crate::watch::Watch>,
+}
+
 impl std::fmt::Debug for Prepared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Prepared")
@@ -338,8 +340,6 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
         tracing::warn!("mcp: project server `{name}` waits for approval (ferrule mcp approve)");
     }
 
-    Ok(Prepared {
-        host: options.host,
     let watch = crate::watch::Watch::new(
         crate::watch::Reload {
             load: load_options(&options, &home, &user_dir),
@@ -355,8 +355,10 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
         Arc::clone(&workspace),
     );
 
-        cwd,
+    Ok(Prepared {
         watch,
+        host: options.host,
+        cwd,
         user_dir,
         subagents: workspace.subagents.clone(),
         settings,
@@ -379,6 +381,7 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
         max_turns: options.max_turns,
         max_output_tokens: options.max_output_tokens,
         thinking_budget: options.thinking_budget,
+        context_window: options.context_window,
         mcp_servers,
         mcp: None,
         trusted,
@@ -386,11 +389,33 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
     })
 }
 
-fn load_settings(
+/// The settings `options` select (every layer, merged), without preparing
+/// a session: what `--list-models` and other one-shot commands read.
+///
+/// # Errors
+/// [`SetupError::NoHome`] when no home directory is known.
+pub fn load_settings_of(options: &SetupOptions) -> Result<LoadedSettings, SetupError> {
+    let home = options.resolved_home().ok_or(SetupError::NoHome)?;
+    let user_dir = options
+        .resolved_user_dir()
+        .unwrap_or_else(|| home.join(".qoder"));
+    Ok(load_settings(options, &home, &user_dir))
+}
+
+pub(crate) fn load_settings(
     options: &SetupOptions,
     home: &std::path::Path,
     user_dir: &std::path::Path,
 ) -> LoadedSettings {
+    load(&load_options(options, home, user_dir))
+}
+
+/// What [`load_settings`] reads.
+fn load_options(
+    options: &SetupOptions,
+    home: &std::path::Path,
+    user_dir: &std::path::Path,
+) -> LoadOptions {
     let mut opts = LoadOptions::new(&options.cwd);
     opts.user_dir = Some(user_dir.to_path_buf());
     opts.home = Some(home.to_path_buf());
@@ -407,15 +432,6 @@ fn load_settings(
         options
             .var("FERRULE_POLICY_SETTINGS")
             .map_or_else(|| PathBuf::from(DEFAULT_POLICY_PATH), PathBuf::from)
-    load(&load_options(options, home, user_dir))
-}
-
-/// What [`load_settings`] reads.
-fn load_options(
-    options: &SetupOptions,
-    home: &std::path::Path,
-    user_dir: &std::path::Path,
-) -> LoadOptions {
     }));
     opts.trust = match options.host {
         Host::Interactive => ferrule_config::Trust::Untrusted,

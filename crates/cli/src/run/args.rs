@@ -161,6 +161,24 @@ pub(crate) struct RunArgs {
     /// SDK only: mirror transcript entries to the SDK.
     #[arg(long, hide = true)]
     pub(crate) session_mirror: bool,
+    /// Start the interactive interface with this first prompt.
+    #[arg(short = 'i', long = "prompt-interactive", value_name = "TEXT")]
+    pub(crate) prompt_interactive: Option<String>,
+    /// Run as this subagent: its prompt, tools, model and initialPrompt.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) agent: Option<String>,
+    /// Thinking effort: low, medium, high, xhigh, max, or off.
+    #[arg(long, value_name = "LEVEL")]
+    pub(crate) reasoning_effort: Option<String>,
+    /// The model's context window in tokens (400000, 400K, 1M).
+    #[arg(long, value_name = "TOKENS")]
+    pub(crate) context_window: Option<String>,
+    /// Print the models this configuration can use and exit.
+    #[arg(long)]
+    pub(crate) list_models: bool,
+    /// Attach a file to the prompt (repeatable): images as images, other files as text.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) attachment: Vec<PathBuf>,
     #[command(flatten)]
     pub(crate) unsupported: Unsupported,
 }
@@ -208,6 +226,17 @@ impl RunArgs {
         {
             bail!("--thinking {mode}: ferrule supports enabled and disabled");
         }
+        if let Some(level) = &self.reasoning_effort {
+            effort_budget(level)?;
+        }
+        if let Some(window) = &self.context_window {
+            parse_window(window)?;
+        }
+        if self.prompt_interactive.is_some() && self.print.is_some() {
+            bail!(
+                "-i/--prompt-interactive starts the interactive interface; it cannot be combined with -p"
+            );
+        }
         Ok(Checked { output, input })
     }
 
@@ -230,6 +259,31 @@ impl RunArgs {
 
     /// The setup options of this run.
     pub(crate) fn setup_options(
+        &self,
+        host: Host,
+        cwd: PathBuf,
+        env: BTreeMap<String, String>,
+    ) -> Result<SetupOptions> {
+        Ok(self.setup_options_and_prompt(host, cwd, env)?.0)
+    }
+
+    /// The setup options of this run and, with `--agent`, the agent's
+    /// `initialPrompt`.
+    pub(crate) fn setup_options_and_prompt(
+        &self,
+        host: Host,
+        cwd: PathBuf,
+        env: BTreeMap<String, String>,
+    ) -> Result<(SetupOptions, Option<String>)> {
+        let mut options = self.flag_options(host, cwd, env)?;
+        let initial = match &self.agent {
+            Some(name) => ferrule_setup::apply_main_agent(&mut options, name)?.initial_prompt,
+            None => None,
+        };
+        Ok((options, initial))
+    }
+
+    fn flag_options(
         &self,
         host: Host,
         cwd: PathBuf,
@@ -301,18 +355,59 @@ impl RunArgs {
                 .map(str::to_owned)
                 .collect()
         });
-        options.thinking_budget = match (self.thinking.as_deref(), self.thinking_budget) {
-            (Some("disabled"), _) => None,
-            (_, Some(budget)) => Some(budget),
-            (Some(_), None) => Some(DEFAULT_THINKING_BUDGET),
-            (None, None) => None,
+        let effort = self
+            .reasoning_effort
+            .as_deref()
+            .map(effort_budget)
+            .transpose()?;
+        options.thinking_budget = match (self.thinking.as_deref(), self.thinking_budget, effort) {
+            (Some("disabled"), _, _) => None,
+            (_, Some(budget), _) => Some(budget),
+            (_, None, Some(effort)) => effort,
+            (Some(_), None, None) => Some(DEFAULT_THINKING_BUDGET),
+            (None, None, None) => None,
         };
+        options.context_window = self
+            .context_window
+            .as_deref()
+            .map(parse_window)
+            .transpose()?;
         Ok(options)
     }
 }
 
 /// The thinking budget of `--thinking enabled` without `--thinking-budget`.
 const DEFAULT_THINKING_BUDGET: u32 = 10_000;
+
+/// `--reasoning-effort LEVEL` as a thinking budget (`None`: off). The
+/// budgets land in the OpenAI `reasoning_effort` bands of the same name.
+fn effort_budget(level: &str) -> Result<Option<u32>> {
+    Ok(match level.to_ascii_lowercase().as_str() {
+        "off" | "none" | "disabled" => None,
+        "low" => Some(2_048),
+        "medium" => Some(8_192),
+        "high" => Some(16_384),
+        "xhigh" => Some(32_768),
+        "max" => Some(65_536),
+        _ => bail!("--reasoning-effort {level}: expected low, medium, high, xhigh, max or off"),
+    })
+}
+
+/// `--context-window 400000`, `400K` or `1M`.
+fn parse_window(text: &str) -> Result<u64> {
+    let trimmed = text.trim();
+    let (digits, scale) = match trimmed.char_indices().last() {
+        Some((at, 'k' | 'K')) => (&trimmed[..at], 1_000),
+        Some((at, 'm' | 'M')) => (&trimmed[..at], 1_000_000),
+        _ => (trimmed, 1),
+    };
+    match digits.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n.saturating_mul(scale)),
+        _ => {
+            bail!("--context-window {text}: expected a number of tokens such as 200000, 400K or 1M")
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -8,8 +8,10 @@
 //! and the exit status is 1; a second Ctrl-C exits at once with 130.
 
 mod args;
+mod attach;
 mod compact;
 mod formats;
+mod models;
 mod output;
 mod sdk_argv;
 mod sessions;
@@ -76,14 +78,19 @@ pub(crate) fn main(args: RunArgs) -> Result<ExitCode> {
     let here = std::env::current_dir().context("cannot determine the current directory")?;
     let cwd = args.project_dir(&here);
     let env: BTreeMap<String, String> = std::env::vars().collect();
-    let options = args.setup_options(Host::Print, cwd, env)?;
+    if args.list_models {
+        let options = args.setup_options(Host::Print, cwd, env)?;
+        return models::list(&options, checked.output);
+    }
+    let (options, agent_prompt) = args.setup_options_and_prompt(Host::Print, cwd, env)?;
     if args.list_sessions {
         return sessions::list(&options, checked.output);
     }
     if let Some(index) = args.delete_session {
         return sessions::delete(&options, index);
     }
-    let prompt = prompt(&args)?;
+    let prompt = prompt(&args, agent_prompt)?;
+    let attachments = attach::blocks(&options.cwd, &args.attachment)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -93,18 +100,22 @@ pub(crate) fn main(args: RunArgs) -> Result<ExitCode> {
         args.include_partial_messages,
         std::io::stdout(),
     );
-    runtime.block_on(run(options, prompt, printer, args.name))
+    runtime.block_on(run(options, prompt, attachments, printer, args.name))
 }
 
-/// The prompt: `-p VALUE`, the query, else stdin when it is not a terminal.
-fn prompt(args: &RunArgs) -> Result<String> {
+/// The prompt: `-p VALUE`, the query, else stdin when it is not a
+/// terminal, else the `--agent`'s `initialPrompt`.
+fn prompt(args: &RunArgs, agent_prompt: Option<String>) -> Result<String> {
     if let Some(prompt) = args.prompt_arg() {
         return Ok(prompt);
     }
     let mut stdin = std::io::stdin();
     if stdin.is_terminal() {
+        if let Some(prompt) = agent_prompt {
+            return Ok(prompt);
+        }
         bail!(
-            "no prompt: pass one with -p PROMPT or as arguments, or pipe it on stdin (the interactive interface is not built yet)"
+            "no prompt: pass one with -p PROMPT or as arguments, or pipe it on stdin (without a prompt on a terminal, ferrule starts the interactive interface)"
         );
     }
     let mut text = String::new();
@@ -112,7 +123,7 @@ fn prompt(args: &RunArgs) -> Result<String> {
         .read_to_string(&mut text)
         .context("reading the prompt from stdin")?;
     if text.trim().is_empty() {
-        bail!("no prompt: stdin was empty");
+        return agent_prompt.context("no prompt: stdin was empty");
     }
     Ok(text)
 }
@@ -120,6 +131,7 @@ fn prompt(args: &RunArgs) -> Result<String> {
 async fn run(
     options: ferrule_setup::SetupOptions,
     prompt: String,
+    attachments: Vec<ContentBlock>,
     mut printer: Printer<std::io::Stdout>,
     name: Option<String>,
 ) -> Result<ExitCode> {
@@ -165,11 +177,12 @@ async fn run(
             } else {
                 // SessionStart's additions reach the model ahead of the prompt.
                 let context = session_hooks.start().await;
-                let input = if context.is_empty() {
+                let input = if context.is_empty() && attachments.is_empty() {
                     UserInput::text(prompt)
                 } else {
                     let mut blocks: Vec<ContentBlock> =
                         context.into_iter().map(ContentBlock::text).collect();
+                    blocks.extend(attachments);
                     blocks.push(ContentBlock::text(prompt));
                     UserInput::blocks(blocks)
                 };

@@ -8,23 +8,11 @@ use clap::Args;
 #[derive(Debug, Args, Default)]
 pub(crate) struct Unsupported {
     #[arg(long, hide = true, num_args = 0..=1)]
-    reasoning_effort: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    context_window: Option<Option<String>>,
-    #[arg(long, hide = true)]
-    list_models: bool,
-    #[arg(short = 'i', long, hide = true, num_args = 0..=1)]
-    prompt_interactive: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
     worktree: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    attachment: Option<Option<String>>,
     #[arg(long, hide = true, num_args = 0..=1)]
     teleport: Option<Option<String>>,
     #[arg(long, hide = true, num_args = 0..=1)]
     remote_control: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
-    agent: Option<Option<String>>,
     #[arg(long, hide = true, num_args = 0..=1)]
     output_style: Option<Option<String>>,
     #[arg(long, hide = true)]
@@ -39,15 +27,9 @@ impl Unsupported {
     /// The first documented flag given that ferrule does not implement.
     pub(crate) fn first(&self) -> Option<&'static str> {
         [
-            (self.reasoning_effort.is_some(), "--reasoning-effort"),
-            (self.context_window.is_some(), "--context-window"),
-            (self.list_models, "--list-models"),
-            (self.prompt_interactive.is_some(), "-i/--prompt-interactive"),
             (self.worktree.is_some(), "--worktree"),
-            (self.attachment.is_some(), "--attachment"),
             (self.teleport.is_some(), "--teleport"),
             (self.remote_control.is_some(), "--remote-control"),
-            (self.agent.is_some(), "--agent"),
             (self.output_style.is_some(), "--output-style"),
             (self.acp, "--acp"),
             (self.proxy.is_some(), "--proxy"),

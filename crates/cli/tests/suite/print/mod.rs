@@ -11,6 +11,7 @@ mod interrupt;
 mod logs;
 mod output;
 mod sessions;
+mod startup;
 mod tools;
 
 /// The MCP crate's test helpers: the Python venv with the `mcp` package
