@@ -1,3 +1,4 @@
+mod binary;
 mod driver;
 mod protocol;
 mod real_sdks;

@@ -19,8 +19,14 @@ fn workspace_root() -> PathBuf {
 }
 
 /// The `ferrule` binary: `$FERRULE_BIN`, else the workspace's, brought up
-/// to date first (`cargo build -p ferrule-cli` is a no-op when it is).
-fn ferrule_bin() -> PathBuf {
+/// to date first (`cargo build -p ferrule-cli` is a no-op when it is; it
+/// runs once per test process).
+pub(crate) fn ferrule_bin() -> PathBuf {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(build_ferrule).clone()
+}
+
+fn build_ferrule() -> PathBuf {
     if let Ok(bin) = std::env::var("FERRULE_BIN") {
         return PathBuf::from(bin);
     }
