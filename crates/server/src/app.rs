@@ -21,6 +21,7 @@ use crate::{
     agents, deployment_runs, deployments, dreams, environments, events, files, keys, memories,
     memory_stores, models, sessions, stream, threads, vaults, work,
 };
+use crate::{resources, skills};
 
 /// Settings of a running server.
 #[derive(Debug, Clone)]
@@ -239,6 +240,16 @@ pub(crate) fn router(state: AppState) -> Router {
             get(events::list).post(events::send),
         )
         .route("/sessions/{id}/events/stream", get(stream::handler))
+        .route(
+            "/sessions/{id}/resources",
+            get(resources::list).post(resources::add),
+        )
+        .route(
+            "/sessions/{id}/resources/{rid}",
+            get(resources::get)
+                .post(resources::update)
+                .delete(resources::delete),
+        )
         .route("/sessions/{id}/threads", get(threads::list))
         .route("/sessions/{id}/threads/{tid}", get(threads::get))
         .route(
@@ -330,6 +341,32 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(
             "/memory_stores/{id}/memory_versions/{vid}/redact",
             post(memories::redact),
+        )
+        .route(
+            "/skills",
+            get(skills::list)
+                .post(skills::create)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    skills::MAX_ZIP + 1024 * 1024,
+                )),
+        )
+        .route(
+            "/skills/{id}",
+            get(skills::get).put(skills::update).delete(skills::delete),
+        )
+        .route(
+            "/skills/{id}/versions",
+            get(skills::versions).post(skills::create_version).layer(
+                axum::extract::DefaultBodyLimit::max(skills::MAX_ZIP + 1024 * 1024),
+            ),
+        )
+        .route(
+            "/skills/{id}/versions/{version}",
+            get(skills::version).delete(skills::delete_version),
+        )
+        .route(
+            "/skills/{id}/versions/{version}/content",
+            get(skills::version_content),
         );
     Router::new()
         .nest("/api/v1/cloud", api)

@@ -55,6 +55,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "work_queue",
         include_str!("../migrations/0006_work_queue.sql"),
     ),
+    (5, "skills", include_str!("../migrations/0005_skills.sql")),
 ];
 
 /// The database URL for a data directory: `DIR/ferrule-server.db`.

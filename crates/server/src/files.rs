@@ -233,6 +233,11 @@ pub(crate) async fn delete(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     load(&state, &id).await?;
+    if crate::resources::file_in_use(&state, &id).await? {
+        return Err(ApiError::state_conflict(format!(
+            "File '{id}' is attached to a session and cannot be deleted."
+        )));
+    }
     let mut tx = state.store.pool.begin().await?;
     db::delete_object(&mut *tx, &id).await?;
     sqlx::query("DELETE FROM file_contents WHERE file_id = $1")

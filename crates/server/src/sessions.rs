@@ -165,12 +165,8 @@ pub(crate) async fn create_session(
     let incremental = body
         .opt_bool("incremental_streaming_enabled")?
         .unwrap_or(false);
-    if body.opt_array("resources")?.is_some_and(|r| !r.is_empty()) {
-        return Err(ApiError::field(
-            "resources",
-            "Session resources are not supported by this server yet.",
-        ));
-    }
+    let resources = body.opt_array("resources")?.cloned().unwrap_or_default();
+    crate::resources::check_create(&state, &resources).await?;
     let initial = match body.opt_array("initial_events")? {
         Some(items) => events::validate_batch(items)?,
         None => Vec::new(),
@@ -186,6 +182,12 @@ pub(crate) async fn create_session(
         )));
     }
     let self_hosted = environment.body["config"]["type"] == "self_hosted";
+    if self_hosted && !resources.is_empty() {
+        return Err(ApiError::field(
+            "resources",
+            "resources are not supported on self_hosted environments.",
+        ));
+    }
     if self_hosted && !variables.is_empty() {
         return Err(ApiError::field(
             "environment_variables",
@@ -230,6 +232,11 @@ pub(crate) async fn create_session(
         body: session.clone(),
     };
     db::insert_object(&state.store.pool, KIND, &object, &session_columns(&session)).await?;
+    if !resources.is_empty() {
+        session["resources"] =
+            json!(crate::resources::attach_created(&state, &id, &resources).await?);
+        db::update_object(&state.store.pool, &id, &session, &session_columns(&session)).await?;
+    }
     if self_hosted {
         crate::work::enqueue(&state, &environment_id, &id, &session["metadata"]).await?;
     }
