@@ -23,6 +23,9 @@ const SYSTEM: &str = "You consolidate a memory store. Review the sessions you ar
     taught that is missing. Keep each memory focused, with a clear path. Work only through \
     your tools and finish with a short summary of what you changed.";
 
+/// How often a running dream records that its process is alive.
+const HEARTBEAT_MICROS: i64 = 5_000_000;
+
 /// Why a dream did not complete.
 enum Stop {
     /// Failed with `{type, message}`.
@@ -52,6 +55,7 @@ pub(crate) async fn start(state: &AppState, id: &str) -> ApiResult<()> {
     }
     let mut dream = dreams::load(state, id).await?.body;
     dream["status"] = json!("running");
+    dream["heartbeat_at"] = json!(jiff::Timestamp::now().as_microsecond());
     update_running(state, &dream).await?;
     let state = state.clone();
     let tasks = state.tasks.clone();
@@ -309,9 +313,15 @@ async fn converse(
                 _ => {}
             }
         }
-        if dreams::load(state, &dream_id).await?.body["status"] == "canceled" {
+        let mut current = dreams::load(state, &dream_id).await?.body;
+        if current["status"] == "canceled" {
             interrupt(state, session_id).await;
             return Err(Stop::Canceled);
+        }
+        let now = jiff::Timestamp::now().as_microsecond();
+        if now - current["heartbeat_at"].as_i64().unwrap_or(0) > HEARTBEAT_MICROS {
+            current["heartbeat_at"] = json!(now);
+            update_running(state, &current).await?;
         }
         tokio::select! {
             _ = feed.recv() => {}
@@ -331,6 +341,7 @@ async fn finish(
     usage: Usage,
     workspace: Option<Workspace>,
 ) {
+    let mut dream = dreams::render(dream.take());
     dream["usage"] = usage.json();
     dream["ended_at"] = json!(ids::timestamp(state.store.seq.next()));
     match outcome {

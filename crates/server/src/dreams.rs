@@ -36,6 +36,18 @@ pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<StoredObject> 
         .ok_or_else(|| ApiError::not_found("Dream", id))
 }
 
+/// How long a running dream may go without a heartbeat from the process
+/// running it before it is taken as lost (that process died).
+pub(crate) const STALE_AFTER_MICROS: i64 = 60_000_000;
+
+/// The dream as the API shows it (without the run's heartbeat).
+pub(crate) fn render(mut body: Value) -> Value {
+    if let Some(map) = body.as_object_mut() {
+        map.remove("heartbeat_at");
+    }
+    body
+}
+
 /// Writes a dream back.
 pub(crate) async fn save(state: &AppState, body: &Value) -> ApiResult<()> {
     let id = body["id"].as_str().unwrap_or_default();
@@ -238,12 +250,47 @@ pub(crate) async fn start_pending(state: &AppState) -> ApiResult<()> {
     Ok(())
 }
 
+/// Fails the running dreams whose process stopped sending heartbeats, so
+/// they no longer block new ones.
+pub(crate) async fn fail_stale(state: &AppState) -> ApiResult<()> {
+    let rows = sqlx::query("SELECT id, body FROM objects WHERE kind = $1 AND status = 'running'")
+        .bind(KIND)
+        .fetch_all(&state.store.pool)
+        .await?;
+    let now = jiff::Timestamp::now().as_microsecond();
+    for row in rows {
+        let id: String = sqlx::Row::try_get(&row, "id")?;
+        let text: String = sqlx::Row::try_get(&row, "body")?;
+        let mut body: Value = serde_json::from_str(&text).map_err(ApiError::internal)?;
+        let beat = body["heartbeat_at"].as_i64().unwrap_or(0);
+        if now - beat < STALE_AFTER_MICROS {
+            continue;
+        }
+        body["status"] = json!("failed");
+        body["error"] = json!({"type": "internal_error",
+            "message": "The server running the dream stopped before it finished."});
+        body["ended_at"] = json!(ids::timestamp(state.store.seq.next()));
+        let body = render(body);
+        // Conditional on the body read: a live run's heartbeat wins.
+        sqlx::query(
+            "UPDATE objects SET body = $1, status = 'failed' \
+             WHERE id = $2 AND status = 'running' AND body = $3",
+        )
+        .bind(body.to_string())
+        .bind(&id)
+        .bind(&text)
+        .execute(&state.store.pool)
+        .await?;
+    }
+    Ok(())
+}
+
 /// `GET /dreams/{id}`
 pub(crate) async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(load(&state, &id).await?.body))
+    Ok(Json(render(load(&state, &id).await?.body)))
 }
 
 /// `GET /dreams` (`include_archived`, `statuses[]`, `created_at[…]`)
@@ -267,7 +314,7 @@ pub(crate) async fn list(
         conditions.push((format!("status IN ({})", quoted.join(", ")), None));
     }
     let page = list::objects(&state.store.pool, conditions, &query).await?;
-    Ok(Json(page.envelope(|body| body)))
+    Ok(Json(page.envelope(render)))
 }
 
 /// `POST /dreams/{id}/cancel`: pending/running → canceled; idempotent on
@@ -278,7 +325,7 @@ pub(crate) async fn cancel(
 ) -> ApiResult<Json<Value>> {
     let mut object = load(&state, &id).await?;
     match object.body["status"].as_str() {
-        Some("canceled") => return Ok(Json(object.body)),
+        Some("canceled") => return Ok(Json(render(object.body))),
         Some("completed" | "failed") => {
             return Err(ApiError::invalid(format!(
                 "Dream '{id}' has already ended and cannot be canceled."
@@ -302,12 +349,12 @@ pub(crate) async fn cancel(
     .execute(&state.store.pool)
     .await?;
     if updated.rows_affected() == 0 {
-        return Ok(Json(load(&state, &id).await?.body));
+        return Ok(Json(render(load(&state, &id).await?.body)));
     }
     if let Some(session_id) = object.body["session_id"].as_str() {
         crate::dream_run::interrupt(&state, session_id).await;
     }
-    Ok(Json(object.body))
+    Ok(Json(render(object.body)))
 }
 
 /// `POST /dreams/{id}/archive`: terminal dreams only (else 400); idempotent.
@@ -325,5 +372,5 @@ pub(crate) async fn archive(
         object.body["archived_at"] = json!(ids::timestamp(state.store.seq.next()));
         save(&state, &object.body).await?;
     }
-    Ok(Json(object.body))
+    Ok(Json(render(object.body)))
 }

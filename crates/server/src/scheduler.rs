@@ -30,6 +30,9 @@ pub(crate) fn spawn(state: &AppState) {
             if let Err(error) = fire_due(&state).await {
                 tracing::warn!(message = %error.message, "firing due deployments failed");
             }
+            if let Err(error) = crate::dreams::fail_stale(&state).await {
+                tracing::warn!(message = %error.message, "checking running dreams failed");
+            }
             if let Err(error) = crate::dreams::start_pending(&state).await {
                 tracing::warn!(message = %error.message, "starting pending dreams failed");
             }

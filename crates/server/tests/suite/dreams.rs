@@ -280,3 +280,48 @@ async fn bad_dream_requests() {
     let (status, _) = h.get("/dreams?limit=101").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_dream_left_running_by_a_dead_process_fails_and_unblocks() {
+    let h = Harness::start().await;
+    let input = store_with(&h, &[("a.md", "alpha")]).await;
+    // What a replica that died mid-dream leaves behind: running, and no
+    // heartbeat for a long time.
+    let id = format!("drm_{}", uuid::Uuid::now_v7().simple());
+    let body = json!({
+        "id": id, "type": "dream", "status": "running",
+        "inputs": [{"type": "memory_store", "memory_store_id": input}],
+        "outputs": [], "model": {"id": "auto"}, "instructions": "",
+        "session_id": null, "error": null, "ended_at": null, "archived_at": null,
+        "usage": {"input_tokens": 0, "output_tokens": 0,
+                  "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+        "created_at": "2026-01-01T00:00:00.000000Z", "heartbeat_at": 1,
+    });
+    sqlx::any::install_default_drivers();
+    let url = ferrule_server::db::sqlite_url(&h.dir.path().join("data"));
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO objects (id, kind, seq, parent_id, status, archived, body) \
+         VALUES ($1, 'dream', 1, NULL, 'running', 0, $2)",
+    )
+    .bind(&id)
+    .bind(body.to_string())
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let failed = wait_for_status(&h, &id, "failed").await;
+    assert_eq!(failed["error"]["type"], "internal_error");
+    assert!(failed.get("heartbeat_at").is_none());
+    h.model.mount(openai::text_reply("Nothing to change."));
+    let (status, dream) = h
+        .post(
+            "/dreams",
+            json!({"inputs": [{"type": "memory_store", "memory_store_id": input}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{dream}");
+    let done = wait_for_status(&h, dream["id"].as_str().unwrap(), "completed").await;
+    assert_eq!(done["outputs"][0]["files_touched"], json!([]));
+}
