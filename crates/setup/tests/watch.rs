@@ -76,7 +76,10 @@ fn log_lines(log: &Path) -> Vec<Value> {
 async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + DEADLINE;
     while !done() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
@@ -87,10 +90,13 @@ async fn wait_idle(watch: &ferrule_setup::SessionWatch) {
 
 #[tokio::test]
 async fn a_settings_edit_fires_config_change_and_applies_unless_blocked() {
-    let tree = Tree::new(&json!({}), &json!({"turns": [
-        {"blocks": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "echo from-bash"}}]},
-        {"blocks": [{"type": "text", "text": "done"}]}
-    ]}));
+    let tree = Tree::new(
+        &json!({}),
+        &json!({"turns": [
+            {"blocks": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {"command": "echo from-bash"}}]},
+            {"blocks": [{"type": "text", "text": "done"}]}
+        ]}),
+    );
     let log = tree.path("logs/config.jsonl");
     let block = tree.path("logs/block");
     let settings = json!({
@@ -99,11 +105,7 @@ async fn a_settings_edit_fires_config_change_and_applies_unless_blocked() {
             logging_hook(&log, &format!("if [ -e '{}' ]; then echo 'config is frozen' >&2; exit 2; fi", text(&block)))
         ]}]}
     });
-    std::fs::write(
-        tree.path("proj/.qoder/settings.json"),
-        settings.to_string(),
-    )
-    .unwrap();
+    std::fs::write(tree.path("proj/.qoder/settings.json"), settings.to_string()).unwrap();
     let prepared = prepare(tree.options()).unwrap();
     let (builder, info) = prepared.into_builder();
     let mut agent = builder.build().unwrap();
@@ -151,14 +153,20 @@ async fn a_settings_edit_fires_config_change_and_applies_unless_blocked() {
     wait_idle(&info.watch).await;
     let hooks = controls.hooks().unwrap();
     assert!(hooks.has_hooks(HookEvent::Stop), "the old hooks stay");
-    assert!(!hooks.has_hooks(HookEvent::UserPromptSubmit), "the blocked edit is not applied");
+    assert!(
+        !hooks.has_hooks(HookEvent::UserPromptSubmit),
+        "the blocked edit is not applied"
+    );
 }
 
 #[tokio::test]
 async fn session_start_watch_paths_fire_file_changed_with_context_for_the_model() {
-    let tree = Tree::new(&json!({}), &json!({"turns": [
-        {"blocks": [{"type": "text", "text": "noted"}]}
-    ]}));
+    let tree = Tree::new(
+        &json!({}),
+        &json!({"turns": [
+            {"blocks": [{"type": "text", "text": "noted"}]}
+        ]}),
+    );
     let log = tree.path("logs/files.jsonl");
     let watched = tree.path("proj/notes/todo.txt");
     let start_output = json!({"hookSpecificOutput": {"hookEventName": "SessionStart", "watchPaths": [text(&watched)]}});
@@ -199,4 +207,86 @@ async fn session_start_watch_paths_fire_file_changed_with_context_for_the_model(
     std::fs::remove_file(&watched).unwrap();
     wait_for("FileChanged unlink", || log_lines(&log).len() >= 3).await;
     assert_eq!(log_lines(&log)[2]["event"], "unlink");
+}
+
+#[tokio::test]
+async fn policy_changes_apply_even_when_blocked_and_agents_refresh() {
+    let tree = Tree::new(&json!({}), &json!({"turns": []}));
+    let log = tree.path("logs/config.jsonl");
+    let settings = json!({"hooks": {"ConfigChange": [{"hooks": [
+        logging_hook(&log, "echo 'no changes today' >&2; exit 2")
+    ]}]}});
+    std::fs::write(tree.path("proj/.qoder/settings.json"), settings.to_string()).unwrap();
+    let prepared = prepare(tree.options()).unwrap();
+    let (builder, info) = prepared.into_builder();
+    let agent = builder.build().unwrap();
+    let controls = agent.controls();
+
+    // The policy file does not exist at start; creating it is a change.
+    let policy = tree.path("no-policy.json");
+    std::fs::write(
+        &policy,
+        json!({"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "true"}]}]}})
+            .to_string(),
+    )
+    .unwrap();
+    wait_for("the policy's hooks", || {
+        controls.hooks().unwrap().has_hooks(HookEvent::Stop)
+    })
+    .await;
+    let seen = log_lines(&log);
+    assert_eq!(seen[0]["source"], "policy_settings");
+    assert_eq!(seen[0]["file_path"], text(&policy));
+
+    // A new subagent definition: ConfigChange `agents`, blocked here.
+    let agent_file = tree.path("proj/.qoder/agents/reviewer.md");
+    std::fs::create_dir_all(agent_file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &agent_file,
+        "---\nname: reviewer\ndescription: Reviews code\n---\nReview the change.\n",
+    )
+    .unwrap();
+    wait_for("ConfigChange agents", || {
+        log_lines(&log).iter().any(|l| l["source"] == "agents")
+    })
+    .await;
+    wait_idle(&info.watch).await;
+    let seen = log_lines(&log);
+    let agents = seen.iter().find(|l| l["source"] == "agents").unwrap();
+    assert_eq!(agents["file_path"], text(&agent_file));
+    assert!(
+        info.watch
+            .workspace()
+            .subagents
+            .iter()
+            .all(|a| a.name != "reviewer"),
+        "a blocked change does not load the new agent"
+    );
+}
+
+#[tokio::test]
+async fn a_new_subagent_definition_reloads_the_workspace() {
+    let tree = Tree::new(&json!({}), &json!({"turns": []}));
+    let log = tree.path("logs/config.jsonl");
+    let settings = json!({"hooks": {"ConfigChange": [{"matcher": "skills|agents", "hooks": [logging_hook(&log, "true")]}]}});
+    std::fs::write(tree.path("proj/.qoder/settings.json"), settings.to_string()).unwrap();
+    let prepared = prepare(tree.options()).unwrap();
+    let (builder, info) = prepared.into_builder();
+    let _agent = builder.build().unwrap();
+    let agent_file = tree.path("proj/.qoder/agents/tester.md");
+    std::fs::create_dir_all(agent_file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &agent_file,
+        "---\nname: tester\ndescription: Writes tests\n---\nWrite tests.\n",
+    )
+    .unwrap();
+    wait_for("the reloaded subagents", || {
+        info.watch
+            .workspace()
+            .subagents
+            .iter()
+            .any(|a| a.name == "tester")
+    })
+    .await;
+    assert_eq!(log_lines(&log)[0]["source"], "agents");
 }
