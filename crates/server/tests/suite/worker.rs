@@ -72,8 +72,9 @@ impl Worker {
         let _ = self.0.wait();
     }
 
-    /// SIGTERM, then the exit status.
-    fn terminate(&mut self) -> std::process::ExitStatus {
+    /// SIGTERM, then the exit status (the in-process server keeps serving
+    /// meanwhile: the worker gives its turns back through it).
+    async fn terminate(&mut self) -> std::process::ExitStatus {
         let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
         let start = Instant::now();
@@ -81,7 +82,7 @@ impl Worker {
             if let Some(status) = self.0.try_wait().unwrap() {
                 return status;
             }
-            std::thread::sleep(Duration::from_millis(20));
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
         panic!("worker did not exit on SIGTERM");
     }
@@ -346,7 +347,7 @@ async fn a_worker_process_serves_a_self_hosted_session() {
     .await;
     let last = model.requests().last().unwrap().body.to_string();
     assert!(last.contains("write the proof"), "{last}");
-    assert!(worker.terminate().success());
+    assert!(worker.terminate().await.success());
     server.shutdown().await;
 }
 
@@ -409,6 +410,67 @@ async fn a_killed_workers_turn_is_reclaimed_and_finished_by_another() {
     );
     assert_eq!(kinds.iter().filter(|t| **t == "agent.message").count(), 1);
     assert!(dir.path().join("w2/workspaces").join(&session).exists());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn sigterm_gives_the_turn_back_and_a_stop_request_interrupts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = FakeModelServer::openai().await.unwrap();
+    let server = server(&dir.path().join("server"), &model, None).await;
+    let api = Api::new(&server);
+    let (env, session) = api.setup(json!([])).await;
+    model.mount(Reply::sse(openai::text_frames("cut by SIGTERM", 2)).stall());
+    model.mount(Reply::sse(openai::text_frames("cut by a stop", 2)).stall());
+    let starts = |n: usize| {
+        move |e: &[Value]| {
+            types(e)
+                .iter()
+                .filter(|t| **t == "span.model_request_start")
+                .count()
+                == n
+        }
+    };
+    let mut first = Worker::start(&server, &env, &dir.path().join("w1"), &model, "w1");
+    api.say(&session, "wait").await;
+    api.wait(&session, "the first model request", starts(1))
+        .await;
+    assert!(first.terminate().await.success(), "SIGTERM exit");
+    // Given back: queued again at once, not after a lease runs out.
+    let items = api.get(&format!("/environments/{env}/work?limit=10")).await;
+    let item = items["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["state"] != "stopped")
+        .cloned()
+        .unwrap();
+    assert_eq!(item["state"], "queued", "{items}");
+    let wid = item["id"].as_str().unwrap().to_owned();
+    let _second = Worker::start(&server, &env, &dir.path().join("w2"), &model, "w2");
+    api.wait(&session, "the resumed model request", starts(2))
+        .await;
+    let stopping = api
+        .post(&format!("/environments/{env}/work/{wid}/stop"), json!({}))
+        .await;
+    assert_eq!(stopping["state"], "stopping");
+    let events = api
+        .wait(&session, "the end of the stopped turn", |e| {
+            ended(e, "end_turn")
+        })
+        .await;
+    let kinds = types(&events);
+    assert!(kinds.contains(&"session.status_rescheduled"), "{kinds:?}");
+    assert!(!kinds.contains(&"agent.message"), "{kinds:?}");
+    let start = Instant::now();
+    loop {
+        let item = api.get(&format!("/environments/{env}/work/{wid}")).await;
+        if item["state"] == "stopped" {
+            break;
+        }
+        assert!(start.elapsed() < DEADLINE, "never stopped: {item}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     server.shutdown().await;
 }
 
