@@ -14,6 +14,12 @@
 //! an unknown permission mode, an unresolvable model, a bad session option
 //! or a missing system prompt file do.
 //!
+//! While the session runs, [`SessionWatch`] (`HostInfo::watch`, started by
+//! `into_builder` and connected to the agent when it is built) watches the
+//! settings files, skills and agents folders (ConfigChange; applied unless
+//! a hook blocks it) and hooks' `watchPaths` (FileChanged), and answers MCP
+//! servers' elicitations through the hooks and the host's asker.
+//!
 //! Decisions:
 //! - Every host but the terminal UI trusts the directory it starts in
 //!   (cli-core.md A-22): project settings, hooks and memory load.
