@@ -46,6 +46,15 @@
 //! [`UserInput`] and [`TurnResult`]; [`SystemPrompt`]; the loop's own
 //! tools in [`tools`]; [`hook_runners`] for prompt and agent hooks.
 //!
+//! Worktrees (ferrule-worktree): `EnterWorktree` moves the session's
+//! working directory into a new git worktree (WorktreeCreate hooks may make
+//! it; CwdChanged fires) and `ExitWorktree` moves it back, keeping or
+//! removing the worktree (WorktreeRemove fires). A subagent whose
+//! definition says `isolation: worktree` runs in a fresh worktree; its
+//! result names the path (`worktree_path`), and a worktree it left
+//! unchanged is removed again. A read outside the working directories is
+//! decided by the permission engine (it asks) instead of failing.
+//!
 //! Context (ferrule-context): before every model request the loop counts
 //! the context, stubs old tool results past the warning threshold and
 //! compacts past the compaction threshold (events `CompactionStarted` /

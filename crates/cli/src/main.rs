@@ -9,6 +9,7 @@ mod memory;
 mod permissions;
 mod remote;
 mod run;
+mod worktree;
 
 use std::process::ExitCode;
 
@@ -69,10 +70,14 @@ fn main() -> ExitCode {
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None if cli.remote.requested() => remote::main(cli.remote, &cli.run),
-        None if std::env::args_os().any(|arg| arg == "--acp") => acp(cli.run),
-        None if run::is_stream_json_input(&cli.run) => run::stream_json_input(cli.run),
-        None if interactive(&cli.run) => tui(cli.run),
-        None => run::main(cli.run),
+        None if std::env::args_os().any(|arg| arg == "--acp") => {
+            worktree::around(cli.run, false, acp)
+        }
+        None if run::is_stream_json_input(&cli.run) => {
+            worktree::around(cli.run, false, run::stream_json_input)
+        }
+        None if interactive(&cli.run) => worktree::around(cli.run, true, tui),
+        None => worktree::around(cli.run, false, run::main),
         Some(Command::Config(args)) => config::run(args),
         Some(Command::Hooks(args)) => hooks::run(args),
         Some(Command::Memory(args)) => memory::run(args),

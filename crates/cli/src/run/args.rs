@@ -116,6 +116,9 @@ pub(crate) struct RunArgs {
     /// The project directory.
     #[arg(short = 'w', long, value_name = "DIR")]
     pub(crate) cwd: Option<PathBuf>,
+    /// Start in a new git worktree of the project, .qoder/worktrees/NAME on branch worktree-NAME (NAME generated when omitted).
+    #[arg(long, value_name = "NAME", num_args = 0..=1)]
+    pub(crate) worktree: Option<Option<String>>,
     /// Debug logging on stderr (FERRULE_LOG or RUST_LOG take a filter, e.g. ferrule_model=trace).
     #[arg(short = 'd', long)]
     pub(crate) debug: bool,
@@ -476,10 +479,10 @@ mod tests {
 
     #[test]
     fn unimplemented_flags_are_named() {
-        let err = parse(&["--worktree", "-p", "x"]).check().unwrap_err();
+        let err = parse(&["--teleport", "-p", "x"]).check().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "--worktree is not supported by ferrule yet"
+            "--teleport is not supported by ferrule yet"
         );
         let err = parse(&["--replay-user-messages", "-p", "x"])
             .check()

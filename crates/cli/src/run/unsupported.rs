@@ -8,8 +8,6 @@ use clap::Args;
 #[derive(Debug, Args, Default)]
 pub(crate) struct Unsupported {
     #[arg(long, hide = true, num_args = 0..=1)]
-    worktree: Option<Option<String>>,
-    #[arg(long, hide = true, num_args = 0..=1)]
     teleport: Option<Option<String>>,
     #[arg(long, hide = true, num_args = 0..=1)]
     remote_control: Option<Option<String>>,
@@ -27,7 +25,6 @@ impl Unsupported {
     /// The first documented flag given that ferrule does not implement.
     pub(crate) fn first(&self) -> Option<&'static str> {
         [
-            (self.worktree.is_some(), "--worktree"),
             (self.teleport.is_some(), "--teleport"),
             (self.remote_control.is_some(), "--remote-control"),
             (self.output_style.is_some(), "--output-style"),

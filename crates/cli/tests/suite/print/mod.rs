@@ -13,6 +13,7 @@ mod output;
 mod sessions;
 mod startup;
 mod tools;
+mod worktree;
 
 /// The MCP crate's test helpers: the Python venv with the `mcp` package
 /// (created once by `tests/mcp/setup.sh`) and its test servers.
