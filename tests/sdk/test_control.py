@@ -35,33 +35,46 @@ def openai_options(sandbox, fake_openai, **kw):
     return sandbox.options("openai/fake-gpt", env=env, **kw)
 
 
-async def test_rewind_conversation_drops_the_later_turns_from_model_and_transcript(
-        sandbox, fake_openai):
+async def two_turns_then_rewind(client):
+    first = await responses(client, "first prompt")
+    second = await responses(client, "second prompt")
+    target = replayed_uuid(second)
+    preview = await client.rewind(target, scope="conversation", dry_run=True)
+    assert preview["status"] == "ready" and target in preview["removedMessageIds"]
+    done = await client.rewind(target, scope="conversation")
+    assert done["status"] == "success", done
+    assert done["targetUserMessageId"] == target and done["scope"] == "conversation"
+    assert done["retainedLeafId"] and target in done["removedMessageIds"]
+    return first[-1].session_id
+
+
+async def test_rewind_conversation_drops_the_later_turns_from_the_model(sandbox, fake_openai):
+    for reply in ("one", "two", "three"):
+        fake_openai.mount(text_reply(reply))
+    options = openai_options(sandbox, fake_openai, extra_args={"replay-user-messages": None})
+    async with QoderSDKClient(options=options) as client:
+        await two_turns_then_rewind(client)
+        third = await responses(client, "third prompt")
+    assert third[-1].result == "three"
+    sent = str(fake_openai.requests[2]["messages"])
+    assert "first prompt" in sent and "one" in sent
+    assert "second prompt" not in sent and "third prompt" in sent
+
+
+async def test_rewind_conversation_is_what_a_resume_gets(sandbox, fake_openai):
     for reply in ("one", "two", "three", "four"):
         fake_openai.mount(text_reply(reply))
-    options = openai_options(sandbox, fake_openai,
-                             extra_args={"replay-user-messages": None})
+    options = openai_options(sandbox, fake_openai, extra_args={"replay-user-messages": None})
     async with QoderSDKClient(options=options) as client:
-        first = await responses(client, "first prompt")
-        second = await responses(client, "second prompt")
-        target = replayed_uuid(second)
-        preview = await client.rewind(target, scope="conversation", dry_run=True)
-        assert preview["status"] == "ready" and target in preview["removedMessageIds"]
-        done = await client.rewind(target, scope="conversation")
-        assert done["status"] == "success", done
-        assert done["targetUserMessageId"] == target and done["scope"] == "conversation"
-        assert done["retainedLeafId"] and target in done["removedMessageIds"]
-        third = await responses(client, "third prompt")
-        assert third[-1].result == "three"
-        sent = str(fake_openai.requests[2]["messages"])
-        assert "first prompt" in sent and "one" in sent
-        assert "second prompt" not in sent and "third prompt" in sent
-    session_id = first[-1].session_id
-    resumed = [m async for m in query(prompt="fourth prompt", options=openai_options(
-        sandbox, fake_openai, resume=session_id))]
-    assert resumed[-1].result == "four"
-    sent = str(fake_openai.requests[3]["messages"])
-    assert "third prompt" in sent and "second prompt" not in sent
+        session_id = await two_turns_then_rewind(client)
+    for prompt, answer in (("third prompt", "three"), ("fourth prompt", "four")):
+        resumed = [m async for m in query(prompt=prompt, options=openai_options(
+            sandbox, fake_openai, resume=session_id))]
+        assert resumed[-1].result == answer
+    third, fourth = (str(fake_openai.requests[i]["messages"]) for i in (2, 3))
+    assert "first prompt" in third and "second prompt" not in third
+    assert "third prompt" in fourth and "first prompt" in fourth
+    assert "second prompt" not in fourth
 
 
 async def test_rewind_both_restores_files_and_rejects_unknown_messages(sandbox):

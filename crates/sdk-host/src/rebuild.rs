@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use ferrule_agent::{Agent, Asker};
 use ferrule_mcp::McpManager;
-use ferrule_session::{Entry, SessionOptions};
+use ferrule_session::{Entry, EntryKind, SessionOptions};
 use ferrule_setup::{HostInfo, SetupOptions};
 use serde_json::Value;
 
@@ -67,12 +67,26 @@ pub(crate) fn rebuild(
     };
     let mut prepared = ferrule_setup::prepare(setup)
         .map_err(|error| format!("rebuilding the session: {error}"))?;
-    if let Leaf::Start = leaf {
-        prepared.history.clear();
-        // Cut the transcript chain: a resume then replays nothing before it.
+    // Make the kept leaf the newest entry of the main line, so a resume
+    // (and the SDKs' transcript readers) pick it and not the dropped turns.
+    let marker = match leaf {
+        Leaf::Current => None,
+        Leaf::At(_) => {
+            let mut entry = Entry::new(EntryKind::System);
+            entry.subtype = Some("rewind".to_owned());
+            entry.content = Some("Conversation rewound to this point".to_owned());
+            Some(entry)
+        }
+        Leaf::Start => {
+            prepared.history.clear();
+            // A boundary cuts the chain: a resume replays nothing before it.
+            Some(Entry::compact_boundary("Conversation rewound to its start"))
+        }
+    };
+    if let Some(entry) = marker {
         prepared
             .transcript
-            .append(Entry::compact_boundary("Conversation rewound to its start"))
+            .append(entry)
             .map_err(|error| format!("writing the transcript: {error}"))?;
     }
     if let Some((value, callbacks)) = &blueprint.hooks {
