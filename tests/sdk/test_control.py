@@ -77,6 +77,39 @@ async def test_rewind_conversation_is_what_a_resume_gets(sandbox, fake_openai):
     assert "second prompt" not in fourth
 
 
+async def test_session_rules_survive_a_conversation_rewind(sandbox):
+    from qoder_agent_sdk.types import (
+        PermissionResultAllow,
+        PermissionRuleValue,
+        PermissionUpdate,
+    )
+    model = sandbox.script(
+        tool("Bash", {"command": "touch one.txt"}, id="c1"), text("first"),
+        text("second"),
+        tool("Bash", {"command": "touch two.txt"}, id="c2"), text("third"),
+    )
+    asked = []
+
+    async def can_use_tool(tool_name, input_data, context):
+        asked.append(input_data["command"])
+        return PermissionResultAllow(
+            updated_input=input_data,
+            updated_permissions=[PermissionUpdate(
+                type="addRules", behavior="allow", destination="session",
+                rules=[PermissionRuleValue(tool_name="Bash", rule_content="touch:*")])],
+        )
+
+    options = sandbox.options(model, can_use_tool=can_use_tool,
+                              extra_args={"replay-user-messages": None})
+    async with QoderSDKClient(options=options) as client:
+        await responses(client, "one")
+        target = replayed_uuid(await responses(client, "two"))
+        assert (await client.rewind(target, scope="conversation"))["status"] == "success"
+        await responses(client, "three")
+    assert (sandbox.project / "two.txt").exists()
+    assert asked == ["touch one.txt"]
+
+
 async def test_rewind_both_restores_files_and_rejects_unknown_messages(sandbox):
     target = sandbox.project / "notes.txt"
     model = sandbox.script(

@@ -47,9 +47,9 @@
 //!   between turns: asked during a turn, they are answered when it ends.
 //!   `rewind` of the conversation builds the agent again from the
 //!   `initialize` setup with the transcript resumed at the entry before the
-//!   target user message (`rebuild.rs`); MCP servers keep running, session
-//!   rules added by `can_use_tool` answers and background shells do not
-//!   survive it.
+//!   target user message (`rebuild.rs`); MCP servers, the mode, the model
+//!   and the SDK's session rules carry over, background shells are stopped.
+//!   `mcp_set_servers` rebuilds the same way with the whole conversation.
 //! - `side_question` and `generate_session_title` are one model call each,
 //!   without tools, outside the history.
 //! - A goal (`set_goal`) keeps the agent working: while it is active and
@@ -84,6 +84,7 @@ mod rebuild;
 mod rewinding;
 mod sdk_bridge;
 mod session;
+mod session_rules;
 mod turns;
 
 pub use asker::{McpPromptAsker, SdkAsker, answer_from, can_use_tool_request};

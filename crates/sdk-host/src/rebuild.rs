@@ -5,10 +5,11 @@
 //! shorter history, and new transcript entries hang off the kept leaf).
 //!
 //! Kept across the rebuild: the session id and transcript, the MCP
-//! servers (the running ferrule-mcp managers; nothing is restarted), SDK hook callbacks, the asker, checkpoints, the
-//! permission mode and the model. Not kept: session permission rules the
-//! SDK added with `can_use_tool` answers, and background shells (they are
-//! stopped with the old agent).
+//! servers (the running ferrule-mcp managers; nothing is restarted), SDK
+//! hook callbacks, the asker, checkpoints, the permission mode, the model
+//! and the session rules the SDK added (`session_rules.rs`). Not kept:
+//! background shells (they are stopped with the old agent) and rules other
+//! hosts' hooks added inside the agent.
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ use serde_json::Value;
 use crate::callbacks::SdkCallbacks;
 use crate::sdk_bridge::offer_tools;
 use crate::session::{build_agent, open_checkpoints};
+use crate::session_rules::SessionRules;
 
 /// What `initialize` assembled the agent from.
 #[derive(Clone)]
@@ -35,6 +37,8 @@ pub(crate) struct Blueprint {
     pub(crate) checkpoints: bool,
     /// Who answers permission asks.
     pub(crate) asker: Option<Arc<dyn Asker>>,
+    /// Rules the SDK added during the session, applied again after a rebuild.
+    pub(crate) rules: SessionRules,
 }
 
 /// Where the rebuilt agent's history ends.

@@ -167,6 +167,7 @@ pub(crate) fn replace_agent(
     let controls = fresh.controls();
     controls.set_mode(old.mode());
     controls.set_model(model);
+    controls.apply_permission_updates(&blueprint.rules.all());
     *agent = fresh;
     if let Some(ready) = lock(&shared.ready).as_mut() {
         ready.controls = controls;

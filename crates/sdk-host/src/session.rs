@@ -23,6 +23,7 @@ use crate::asker::{McpPromptAsker, SdkAsker};
 use crate::callbacks::SdkCallbacks;
 use crate::host::{Shared, lock};
 use crate::rebuild::Blueprint;
+use crate::session_rules::{RecordingAsker, SessionRules};
 
 /// Capabilities advertised in `initialize` and `system/init`: only what
 /// works (§6.1; the Python SDK gates methods on them).
@@ -158,6 +159,13 @@ pub(crate) async fn initialize(
         None => None,
     };
 
+    let rules = SessionRules::default();
+    let asker = asker.map(|inner| {
+        Arc::new(RecordingAsker {
+            inner,
+            rules: rules.clone(),
+        }) as Arc<dyn Asker>
+    });
     let agents: Vec<AgentInfo> = prepared
         .subagents
         .iter()
@@ -179,6 +187,7 @@ pub(crate) async fn initialize(
         managers: manager.iter().chain(&sdk_manager).cloned().collect(),
         checkpoints,
         asker: asker.clone(),
+        rules,
     };
     let (agent, facts, session_hooks, info) = build_agent(prepared, asker)?;
     let controls = agent.controls();

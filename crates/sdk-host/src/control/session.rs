@@ -162,6 +162,7 @@ pub(super) fn apply_flag_settings(
     }
     with_ready(shared, |ready| {
         ready.controls.apply_permission_updates(&updates);
+        ready.blueprint.rules.record(&updates);
         if let Some(mode) = mode {
             ready.controls.set_mode(mode);
         }
