@@ -50,12 +50,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "deployments",
         include_str!("../migrations/0004_deployments.sql"),
     ),
+    (5, "skills", include_str!("../migrations/0005_skills.sql")),
     (
         6,
         "work_queue",
         include_str!("../migrations/0006_work_queue.sql"),
     ),
-    (5, "skills", include_str!("../migrations/0005_skills.sql")),
 ];
 
 /// The database URL for a data directory: `DIR/ferrule-server.db`.

@@ -45,7 +45,16 @@
 //!   per due time across replicas by a claim in the database (`scheduler`);
 //! - dreams: a hidden session whose agent has only memory and session-read
 //!   tools consolidates a clone of a memory store;
-//! - session threads: the primary thread of every session (§6.9).
+//! - session threads: the primary thread of every session (§6.9);
+//! - skills (§11: zip or multi-file uploads, versions, zip content) bound
+//!   to agents: written to `.qoder/skills/<name>/` of the working directory,
+//!   listed in the prompt and opened with the `Skill` tool; MCP toolsets
+//!   (§5.8: Streamable HTTP `url` servers with vault bearer tokens, tools
+//!   as `mcp__<server>__<tool>`, `agent.mcp_tool_use`/`_result`); session
+//!   file resources (§6.8) copied to their `mount_path` under the working
+//!   directory; an environment's `setup_script`, once per working directory
+//!   before its first turn. These travel in the turn setup
+//!   (`turn_extras`), so external workers get them too.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -58,8 +67,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Not served yet: skills, session resources, multiagent (child) threads,
-//! MCP servers at run time, cross-replica fan-out (LISTEN/NOTIFY),
+//! Not served yet: multiagent (child) threads, GitHub repository and
+//! memory-store session resources, cross-replica fan-out (LISTEN/NOTIFY),
 //! `DeliverArtifacts` on external workers.
 
 mod agents;
@@ -93,16 +102,19 @@ mod pause;
 mod resources;
 mod runner;
 mod runtime;
+mod runtime_mcp;
 mod schedule;
 mod scheduler;
 pub mod seal;
 mod sessions;
+mod setup_script;
 mod skills;
 mod store;
 mod stream;
 mod threads;
 pub mod toolset;
 mod turn;
+mod turn_extras;
 mod vaults;
 mod work;
 pub mod worker;

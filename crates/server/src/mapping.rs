@@ -19,6 +19,8 @@ pub enum CallKind {
     Builtin(&'static str),
     /// A custom tool the client runs.
     Custom,
+    /// A tool of an MCP server, with its `evaluated_permission`.
+    Mcp(&'static str),
 }
 
 /// A tool call the mapper has announced.
@@ -228,6 +230,19 @@ impl EventMapper {
                 }
                 for block in blocks {
                     if let ContentBlock::ToolUse(call) = block {
+                        if let Some(tool) = self.plan.mcp_tool(&call.name) {
+                            let policy = tool.policy.as_str();
+                            let event = with_id(json!({
+                                "type": "agent.mcp_tool_use", "name": tool.tool, "input": call.input,
+                                "mcp_server_name": tool.server, "evaluated_permission": policy,
+                            }));
+                            let event_id = event["id"].as_str().unwrap_or_default().to_owned();
+                            let kind = CallKind::Mcp(policy);
+                            self.calls
+                                .insert(call.id.clone(), Announced { event_id, kind });
+                            out.push(event);
+                            continue;
+                        }
                         let event = match self.plan.evaluate(&call.name) {
                             None => with_id(
                                 json!({"type": "agent.custom_tool_use", "name": call.name, "input": call.input}),
@@ -268,6 +283,15 @@ impl EventMapper {
                             serde_json::to_value(blocks).unwrap_or_else(|_| json!([]))
                         }
                     };
+                    if matches!(announced.kind, CallKind::Mcp(_)) {
+                        out.push(with_id(json!({
+                            "type": "agent.mcp_tool_result",
+                            "mcp_tool_use_id": announced.event_id,
+                            "content": content,
+                            "is_error": result.is_error.unwrap_or(false),
+                        })));
+                        return out;
+                    }
                     out.push(with_id(json!({
                         "type": "agent.tool_result",
                         "tool_use_id": announced.event_id,

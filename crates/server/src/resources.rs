@@ -83,6 +83,24 @@ async fn write_mount(state: &AppState, session_id: &str, resource: &Value) -> Ap
     write().map_err(|e| ApiError::internal(format!("mounting {}: {e}", path.display())))
 }
 
+/// The session's files as `(mount_path, base64 content)`, for the turn
+/// setup (a worker writes them into its own copy of the directory).
+pub(crate) async fn mounts(state: &AppState, session_id: &str) -> ApiResult<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for resource in of_session(state, session_id).await? {
+        let file_id = resource["file_id"].as_str().unwrap_or_default();
+        let bytes = file_bytes(state, file_id).await?;
+        out.push((
+            resource["mount_path"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+        ));
+    }
+    Ok(out)
+}
+
 async fn of_session(state: &AppState, session_id: &str) -> ApiResult<Vec<Value>> {
     let rows = sqlx::query(
         "SELECT id, seq, body FROM objects WHERE kind = $1 AND parent_id = $2 ORDER BY seq",

@@ -184,7 +184,23 @@ async fn drive(
     let cwd = config.workspaces.join(&session_id);
     std::fs::create_dir_all(&cwd).map_err(|e| format!("cannot create {}: {e}", cwd.display()))?;
     let model = build_model(config, agent_json, &cwd)?;
-    let plan = toolset::plan(&agent_json["tools"]);
+    let mut plan = toolset::plan(&agent_json["tools"]);
+    let extras_env = turn_env(session, setup.secrets.clone(), &cwd);
+    let extras = crate::turn_extras::apply(
+        &setup.extras,
+        &cwd,
+        &session_id,
+        &agent_json["tools"],
+        &extras_env,
+    )
+    .await?;
+    extras.extend_plan(&mut plan);
+    if !extras.events.is_empty() {
+        backend
+            .append(extras.events.clone(), None)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
     let incremental = session["incremental_streaming_enabled"]
         .as_bool()
         .unwrap_or(false);
@@ -201,13 +217,17 @@ async fn drive(
     let env = turn_env(session, setup.secrets, &home);
     let system = agent_json["system"].as_str().unwrap_or_default();
     let mut prompt = SystemPrompt::new().environment(ferrule_agent::EnvironmentFacts::detect(&cwd));
+    for (name, description) in extras.skill_summaries() {
+        prompt = prompt.skill(name, description);
+    }
     if !system.is_empty() {
         prompt = prompt.replace(system);
     }
     let local = backend.local_state();
-    let tools = registry(local.as_ref(), &session_id, &plan, &writer);
+    let mut tools = registry(local.as_ref(), &session_id, &plan, &writer);
+    extras.register(&mut tools);
     let built = AgentBuilder::new(model, tools, &cwd)
-        .policy_builder(policy(&plan, &cwd, &home))
+        .policy_builder(extras.rules(policy(&plan, &cwd, &home), &cwd))
         .asker(Arc::new(CloudAsker {
             plan: plan.clone(),
             writer: writer.clone(),

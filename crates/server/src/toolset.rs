@@ -67,6 +67,19 @@ pub struct CustomTool {
     pub input_schema: Value,
 }
 
+/// A tool of an MCP server, as offered at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpPlanTool {
+    /// Name offered to the model, `mcp__<server>__<tool>`.
+    pub name: String,
+    /// The server's name in the agent's `mcp_servers`.
+    pub server: String,
+    /// The tool's own name on that server.
+    pub tool: String,
+    /// Its permission policy.
+    pub policy: Policy,
+}
+
 /// What the model is offered.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ToolPlan {
@@ -74,11 +87,21 @@ pub struct ToolPlan {
     pub builtins: Vec<(&'static str, Policy)>,
     /// Custom tools.
     pub custom: Vec<CustomTool>,
+    /// MCP tools, filled when the turn has connected its servers.
+    pub mcp: Vec<McpPlanTool>,
 }
 
 impl ToolPlan {
+    /// The MCP tool offered as `name`.
+    pub fn mcp_tool(&self, name: &str) -> Option<&McpPlanTool> {
+        self.mcp.iter().find(|tool| tool.name == name)
+    }
+
     /// The policy a call of `name` is evaluated to; `None` for a custom tool.
     pub fn evaluate(&self, name: &str) -> Option<Policy> {
+        if let Some(tool) = self.mcp_tool(name) {
+            return Some(tool.policy);
+        }
         if self.custom.iter().any(|tool| tool.name == name) {
             return None;
         }
@@ -313,7 +336,7 @@ pub fn plan(tools: &Value) -> ToolPlan {
             continue;
         }
         if kind != "agent_toolset_20260401" {
-            continue; // MCP toolsets are validated and stored; not served yet.
+            continue; // MCP tools join at run time (`runtime_mcp`).
         }
         let map = entry.as_object().cloned().unwrap_or_default();
         let enabled = names(&map, "enabled_tools", "tools").unwrap_or_default();

@@ -121,11 +121,13 @@ impl SessionBackend for DbBackend {
         let secrets = crate::vaults::environment(state, &vault_ids)
             .await
             .map_err(BackendError::Other)?;
+        let extras = crate::turn_extras::prepare(state, &session.body, &vault_ids).await;
         Ok(Some(TurnSetup {
             session: session.body,
             history,
             input,
             secrets,
+            extras,
         }))
     }
 

@@ -55,6 +55,9 @@ pub(crate) struct TurnSetup {
     pub(crate) input: TurnInput,
     /// Environment variables from the session's vaults.
     pub(crate) secrets: BTreeMap<String, String>,
+    /// Skills, MCP servers, files and the setup script of the turn.
+    #[serde(default)]
+    pub(crate) extras: crate::turn_extras::TurnExtras,
 }
 
 /// What arrived for a running turn since the last look.

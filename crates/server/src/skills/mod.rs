@@ -2,8 +2,10 @@
 //! separate `files` parts with relative names (SDK), versions, content,
 //! and the skills an agent binds.
 
+pub(crate) mod bind;
 mod package;
 mod store;
+mod tool;
 
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;

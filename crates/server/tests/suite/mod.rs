@@ -3,6 +3,7 @@ mod common;
 mod deployments;
 mod dreams;
 mod files;
+mod mcp_runtime;
 mod memory;
 mod postgres;
 mod process;

@@ -295,3 +295,114 @@ async fn put_updates_metadata_and_content_and_lists_filter() {
     let (_, rest) = h.get(&format!("/skills?limit=1&page={next}")).await;
     assert_eq!(rest["data"][0]["id"], json!(id));
 }
+
+#[tokio::test]
+async fn bound_skills_reach_the_turn_and_setup_scripts_run_once() {
+    let h = Harness::start().await;
+    let zip = zip_of(&[("SKILL.md", MANIFEST), ("checklist.md", "- null checks\n")]);
+    let (_, skill) = upload(&h, "/skills", zip_form(zip)).await;
+    let env = h
+        .ok(
+            "/environments",
+            json!({"name": "setup", "config": {"type": "cloud",
+                   "setup_script": "echo \"prepared $HOME\" > setup.txt"}}),
+        )
+        .await;
+    let agent = h
+        .ok(
+            "/agents",
+            json!({"name": "s", "model": "ultimate",
+                   "skills": [{"type": "custom", "skill_id": skill["id"]},
+                              {"type": "custom", "skill_id": "skill_missing"}]}),
+        )
+        .await;
+    let session = h
+        .ok(
+            "/sessions",
+            json!({"agent": agent["id"], "environment_id": env["id"]}),
+        )
+        .await;
+    let id = session["id"].as_str().unwrap().to_owned();
+    h.model
+        .mount(ferrule_test_support::openai::tool_calls_reply(
+            &[("call_1", "Skill", r#"{"skill": "code-review"}"#)],
+            1,
+        ));
+    h.model
+        .mount(ferrule_test_support::openai::text_reply("Reviewed."));
+    h.say(&id, "review my code").await;
+    let events = h.wait_for_stop(&id, "end_turn", 1).await;
+    let errors: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "session.error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{events:?}");
+    assert!(
+        errors[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("skill_missing")
+    );
+    let result = events
+        .iter()
+        .find(|e| e["type"] == "agent.tool_result")
+        .unwrap();
+    let text = result["content"][0]["text"].as_str().unwrap();
+    let cwd = h.dir.path().join("data/workspaces").join(&id);
+    let dir = cwd.join(".qoder/skills/code-review");
+    assert!(
+        text.contains(&format!("Read {}/checklist.md", dir.display())),
+        "{text}"
+    );
+    assert!(text.contains("checklist.md"), "{text}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("checklist.md")).unwrap(),
+        "- null checks\n"
+    );
+    let system = h.model.requests()[0].body["messages"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        system.contains("- code-review: Review code for bugs"),
+        "{system}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(cwd.join("setup.txt")).unwrap(),
+        format!("prepared {}\n", cwd.display())
+    );
+    std::fs::remove_file(cwd.join("setup.txt")).unwrap();
+    h.model
+        .mount(ferrule_test_support::openai::text_reply("Again."));
+    h.say(&id, "again").await;
+    h.wait_for_stop(&id, "end_turn", 2).await;
+    assert!(!cwd.join("setup.txt").exists(), "the script ran twice");
+
+    // A failing script stops the turn with its exit code and stderr.
+    let broken = h
+        .ok(
+            "/environments",
+            json!({"name": "broken", "config": {"type": "cloud",
+                   "setup_script": "echo 'no such package' >&2; exit 7"}}),
+        )
+        .await;
+    let session = h
+        .ok(
+            "/sessions",
+            json!({"agent": agent["id"], "environment_id": broken["id"]}),
+        )
+        .await;
+    let id = session["id"].as_str().unwrap().to_owned();
+    h.say(&id, "hi").await;
+    let events = h.wait_for_stop(&id, "retries_exhausted", 1).await;
+    let message = events
+        .iter()
+        .rev()
+        .find(|e| e["type"] == "session.error")
+        .map(|e| e["error"]["message"].as_str().unwrap().to_owned())
+        .unwrap();
+    assert!(
+        message.contains("setup_script exited with 7: no such package"),
+        "{message}"
+    );
+}
