@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
@@ -30,7 +30,7 @@ use crate::query::GrepQuery;
 use crate::search::{Prepared, RootKind, root_kind, search_root_file};
 use crate::snapshot::{Snapshot, Watched, watch_dir, watch_outside};
 use crate::stamp::{Stamp, StampReader};
-use crate::vouch::{Vouchers, watch_parents};
+use crate::vouch::{Vouch, Vouchers, watch_parents};
 use crate::walk::{WalkEntry, WalkFilter, WalkOutput, WalkPlan, default_threads};
 use crate::worker::Worker;
 
@@ -121,7 +121,7 @@ struct CachedFile {
     has_nul: bool,
     /// Set while inotify vouches that the file still has `stamp`
     /// (`vouch.rs`): a warm call then skips its stat.
-    vouched: AtomicBool,
+    vouched: Vouch,
 }
 
 #[derive(Debug)]
@@ -225,11 +225,11 @@ impl SearchEngine {
         let mut access = CacheAccess::new(self);
         let (results, walk_reused) = match self.current_walk(&key) {
             Some(snapshot) => {
-                access.vouching = self.config.watch_changes
-                    && self.with_watcher(|watcher| {
-                        watcher
-                            .is_some_and(|w| watch_parents(&snapshot.files, &snapshot.inotify, w))
+                if self.config.watch_changes {
+                    access.vouching = self.with_watcher(|watcher| {
+                        watcher.and_then(|w| watch_parents(&snapshot.files, &snapshot.inotify, w))
                     });
+                }
                 let results = search_list(
                     &snapshot.files,
                     &self.pool,
@@ -536,16 +536,17 @@ struct Changes {
 /// Searches files through the engine's cache.
 struct CacheAccess<'e> {
     engine: &'e SearchEngine,
-    /// Every directory of the files searched is watched: vouched files
-    /// need no stat, and matching stats may vouch.
-    vouching: bool,
+    /// The watcher generation in which every directory of the files
+    /// searched is watched: files vouched in it need no stat, and
+    /// matching stats may vouch in it.
+    vouching: Option<u64>,
 }
 
 impl<'e> CacheAccess<'e> {
     fn new(engine: &'e SearchEngine) -> Self {
         Self {
             engine,
-            vouching: false,
+            vouching: None,
         }
     }
 
@@ -566,9 +567,8 @@ impl<'e> CacheAccess<'e> {
     ) {
         let config = &self.engine.config;
         let cached = contents.get(entry.path().as_os_str());
-        if self.vouching
-            && let Some(cached) = cached
-            && cached.vouched.load(Ordering::SeqCst)
+        if let (Some(generation), Some(cached)) = (self.vouching, cached)
+            && cached.vouched.holds(generation)
         {
             worker.out.stats.files_vouched += 1;
             worker.search_walked_bytes(entry.relative(), &cached.bytes, cached.has_nul, true);
@@ -580,8 +580,12 @@ impl<'e> CacheAccess<'e> {
             && cached.stamp == now
         {
             worker.search_walked_bytes(entry.relative(), &cached.bytes, cached.has_nul, true);
-            if self.vouching && now.links() == 1 {
-                self.engine.vouchers.vouch(ticket, &cached.vouched);
+            if let Some(generation) = self.vouching
+                && now.links() == 1
+            {
+                self.engine
+                    .vouchers
+                    .vouch(ticket, &cached.vouched, generation);
             }
             return;
         }
@@ -614,7 +618,7 @@ impl<'e> CacheAccess<'e> {
                     stamp,
                     bytes: bytes.into_boxed_slice(),
                     has_nul,
-                    vouched: AtomicBool::new(false),
+                    vouched: Vouch::default(),
                 }),
             ));
         }

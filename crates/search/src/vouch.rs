@@ -23,7 +23,10 @@
 //!   stat, so a concurrent call's drain can never be overtaken;
 //! - a lost watch, a queue overflow, a moved directory or a new inotify
 //!   instance clears every affected flag and makes the next call watch
-//!   the directories again;
+//!   the directories again; a vouch also carries the watcher generation
+//!   it was made in, and a lost watch (or a directory watched under a
+//!   second path) starts a new generation, so a vouch made by a call that
+//!   was still running when that happened is void;
 //! - files with more than one hard link are never vouched, nor are files
 //!   on network or FUSE file systems (their directories are unwatchable),
 //!   nor anything when [`EngineConfig::watch_changes`] is off.
@@ -38,13 +41,31 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::glob::{Stale, Watcher};
 use crate::walk::WalkEntry;
 
 /// A snapshot generation meaning "cannot be watched".
 const UNWATCHABLE: u64 = u64::MAX;
+
+/// One cached file's vouch: the watcher generation it was made in (0:
+/// none). A vouch from an older generation is void, so a watch lost or
+/// moved to another path while a call was vouching can never leave a
+/// flag that a later generation trusts.
+#[derive(Debug, Default)]
+pub(crate) struct Vouch(AtomicU64);
+
+impl Vouch {
+    /// Whether the file is vouched for in `generation`.
+    pub(crate) fn holds(&self, generation: u64) -> bool {
+        generation != 0 && self.0.load(Ordering::SeqCst) == generation
+    }
+
+    fn clear(&self) {
+        self.0.store(0, Ordering::SeqCst);
+    }
+}
 
 /// The engine's vouching state: a counter of drains that reported
 /// changes.
@@ -59,8 +80,8 @@ impl Vouchers {
     pub(crate) fn apply<'a>(
         &self,
         stale: &[Stale],
-        get: impl Fn(&Path) -> Option<&'a AtomicBool>,
-        all: impl Iterator<Item = (&'a Path, &'a AtomicBool)>,
+        get: impl Fn(&Path) -> Option<&'a Vouch>,
+        all: impl Iterator<Item = (&'a Path, &'a Vouch)>,
     ) {
         if stale.is_empty() {
             return;
@@ -74,7 +95,7 @@ impl Vouchers {
                 Stale::Dir(dir) => dirs.push(dir.as_path()),
                 Stale::File(path) => {
                     if let Some(flag) = get(path) {
-                        flag.store(false, Ordering::SeqCst);
+                        flag.clear();
                     }
                 }
             }
@@ -82,7 +103,7 @@ impl Vouchers {
         if everything || !dirs.is_empty() {
             for (path, flag) in all {
                 if everything || path.parent().is_some_and(|p| dirs.contains(&p)) {
-                    flag.store(false, Ordering::SeqCst);
+                    flag.clear();
                 }
             }
         }
@@ -93,28 +114,28 @@ impl Vouchers {
         self.changes.load(Ordering::SeqCst)
     }
 
-    /// Marks `flag` vouched, unless a drain reported changes since
-    /// `ticket` was taken.
-    pub(crate) fn vouch(&self, ticket: u64, flag: &AtomicBool) {
-        flag.store(true, Ordering::SeqCst);
+    /// Marks `flag` vouched in `generation`, unless a drain reported
+    /// changes since `ticket` was taken.
+    pub(crate) fn vouch(&self, ticket: u64, flag: &Vouch, generation: u64) {
+        flag.0.store(generation, Ordering::SeqCst);
         if self.changes.load(Ordering::SeqCst) != ticket {
-            flag.store(false, Ordering::SeqCst);
+            flag.clear();
         }
     }
 }
 
 /// Watches every directory that holds one of `files` (once per watcher
-/// generation, recorded in `watched`); true when all of them are watched
-/// now, so their files may be vouched for.
+/// generation, recorded in `watched`); the generation when all of them
+/// are watched now, so their files may be vouched for in it.
 pub(crate) fn watch_parents(
     files: &[WalkEntry],
     watched: &AtomicU64,
     watcher: &mut Watcher,
-) -> bool {
+) -> Option<u64> {
     let generation = watcher.generation();
     match watched.load(Ordering::Relaxed) {
-        UNWATCHABLE => return false,
-        done if done == generation => return true,
+        UNWATCHABLE => return None,
+        done if done == generation => return Some(generation),
         _ => {}
     }
     let mut all = true;
@@ -139,10 +160,10 @@ pub(crate) fn watch_parents(
     // directories are one (a bind mount): never vouch there.
     if all && watcher.generation() == generation {
         watched.store(generation, Ordering::Relaxed);
-        true
+        Some(generation)
     } else {
         watched.store(UNWATCHABLE, Ordering::Relaxed);
-        false
+        None
     }
 }
 
@@ -154,27 +175,29 @@ mod tests {
     #[test]
     fn a_drain_between_ticket_and_vouch_takes_the_vouch_back() {
         let vouchers = Vouchers::default();
-        let flag = AtomicBool::new(false);
+        let flag = Vouch::default();
         let ticket = vouchers.ticket();
-        vouchers.vouch(ticket, &flag);
-        assert!(flag.load(Ordering::SeqCst));
+        vouchers.vouch(ticket, &flag, 7);
+        assert!(flag.holds(7));
+        // A vouch from another generation is void.
+        assert!(!flag.holds(8));
 
         // A change reported after the stat (ticket) but before the vouch:
         // the vouch must not stick.
         let ticket = vouchers.ticket();
-        let other = AtomicBool::new(false);
+        let other = Vouch::default();
         vouchers.apply(
             &[Stale::File(PathBuf::from("/t/elsewhere"))],
             |_| None,
             std::iter::empty(),
         );
-        vouchers.vouch(ticket, &other);
-        assert!(!other.load(Ordering::SeqCst));
+        vouchers.vouch(ticket, &other, 7);
+        assert!(!other.holds(7));
         // Nothing stale: the counter stays, a vouch sticks.
         vouchers.apply(&[], |_| None, std::iter::empty());
         let ticket = vouchers.ticket();
-        vouchers.vouch(ticket, &other);
-        assert!(other.load(Ordering::SeqCst));
+        vouchers.vouch(ticket, &other, 7);
+        assert!(other.holds(7));
     }
 
     #[test]
@@ -186,15 +209,10 @@ mod tests {
             PathBuf::from("/t/d/c"),
             PathBuf::from("/t/e/f"),
         ];
-        let flags: Vec<AtomicBool> = paths.iter().map(|_| AtomicBool::new(true)).collect();
+        let flags: Vec<Vouch> = paths.iter().map(|_| Vouch(AtomicU64::new(3))).collect();
         let get = |path: &Path| paths.iter().position(|p| p == path).map(|i| &flags[i]);
         let all = || paths.iter().map(PathBuf::as_path).zip(flags.iter());
-        let state = || {
-            flags
-                .iter()
-                .map(|f| f.load(Ordering::SeqCst))
-                .collect::<Vec<_>>()
-        };
+        let state = || flags.iter().map(|f| f.holds(3)).collect::<Vec<_>>();
         vouchers.apply(&[Stale::File(PathBuf::from("/t/a"))], get, all());
         assert_eq!(state(), [false, true, true, true]);
         vouchers.apply(&[Stale::Dir(PathBuf::from("/t/d"))], get, all());
