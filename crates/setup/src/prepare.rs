@@ -133,6 +133,9 @@ impl Prepared {
             self.hook_runners.clone(),
             extend,
         ));
+        // The extension cannot be replayed when settings are read again:
+        // the watcher then keeps these hooks and only reloads the rules.
+        self.watch.keep_hooks();
     }
 
     /// The session id.

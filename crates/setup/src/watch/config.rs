@@ -196,17 +196,25 @@ impl Watch {
         if let Some(extra) = &settings.merged.env {
             env.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
+        let keep = self.keep_hooks.load(std::sync::atomic::Ordering::SeqCst);
+        if keep {
+            tracing::info!("settings reloaded; the session's hooks stay until a restart");
+        }
         let workspace = self.workspace();
-        let hooks = Arc::new(dispatcher(
-            &settings,
-            &workspace,
-            &reload.user_dir,
-            &env,
-            reload.trusted,
-            reload.runners.clone(),
-            |builder| builder,
-        ));
-        lock(&self.state).hooks = Arc::clone(&hooks);
+        let hooks = (!keep).then(|| {
+            Arc::new(dispatcher(
+                &settings,
+                &workspace,
+                &reload.user_dir,
+                &env,
+                reload.trusted,
+                reload.runners.clone(),
+                |builder| builder,
+            ))
+        });
+        if let Some(hooks) = &hooks {
+            lock(&self.state).hooks = Arc::clone(hooks);
+        }
         let Some(controls) = self.controls.get() else {
             return;
         };
@@ -218,7 +226,9 @@ impl Watch {
             controls.mode(),
         );
         controls.set_policy_builder(policy);
-        controls.set_hooks(Some(hooks));
+        if let Some(hooks) = hooks {
+            controls.set_hooks(Some(hooks));
+        }
     }
 
     /// Reads skills, commands and subagents again.

@@ -48,6 +48,9 @@ pub(crate) struct Watch {
     fs: Mutex<Option<Fs>>,
     /// Set while a batch of changes is being handled.
     busy: AtomicBool,
+    /// The hooks were extended by the host (SDK callbacks): a settings
+    /// reload keeps them instead of rebuilding them from the files.
+    keep_hooks: AtomicBool,
 }
 
 struct State {
@@ -89,6 +92,7 @@ impl Watch {
             controls: OnceLock::new(),
             fs: Mutex::new(None),
             busy: AtomicBool::new(false),
+            keep_hooks: AtomicBool::new(false),
         })
     }
 
@@ -146,6 +150,12 @@ impl Watch {
             }
         }));
         let _ = self.controls.set(controls.clone());
+    }
+
+    /// Settings reloads keep the current hooks (the host added some that
+    /// cannot be rebuilt from the files).
+    pub(crate) fn keep_hooks(&self) {
+        self.keep_hooks.store(true, Ordering::SeqCst);
     }
 
     /// Watches `paths` (absolute) for FileChanged.
