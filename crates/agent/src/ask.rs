@@ -170,6 +170,15 @@ fn headless_denial(request: &AskRequest) -> String {
     }
     let rule = rule_for_call(&request.tool_name, &request.input);
     let why = match request.decision.ask_kind {
+        // A read asks for lack of a rule only outside the working directories.
+        Some(AskKind::NoRule)
+            if matches!(request.tool_name.as_str(), "Read" | "Glob" | "Grep" | "LS") =>
+        {
+            format!(
+                "{}, and no rule allows it in print mode",
+                request.decision.reason
+            )
+        }
         Some(AskKind::NoRule) | None => "no rule allows it in print mode".to_owned(),
         Some(_) => format!("{}, and print mode cannot ask", request.decision.reason),
     };

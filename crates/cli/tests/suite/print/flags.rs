@@ -66,7 +66,7 @@ async fn add_dir_lets_tools_read_outside_the_project() -> Result<()> {
     let refused = openai_tool_results(&server.requests()[1].body);
     assert!(!refused[0].contains("outside\n"), "{refused:?}");
     assert!(
-        refused[0].contains("outside the allowed directories"),
+        refused[0].contains("outside the working directories"),
         "{refused:?}"
     );
     let other_arg = other.display().to_string();

@@ -40,11 +40,11 @@ async fn unknown_flags_and_unimplemented_flags_exit_1() -> Result<()> {
     let project = Project::new(&[])?;
     let out = run(project.command(&["-p", "hi", "--no-such-flag"])).await?;
     assert_eq!(out.code, Some(1));
-    let out = run(project.command(&["-p", "hi", "--worktree"])).await?;
+    let out = run(project.command(&["-p", "hi", "--teleport"])).await?;
     assert_eq!(out.code, Some(1));
     assert!(
         out.stderr
-            .contains("--worktree is not supported by ferrule yet"),
+            .contains("--teleport is not supported by ferrule yet"),
         "{}",
         out.stderr
     );
