@@ -246,3 +246,44 @@ def test_a_dream_completes_on_a_clone(client):
         client.dreams.cancel(dream.id)
     assert client.dreams.archive(dream.id).archived_at is not None
     assert dream.id in [d.id for d in client.dreams.list(include_archived=True)]
+
+
+SKILL_MD = "---\nname: sdk-skill\ndescription: Made through the SDK\n---\n# Steps\n1. Do it.\n"
+
+
+def test_skills_and_their_versions(client):
+    skill = client.skills.create(files=[("sdk-skill/SKILL.md", SKILL_MD.encode())], metadata={"team": "sdk"})
+    assert skill.id.startswith("skill_") and skill.latest_version == "1"
+    assert skill.display_title == "sdk-skill" and skill.metadata == {"team": "sdk"}
+    assert client.skills.retrieve(skill.id).id == skill.id
+    assert skill.id in [s.id for s in client.skills.list()]
+    v2 = client.skills.versions.create(skill.id, files=[("sdk-skill/SKILL.md", SKILL_MD.replace("Made", "Remade").encode())])
+    assert (v2.version, v2.name, v2.directory, v2.skill_id) == ("2", "sdk-skill", "sdk-skill", skill.id)
+    assert [v.version for v in client.skills.versions.list(skill.id)] == ["2", "1"]
+    assert client.skills.versions.retrieve("1", skill_id=skill.id).version == "1"
+    assert client.skills.versions.download("1", skill_id=skill.id).read()[:2] == b"PK"
+    assert client.skills.versions.delete("2", skill_id=skill.id).type == "skill_version_deleted"
+    assert client.skills.retrieve(skill.id).latest_version == "1"
+    with pytest.raises(BadRequestError):
+        client.skills.create(files=[("x/README.md", b"no manifest here")])
+    assert client.skills.delete(skill.id).type == "skill_deleted"
+    with pytest.raises(NotFoundError):
+        client.skills.retrieve(skill.id)
+
+
+def test_file_resources_of_a_session(client):
+    file = client.files.upload(file=("spec.md", b"# Spec\n", "text/markdown"))
+    agent = client.agents.create(name="reader", model="ultimate")
+    session = client.sessions.create(agent=agent.id, environment_id=first_environment(client))
+    added = client.sessions.resources.add(session.id, type="file", file_id=file.id, mount_path="/data/spec.md")
+    assert added.id.startswith("sesr_") and added.mount_path == "/data/spec.md" and added.file_id == file.id
+    assert [r.id for r in client.sessions.resources.list(session.id)] == [added.id]
+    assert client.sessions.resources.retrieve(added.id, session_id=session.id).file_id == file.id
+    with pytest.raises(ConflictError):
+        client.sessions.resources.add(session.id, type="file", file_id=file.id)
+    with pytest.raises(ConflictError):
+        client.files.delete(file.id)
+    assert client.sessions.resources.delete(added.id, session_id=session.id).type == "session_resource_deleted"
+    with pytest.raises(NotFoundError):
+        client.sessions.resources.retrieve(added.id, session_id=session.id)
+    assert client.files.delete(file.id).type == "file_deleted"
