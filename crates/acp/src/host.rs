@@ -50,10 +50,12 @@ impl Host {
         Ok(setup)
     }
 
-    /// Interrupts every session and drops them (ending their tools).
-    fn close_all(&self) {
-        for (_, handle) in self.sessions().drain() {
-            handle.cancel();
+    /// Interrupts every session and ends them (their SessionEnd hooks
+    /// run, their tools stop) before returning.
+    async fn close_all(&self) {
+        let handles: Vec<SessionHandle> = self.sessions().drain().map(|(_, h)| h).collect();
+        for handle in handles {
+            handle.close().await;
         }
     }
 }
@@ -229,7 +231,7 @@ pub(crate) async fn serve(
         )
         .connect_to(transport)
         .await;
-    host.close_all();
+    host.close_all().await;
     served
 }
 

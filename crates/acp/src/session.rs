@@ -11,11 +11,12 @@ use agent_client_protocol::v1::schema::{
 use agent_client_protocol::v1::{ConnectionTo, Responder};
 use agent_client_protocol::{Client, Error, ErrorCode};
 use ferrule_agent::{Agent, AgentControls, Asker, TurnResult, UserInput};
+use ferrule_hooks::SessionEndReason;
 use ferrule_mcp::McpManager;
 use ferrule_memory::Workspace;
 use ferrule_permissions::PolicyBuilder;
 use ferrule_protocol::{ContentBlock, ImageBlock, Message, StopReason as Reason, TurnOutcome};
-use ferrule_setup::SetupOptions;
+use ferrule_setup::{SessionHooks, SetupOptions};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -37,6 +38,8 @@ pub(crate) struct SessionHandle {
     jobs: mpsc::UnboundedSender<Job>,
     /// Fired by `session/cancel`: stops a custom command's expansion too.
     cancel: Arc<Mutex<CancellationToken>>,
+    /// The session's task: it fires SessionEnd once the jobs end.
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl SessionHandle {
@@ -57,6 +60,17 @@ impl SessionHandle {
             .cancel();
         self.controls.interrupt();
     }
+
+    /// Ends the session: interrupts it, lets its task finish the prompt in
+    /// flight and fire SessionEnd, and waits for that.
+    pub(crate) async fn close(self) {
+        self.cancel();
+        let Self { jobs, task, .. } = self;
+        drop(jobs);
+        if let Err(error) = task.await {
+            tracing::warn!(%error, "the ACP session task failed");
+        }
+    }
 }
 
 /// A session just opened: its handle and what the response carries.
@@ -75,6 +89,8 @@ struct Task {
     asker: Arc<dyn Asker>,
     about: About,
     cancel: Arc<Mutex<CancellationToken>>,
+    /// SessionStart before the first prompt, SessionEnd at the end.
+    hooks: SessionHooks,
     /// Keeps the client's MCP servers running for the session.
     _mcp: Option<McpManager>,
 }
@@ -121,7 +137,9 @@ pub(crate) async fn open(
         session_id: SessionId::new(session_id.clone()),
         cwd: cwd.clone(),
     });
+    let hooks = Arc::clone(&prepared.hooks);
     let (builder, info) = prepared.into_builder();
+    let session_hooks = SessionHooks::new(hooks, &info);
     let agent = builder
         .asker(Arc::clone(&asker))
         .build()
@@ -141,10 +159,11 @@ pub(crate) async fn open(
         policy,
         asker,
         cancel: Arc::clone(&cancel),
+        hooks: session_hooks,
         _mcp: info.mcp,
     };
     let (jobs, receiver) = mpsc::unbounded_channel();
-    tokio::spawn(drive(agent, receiver, task));
+    let task = tokio::spawn(drive(agent, receiver, task));
     Ok(Opened {
         session_id,
         modes: modes::mode_state(controls.mode()),
@@ -152,18 +171,29 @@ pub(crate) async fn open(
             controls,
             jobs,
             cancel,
+            task,
         },
     })
 }
 
-/// Runs the session's prompts until every handle is gone; dropping the
-/// agent then ends its background shells and tool processes.
+/// Runs the session's prompts until every handle is gone, between the
+/// SessionStart hooks (`startup`, or `resume` for `session/load`; what
+/// they add goes to the model with the first prompt) and SessionEnd
+/// (`other`: the client hung up); dropping the agent then ends its
+/// background shells and tool processes.
 async fn drive(mut agent: Agent, mut jobs: mpsc::UnboundedReceiver<Job>, task: Task) {
     task.notifier.send(SessionUpdate::AvailableCommandsUpdate(
         AvailableCommandsUpdate::new(commands::available(&task.workspace)),
     ));
+    let mut held: Vec<ContentBlock> = task
+        .hooks
+        .start()
+        .await
+        .into_iter()
+        .map(ContentBlock::text)
+        .collect();
     while let Some(job) = jobs.recv().await {
-        let answer = prompt(&mut agent, &task, job.prompt).await;
+        let answer = prompt(&mut agent, &task, job.prompt, &mut held).await;
         let sent = match answer {
             Ok(response) => job.responder.respond(response),
             Err(error) => job.responder.respond_with_error(error),
@@ -172,13 +202,16 @@ async fn drive(mut agent: Agent, mut jobs: mpsc::UnboundedReceiver<Job>, task: T
             tracing::debug!(%error, "prompt answer not sent");
         }
     }
+    task.hooks.end(SessionEndReason::Other).await;
 }
 
-/// One prompt: a built-in command answered here, or a run of the agent.
+/// One prompt: a built-in command answered here, or a run of the agent
+/// (with the SessionStart context still `held` ahead of the prompt).
 async fn prompt(
     agent: &mut Agent,
     task: &Task,
     prompt: Vec<AcpBlock>,
+    held: &mut Vec<ContentBlock>,
 ) -> Result<PromptResponse, Error> {
     let token = {
         let mut cancel = task.cancel.lock().unwrap_or_else(PoisonError::into_inner);
@@ -230,6 +263,11 @@ async fn prompt(
         ));
     }
     let sink = UpdateSink::new(task.notifier.clone(), task.cwd.clone(), agent.controls());
+    if !held.is_empty() {
+        let mut input = std::mem::take(held);
+        input.append(&mut blocks);
+        blocks = input;
+    }
     let result = agent.run(UserInput::blocks(blocks), &sink).await;
     stop_reason(&result)
 }

@@ -3,3 +3,4 @@ mod harness;
 mod load;
 mod permissions;
 mod prompts;
+mod session_hooks;
