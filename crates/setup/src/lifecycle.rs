@@ -55,6 +55,15 @@ impl SessionHooks {
         }
     }
 
+    /// The same hooks with SessionStart's `source` set to `source` (a host
+    /// starting over after `/clear` says `clear`; the default comes from
+    /// the session's origin: `startup` or `resume`).
+    #[must_use]
+    pub fn with_source(mut self, source: SessionSource) -> Self {
+        self.source = source;
+        self
+    }
+
     /// The hooks in force: the session's, as reloaded when settings change.
     fn hooks(&self) -> Arc<Dispatcher> {
         let current = self.watch.hooks();

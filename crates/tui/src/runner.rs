@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyEventKind};
 use ferrule_agent::{Agent, Asker, Emitted, TurnResult, UserInput};
-use ferrule_protocol::{AgentEvent, ToolResultBlock, ToolUseBlock};
+use ferrule_protocol::{AgentEvent, ContentBlock, ToolResultBlock, ToolUseBlock};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -67,7 +67,7 @@ pub(crate) struct EventLoop {
     deferred: Option<String>,
     /// A session to switch to (`/clear`, `/resume`, trust), with the note
     /// to show; started by the loop, since starting MCP servers is async.
-    pending_session: Option<(Box<ferrule_setup::SetupOptions>, String)>,
+    pending_session: Option<(Box<ferrule_setup::SetupOptions>, String, switch::Switch)>,
     exit: bool,
 }
 
@@ -86,7 +86,8 @@ pub(crate) async fn run_loop(
 ) -> Result<(), TuiError> {
     let (ask_tx, ask_rx) = mpsc::unbounded_channel();
     let asker: Arc<dyn Asker> = Arc::new(TuiAsker { requests: ask_tx });
-    let session = Session::start(crate::trust::with_trust(options), Arc::clone(&asker)).await?;
+    let session =
+        Session::start(crate::trust::with_trust(options), Arc::clone(&asker), None).await?;
     let (term_tx, term_rx) = mpsc::unbounded_channel();
     let (event_tx, event_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = mpsc::unbounded_channel();
@@ -131,6 +132,14 @@ pub(crate) async fn run_loop(
     let session_id = this.session.info.session_id.clone();
     let saved = this.session.info.transcript_path.is_some();
     drop(guard);
+    // The user left (`/exit`, Ctrl+D, a second Ctrl+C), unless the loop
+    // failed.
+    let reason = if result.is_ok() && this.exit {
+        ferrule_hooks::SessionEndReason::PromptInputExit
+    } else {
+        ferrule_hooks::SessionEndReason::Other
+    };
+    this.session.end(reason).await;
     if saved {
         eprintln!("Resume this session with: ferrule --resume {session_id}");
     }
@@ -167,8 +176,8 @@ impl EventLoop {
                 Some(done) = inputs.done.recv() => self.finished(done, inputs),
                 _ = tick.tick() => self.app.tick = self.app.tick.wrapping_add(1),
             }
-            if let Some((options, note)) = self.pending_session.take() {
-                self.new_session(*options, note).await;
+            if let Some((options, note, switch)) = self.pending_session.take() {
+                self.new_session(*options, note, switch).await;
                 if let Some(prompt) = self.deferred.take() {
                     self.submit(prompt);
                 }
@@ -284,11 +293,14 @@ impl EventLoop {
                 &args,
             ),
             Outcome::NewSession(options) => {
-                let note = match &options.session.resume {
-                    Some(id) => format!("Resumed session {id}."),
-                    None => "Started a new conversation.".to_owned(),
+                let (note, switch) = match &options.session.resume {
+                    Some(id) => (format!("Resumed session {id}."), switch::Switch::Resume),
+                    None => (
+                        "Started a new conversation.".to_owned(),
+                        switch::Switch::Clear,
+                    ),
                 };
-                self.pending_session = Some((options, note));
+                self.pending_session = Some((options, note, switch));
             }
             Outcome::Model(name) => self.switch_model(&name),
             Outcome::Compact(instructions) => self.compact(instructions),
@@ -314,8 +326,18 @@ impl EventLoop {
         self.running_prompt = first;
         let events = self.agent_events.clone();
         let done = self.done.clone();
+        // SessionStart's additions reach the model ahead of the first prompt.
+        let context = self.session.take_start_context();
+        let input = if context.is_empty() {
+            UserInput::text(text)
+        } else {
+            let mut blocks: Vec<ContentBlock> =
+                context.into_iter().map(ContentBlock::text).collect();
+            blocks.push(ContentBlock::text(text));
+            UserInput::blocks(blocks)
+        };
         tokio::spawn(async move {
-            let result = agent.run(UserInput::text(text), &events).await;
+            let result = agent.run(input, &events).await;
             let _ = done.send(Done::Turn(Box::new((agent, result))));
         });
     }

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ferrule_agent::{Agent, AgentControls, Asker};
+use ferrule_hooks::{SessionEndReason, SessionSource};
 use ferrule_memory::Workspace;
 use ferrule_model::Model;
 use ferrule_permissions::{Behavior, Policy, PolicyBuilder, Request, RuleSource, decide};
 use ferrule_protocol::{ContentBlock, Message, MessageContent, Role};
 use ferrule_setup::model::{http_options, session_model};
-use ferrule_setup::{HostInfo, SetupOptions, prepare};
+use ferrule_setup::{HostInfo, SessionHooks, SetupOptions, prepare};
 
 use crate::TuiError;
 use crate::state::{Cell, ToolCell, ToolStatus};
@@ -51,6 +52,11 @@ pub(crate) struct Session {
     policy_builder: PolicyBuilder,
     /// The merged settings, for resolving `/model` names.
     settings_json: serde_json::Value,
+    /// SessionStart when the session starts, SessionEnd when it is left.
+    hooks: SessionHooks,
+    /// What the SessionStart hooks added, for the model with the first
+    /// prompt.
+    start_context: Vec<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -62,20 +68,29 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
-    /// Prepares and builds a session from `options`.
+    /// Prepares and builds a session from `options`, then fires its
+    /// SessionStart hooks with `source` (by default `startup`, or `resume`
+    /// for a resumed session).
     pub(crate) async fn start(
         options: SetupOptions,
         asker: Arc<dyn Asker>,
+        source: Option<SessionSource>,
     ) -> Result<Self, TuiError> {
         let mut prepared = prepare(options.clone())?;
         prepared.start_mcp().await?;
+        let dispatcher = Arc::clone(&prepared.hooks);
         let facts = settings_facts(&prepared.settings);
         let history = prepared.history.clone();
         let policy_builder = prepared.policy.clone();
         let policy = policy_builder.clone().build();
         let settings_json = serde_json::to_value(&prepared.settings.merged).unwrap_or_default();
         let (builder, info) = prepared.into_builder();
+        let mut hooks = SessionHooks::new(dispatcher, &info);
+        if let Some(source) = source {
+            hooks = hooks.with_source(source);
+        }
         let agent = builder.asker(asker).build()?;
+        let start_context = hooks.start().await;
         Ok(Self {
             controls: agent.controls(),
             tool_names: agent.tool_names(),
@@ -87,7 +102,19 @@ impl Session {
             policy,
             policy_builder,
             settings_json,
+            hooks,
+            start_context,
         })
+    }
+
+    /// What the SessionStart hooks added, once: for the first prompt.
+    pub(crate) fn take_start_context(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.start_context)
+    }
+
+    /// Fires the SessionEnd hooks with `reason`.
+    pub(crate) async fn end(&self, reason: SessionEndReason) {
+        self.hooks.end(reason).await;
     }
 
     /// Whether the starting policy, in default mode, with `rule` added as a

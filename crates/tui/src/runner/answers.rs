@@ -3,6 +3,7 @@
 use ferrule_agent::AskAnswer;
 
 use super::EventLoop;
+use super::switch::Switch;
 use crate::always::{Always, always_for, local_settings};
 use crate::asker::PendingAsk;
 use crate::state::{Cell, PermissionChoice, PermissionPrompt, Prompt, QuestionPrompt};
@@ -178,7 +179,7 @@ impl EventLoop {
                         "Trusted this folder (added to permissions.trustDirectories in {}): project settings, hooks and AGENTS.md now apply.",
                         file.display()
                     );
-                    self.pending_session = Some((Box::new(options), note));
+                    self.pending_session = Some((Box::new(options), note, Switch::Trust));
                     // The command line's prompt goes to the trusted session.
                     return;
                 }

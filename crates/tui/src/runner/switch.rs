@@ -2,10 +2,23 @@
 
 use std::sync::Arc;
 
+use ferrule_hooks::{SessionEndReason, SessionSource};
+
 use super::EventLoop;
 use crate::commands::command_list;
 use crate::session::{Session, history_cells};
 use crate::state::Cell;
+
+/// Why the interface switches sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Switch {
+    /// `/clear`: a fresh conversation.
+    Clear,
+    /// `/resume`: another saved conversation.
+    Resume,
+    /// The folder was trusted: the same start with project settings.
+    Trust,
+}
 
 impl EventLoop {
     pub(super) fn welcome(&mut self) {
@@ -32,8 +45,23 @@ impl EventLoop {
         }
     }
 
-    pub(super) async fn new_session(&mut self, options: ferrule_setup::SetupOptions, note: String) {
-        match Session::start(options, Arc::clone(&self.asker)).await {
+    /// Leaves the session for one started from `options`: SessionEnd
+    /// fires on the old one (`clear`, `resume`, or `other` for the restart
+    /// after trusting the folder), then SessionStart on the new one
+    /// (`clear`, `resume`, or `startup`).
+    pub(super) async fn new_session(
+        &mut self,
+        options: ferrule_setup::SetupOptions,
+        note: String,
+        switch: Switch,
+    ) {
+        let (reason, source) = match switch {
+            Switch::Clear => (SessionEndReason::Clear, Some(SessionSource::Clear)),
+            Switch::Resume => (SessionEndReason::Resume, None),
+            Switch::Trust => (SessionEndReason::Other, None),
+        };
+        self.session.end(reason).await;
+        match Session::start(options, Arc::clone(&self.asker), source).await {
             Ok(session) => {
                 self.session = session;
                 self.app.transcript.clear();

@@ -422,3 +422,82 @@ async fn mcp_prompts_are_slash_commands() {
         "{body}"
     );
 }
+
+/// One JSON payload per line of `path` (none when it does not exist yet).
+fn hook_payloads(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| serde_json::from_str(line).expect("a hook payload"))
+        .collect()
+}
+
+/// Waits until `path` holds `count` payloads and returns them.
+fn wait_payloads(path: &std::path::Path, count: usize) -> Vec<serde_json::Value> {
+    let deadline = std::time::Instant::now() + harness::WAIT;
+    loop {
+        let payloads = hook_payloads(path);
+        if payloads.len() >= count || std::time::Instant::now() > deadline {
+            return payloads;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_hooks_fire_on_start_clear_resume_and_exit() {
+    let server = server().await;
+    server.mount(openai::text_reply("First answer."));
+    let project = Project::new();
+    let starts = project.base.join("starts.jsonl");
+    let ends = project.base.join("ends.jsonl");
+    let record =
+        |path: &std::path::Path| format!("tr -d '\\n' >> '{0}'; echo >> '{0}'", path.display());
+    let hooks = serde_json::json!({"hooks": {
+        "SessionStart": [{"hooks": [{"type": "command", "command":
+            format!("{}; echo 'the build bot is called Ada'", record(&starts))}]}],
+        "SessionEnd": [{"hooks": [{"type": "command", "command": record(&ends)}]}],
+    }});
+    std::fs::write(project.base.join("user/settings.json"), hooks.to_string())
+        .expect("user settings");
+    let tui = Tui::start(project, &server.base_url());
+    tui.ready();
+    let started = wait_payloads(&starts, 1);
+    assert_eq!(started.len(), 1, "{started:?}");
+    assert_eq!(started[0]["hook_event_name"], "SessionStart");
+    assert_eq!(started[0]["source"], "startup");
+    let first_id = started[0]["session_id"].clone();
+    tui.type_text("first question");
+    tui.keys(&["Enter"]);
+    tui.wait_text("First answer.");
+    let sent = server.requests()[0].body["messages"].to_string();
+    assert!(sent.contains("the build bot is called Ada"), "{sent}");
+
+    tui.type_text("/clear");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Started a new conversation.");
+    let ended = wait_payloads(&ends, 1);
+    assert_eq!(ended[0]["reason"], "clear", "{ended:?}");
+    assert_eq!(ended[0]["session_id"], first_id);
+    let started = wait_payloads(&starts, 2);
+    assert_eq!(started[1]["source"], "clear", "{started:?}");
+    assert_ne!(started[1]["session_id"], first_id);
+
+    tui.type_text("/resume 1");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Resumed session");
+    let ended = wait_payloads(&ends, 2);
+    assert_eq!(ended[1]["reason"], "resume", "{ended:?}");
+    let started = wait_payloads(&starts, 3);
+    assert_eq!(started[2]["source"], "resume", "{started:?}");
+    assert_eq!(started[2]["session_id"], first_id);
+
+    tui.type_text("/exit");
+    tui.keys(&["Enter"]);
+    tui.wait_text("EXIT=0");
+    let ended = wait_payloads(&ends, 3);
+    assert_eq!(ended.len(), 3, "{ended:?}");
+    assert_eq!(ended[2]["reason"], "prompt_input_exit");
+    assert_eq!(ended[2]["session_id"], first_id);
+}
