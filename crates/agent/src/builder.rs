@@ -67,6 +67,7 @@ pub struct AgentBuilder {
     model_resolver: Option<crate::hook_runners::ModelResolver>,
     context: Option<ferrule_context::ContextManager>,
     memory: Option<ferrule_memory::SessionMemory>,
+    file_state: Option<Arc<ferrule_tool::FileState>>,
     on_build: Vec<OnBuild>,
 }
 
@@ -109,6 +110,7 @@ impl AgentBuilder {
             model_resolver: None,
             context: None,
             memory: None,
+            file_state: None,
             on_build: Vec::new(),
         }
     }
@@ -195,6 +197,17 @@ impl AgentBuilder {
         self
     }
 
+    /// The tracker of the files the session has read (default: a new,
+    /// empty one). A host building the agent again for the same
+    /// conversation passes the old agent's ([`AgentControls::file_state`]),
+    /// so Write and Edit still accept the files it read.
+    ///
+    /// [`AgentControls::file_state`]: crate::AgentControls::file_state
+    pub fn file_state(mut self, file_state: Arc<ferrule_tool::FileState>) -> Self {
+        self.file_state = Some(file_state);
+        self
+    }
+
     /// The session id (default: the transcript's, else a new uuid).
     pub fn session_id(mut self, id: impl Into<String>) -> Self {
         self.session_id = Some(id.into());
@@ -272,6 +285,9 @@ impl AgentBuilder {
     pub fn build(self) -> Result<Agent, AgentBuildError> {
         // Resolve the directories once, so that a bad one fails here.
         let mut probe = ToolContext::builder(&self.cwd);
+        if let Some(file_state) = self.file_state {
+            probe = probe.file_state(file_state);
+        }
         for dir in &self.additional_dirs {
             probe = probe.additional_dir(dir);
         }
@@ -333,7 +349,7 @@ impl AgentBuilder {
                 memory: self.memory.map(Mutex::new),
                 additional_dirs: probe.allowed_dirs().iter().skip(1).cloned().collect(),
                 max_tokens: self.max_tokens,
-                thinking: self.thinking,
+                thinking: RwLock::new(self.thinking),
                 checkpoints: self.checkpoints.map(|store| Arc::new(Mutex::new(store))),
                 session_id,
                 file_state: probe.file_state_handle(),

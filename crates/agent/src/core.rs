@@ -34,7 +34,8 @@ pub(crate) struct Core {
     pub(crate) memory: Option<Mutex<ferrule_memory::SessionMemory>>,
     pub(crate) additional_dirs: Vec<PathBuf>,
     pub(crate) max_tokens: Option<u32>,
-    pub(crate) thinking: Thinking,
+    /// Extended thinking of the next model requests.
+    pub(crate) thinking: RwLock<Thinking>,
     pub(crate) checkpoints: Option<Arc<Mutex<CheckpointStore>>>,
     pub(crate) session_id: String,
     pub(crate) file_state: Arc<FileState>,
@@ -64,6 +65,11 @@ impl Core {
     /// The model in use now.
     pub(crate) fn model(&self) -> Arc<dyn Model> {
         Arc::clone(&self.model.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The extended thinking of the next model request.
+    pub(crate) fn thinking(&self) -> Thinking {
+        *self.thinking.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The current permission mode.
@@ -111,6 +117,28 @@ impl AgentControls {
             .model
             .write()
             .unwrap_or_else(PoisonError::into_inner) = model;
+    }
+
+    /// Switches extended thinking (on with a token budget, or off), from
+    /// the next model request on.
+    pub fn set_thinking(&self, thinking: Thinking) {
+        *self
+            .core
+            .thinking
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = thinking;
+    }
+
+    /// The extended thinking of the next model request.
+    pub fn thinking(&self) -> Thinking {
+        self.core.thinking()
+    }
+
+    /// The tracker of the files the session has read: what Write and Edit
+    /// check before they change a file. A host may record a file the user
+    /// showed the session by other means (the SDK's `seed_read_state`).
+    pub fn file_state(&self) -> Arc<FileState> {
+        Arc::clone(&self.core.file_state)
     }
 
     /// The name of the model in use.

@@ -161,7 +161,7 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                 messages: merged_for_model(messages),
                 tools: specs.clone(),
                 max_tokens: core.max_tokens,
-                thinking: core.thinking,
+                thinking: core.thinking(),
                 ..ModelRequest::default()
             };
             accounting.num_turns += 1;

@@ -357,10 +357,13 @@ fn skill_check(policy: &Policy, input: &Value) -> Verdict {
                 policy.rule_text(rule)
             ),
         ),
-        None => Verdict::ask(
-            AskKind::NoRule,
+        // The reference allows a skill whose properties are all safe and
+        // asks otherwise; ferrule's Skill tool only adds the skill's text
+        // (no frontmatter grants tools or switches the model), so every
+        // skill is safe here.
+        None => Verdict::allow(
             None,
-            format!("no rule covers skill {name}"),
+            format!("skill {name} only adds instructions to the conversation"),
         ),
     }
 }

@@ -8,7 +8,7 @@
 //! request adds: SDK hook callbacks, subagents, in-process MCP servers),
 //! queues user messages and runs them as turns one at a time, serves every
 //! control request while a turn runs (interrupt, permission mode, model,
-//! plan mode, MCP status, rewind, …), and asks the SDK itself through
+//! plan mode, MCP status, rewind, plugin reload, …), and asks the SDK itself through
 //! control requests (`can_use_tool`, `hook_callback`, `mcp_message`).
 //! stdout carries protocol lines only; logs go through `tracing`.
 //!
@@ -49,7 +49,20 @@
 //!   `initialize` setup with the transcript resumed at the entry before the
 //!   target user message (`rebuild.rs`); MCP servers, the mode, the model
 //!   and the SDK's session rules carry over, background shells are stopped.
-//!   `mcp_set_servers` rebuilds the same way with the whole conversation.
+//!   `mcp_set_servers` rebuilds the same way with the whole conversation,
+//!   and so do `reload_plugins` and `reload_skills`: plugins
+//!   (`--plugin-dir`), skills, commands, subagents, their hooks and memory
+//!   files are read from disk again as at start; the MCP servers keep
+//!   running. Keeping the whole conversation needs no transcript file (the
+//!   history is taken from the agent) and keeps the record of files read.
+//! - `add_directories` adds working directories for the tools and the
+//!   permission engine as a session rule (kept across rebuilds); paths
+//!   that are not directories are answered in `failed` with the reason.
+//! - `set_max_thinking_tokens` sets the thinking budget of the next model
+//!   requests (`0`: off; `null`: the `--thinking-budget` of the start).
+//! - `seed_read_state` records a file as read (Edit and Write accept it)
+//!   when its modification time on disk is the one given, in milliseconds
+//!   since the epoch; otherwise it answers with an error.
 //! - `side_question` and `generate_session_title` are one model call each,
 //!   without tools, outside the history.
 //! - A goal (`set_goal`) keeps the agent working: while it is active and
@@ -61,14 +74,12 @@
 //! - `--permission-prompt-tool stdio` answers asks with `can_use_tool`;
 //!   `mcp__srv__tool` with that MCP tool ([`McpPromptAsker`]); without the
 //!   flag asks are denied, as in print mode.
-//! - Answered with an error that says why: `mcp_set_servers` (the tool
-//!   list is fixed at start), `mcp_authenticate` / `mcp_oauth_callback_url`
-//!   (no OAuth flow; `mcp_inject_token` sets an `Authorization` header on an
-//!   HTTP/SSE server and reconnects it, `mcp_clear_auth` removes it),
-//!   `set_proxy`, BYOK kinds, `flush_memory` / `refresh_memory` (SDK memory
-//!   is not accepted), `reload_plugins`, `add_directories`,
-//!   `set_max_thinking_tokens`, `seed_read_state`; kinds not handled in
-//!   `control/` get "Unsupported control request subtype".
+//! - Answered with an error that says why: `mcp_authenticate` /
+//!   `mcp_oauth_callback_url` (no OAuth flow; `mcp_inject_token` sets an
+//!   `Authorization` header on an HTTP/SSE server and reconnects it,
+//!   `mcp_clear_auth` removes it), `set_proxy`, BYOK kinds,
+//!   `flush_memory` / `refresh_memory` (SDK memory is not accepted); kinds
+//!   not handled in `control/` get "Unsupported control request subtype".
 
 mod asker;
 mod callbacks;

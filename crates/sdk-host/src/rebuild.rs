@@ -6,17 +6,24 @@
 //!
 //! Kept across the rebuild: the session id and transcript, the MCP
 //! servers (the running ferrule-mcp managers; nothing is restarted), SDK
-//! hook callbacks, the asker, checkpoints, the permission mode, the model
-//! and the session rules the SDK added (`session_rules.rs`). Not kept:
-//! background shells (they are stopped with the old agent) and rules other
-//! hosts' hooks added inside the agent.
+//! hook callbacks, the asker, checkpoints, the permission mode, the model,
+//! the thinking budget and the session rules the SDK added
+//! (`session_rules.rs`, directories included). Read again from disk, as at
+//! start: settings, plugins (`--plugin-dir`), skills, commands, subagents
+//! and memory files. When the whole conversation is kept, so is the record
+//! of the files the session read (Edit and Write still accept them). Not
+//! kept: background shells (they are stopped with the old agent) and rules
+//! other hosts' hooks added inside the agent.
 
 use std::sync::Arc;
 
 use ferrule_agent::{Agent, Asker};
 use ferrule_mcp::McpManager;
+use ferrule_memory::Workspace;
+use ferrule_protocol::Message;
 use ferrule_session::{Entry, EntryKind, SessionOptions};
-use ferrule_setup::{HostInfo, SetupOptions};
+use ferrule_setup::{HostInfo, InitFacts, SetupOptions};
+use ferrule_tool::FileState;
 use serde_json::Value;
 
 use crate::callbacks::SdkCallbacks;
@@ -43,31 +50,57 @@ pub(crate) struct Blueprint {
 
 /// Where the rebuilt agent's history ends.
 pub(crate) enum Leaf {
-    /// Where it ends now (the whole conversation is kept).
+    /// Where it ends now (the whole conversation is kept), resumed from
+    /// the transcript file.
     Current,
+    /// The whole conversation, as the agent holds it, when there is no
+    /// transcript file to resume (no turn has run yet, or session
+    /// persistence is off): a session of the same id starts with it.
+    Live(Vec<Message>),
     /// Through this transcript entry (inclusive).
     At(String),
     /// Nothing is kept: the conversation starts over.
     Start,
 }
 
+/// The agent built again, with what it was built from.
+pub(crate) struct Rebuilt {
+    pub(crate) agent: Agent,
+    pub(crate) info: HostInfo,
+    /// The init facts of the new agent (plugins, skills, commands, agents).
+    pub(crate) facts: InitFacts,
+    /// The memory workspace as just read from disk.
+    pub(crate) workspace: Arc<Workspace>,
+}
+
 /// A new agent for session `session_id` holding the history through
-/// `leaf`; the old one goes on untouched if this fails.
+/// `leaf`; the old one goes on untouched if this fails. `file_state`, the
+/// old agent's read record, is kept when given.
 pub(crate) fn rebuild(
     blueprint: &Blueprint,
     session_id: &str,
     leaf: Leaf,
-) -> Result<(Agent, HostInfo), String> {
+    file_state: Option<Arc<FileState>>,
+) -> Result<Rebuilt, String> {
     let mut setup = blueprint.setup.clone();
-    let at = match &leaf {
-        Leaf::At(uuid) => Some(uuid.clone()),
-        Leaf::Start | Leaf::Current => None,
-    };
-    setup.session = SessionOptions {
-        resume: Some(session_id.to_owned()),
-        resume_at: at,
-        persistence: blueprint.setup.session.persistence,
-        ..SessionOptions::default()
+    let persistence = blueprint.setup.session.persistence;
+    setup.session = match &leaf {
+        Leaf::Live(_) => SessionOptions {
+            session_id: Some(session_id.to_owned()),
+            persistence,
+            ..SessionOptions::default()
+        },
+        Leaf::At(uuid) => SessionOptions {
+            resume: Some(session_id.to_owned()),
+            resume_at: Some(uuid.clone()),
+            persistence,
+            ..SessionOptions::default()
+        },
+        Leaf::Start | Leaf::Current => SessionOptions {
+            resume: Some(session_id.to_owned()),
+            persistence,
+            ..SessionOptions::default()
+        },
     };
     let mut prepared = ferrule_setup::prepare(setup)
         .map_err(|error| format!("rebuilding the session: {error}"))?;
@@ -75,6 +108,10 @@ pub(crate) fn rebuild(
     // (and the SDKs' transcript readers) pick it and not the dropped turns.
     let marker = match leaf {
         Leaf::Current => None,
+        Leaf::Live(history) => {
+            prepared.history = history;
+            None
+        }
         Leaf::At(_) => {
             let mut entry = Entry::new(EntryKind::System);
             entry.subtype = Some("rewind".to_owned());
@@ -104,6 +141,12 @@ pub(crate) fn rebuild(
     }
     prepared.mcp = blueprint.managers.first().cloned();
     open_checkpoints(&mut prepared, blueprint.checkpoints)?;
-    let (agent, _, _, info) = build_agent(prepared, blueprint.asker.clone())?;
-    Ok((agent, info))
+    let workspace = Arc::clone(&prepared.workspace);
+    let (agent, facts, _, info) = build_agent(prepared, blueprint.asker.clone(), file_state)?;
+    Ok(Rebuilt {
+        agent,
+        info,
+        facts,
+        workspace,
+    })
 }

@@ -4,10 +4,13 @@
 //! ([`crate::rebuild`]).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use ferrule_agent::Agent;
+use ferrule_memory::Workspace;
 use ferrule_protocol::sdk::{RewindResponse, RewindStatus};
 use ferrule_session::EntryKind;
+use ferrule_setup::InitFacts;
 
 use crate::control::Scope;
 use crate::host::{Shared, lock};
@@ -80,7 +83,7 @@ pub(crate) async fn rewind(
         response.deletions = Some(done.deletions);
     }
     if let Some(cut) = cut
-        && let Err(error) = replace_agent(shared, agent, None, cut.leaf)
+        && let Err(error) = replace_agent(shared, agent, None, cut.leaf).map(drop)
     {
         response.status = if scope.files() {
             RewindStatus::Partial
@@ -139,15 +142,26 @@ fn cut_in(path: &Path, target: &str) -> Result<Cut, String> {
     })
 }
 
+/// What the agent put in place was built from (`reload_plugins` reports
+/// it).
+pub(crate) struct Replaced {
+    /// The session's init facts now (plugins, skills, commands, agents).
+    pub(crate) facts: InitFacts,
+    /// The memory workspace as read from disk for the new agent.
+    pub(crate) workspace: Arc<Workspace>,
+}
+
 /// Builds the agent again (from `blueprint`, else the session's) with the
 /// history through `leaf` and puts it in place, carrying over the
-/// permission mode and the model.
+/// permission mode, the model and the thinking budget. Keeping the whole
+/// conversation ([`Leaf::Current`]) works without a transcript file too
+/// (the history is taken from the agent) and keeps the read record.
 pub(crate) fn replace_agent(
     shared: &Shared,
     agent: &mut Agent,
     blueprint: Option<Blueprint>,
     leaf: Leaf,
-) -> Result<(), String> {
+) -> Result<Replaced, String> {
     let (current, model, persisted) = lock(&shared.ready)
         .as_ref()
         .map(|ready| {
@@ -158,23 +172,40 @@ pub(crate) fn replace_agent(
             )
         })
         .ok_or_else(|| "the session is not initialized".to_owned())?;
-    if !persisted {
-        return Err("this needs the session transcript, and there is none yet (no turn has run, or session persistence is off)".to_owned());
-    }
-    let blueprint = blueprint.unwrap_or(current);
-    let (fresh, info) = rebuild(&blueprint, agent.session_id(), leaf)?;
     let old = agent.controls();
-    let controls = fresh.controls();
+    let (leaf, file_state) = match leaf {
+        Leaf::Current if !persisted => (
+            Leaf::Live(agent.messages().to_vec()),
+            Some(old.file_state()),
+        ),
+        leaf @ (Leaf::Current | Leaf::Live(_)) => (leaf, Some(old.file_state())),
+        _ if !persisted => {
+            return Err("this needs the session transcript, and there is none yet (no turn has run, or session persistence is off)".to_owned());
+        }
+        leaf => (leaf, None),
+    };
+    let blueprint = blueprint.unwrap_or(current);
+    let rebuilt = rebuild(&blueprint, agent.session_id(), leaf, file_state)?;
+    let controls = rebuilt.agent.controls();
     controls.set_mode(old.mode());
     controls.set_model(model);
+    controls.set_thinking(old.thinking());
     controls.apply_permission_updates(&blueprint.rules.all());
-    *agent = fresh;
+    *agent = rebuilt.agent;
+    let mut facts = rebuilt.facts;
+    facts.mode = old.mode();
     if let Some(ready) = lock(&shared.ready).as_mut() {
+        facts.model.clone_from(&ready.facts.model);
+        facts.mcp_servers.clone_from(&ready.facts.mcp_servers);
+        ready.facts = facts.clone();
         ready.controls = controls;
         ready.history = agent.messages().to_vec();
         ready.system_prompt = agent.system_prompt();
-        ready.background = info.background;
+        ready.background = rebuilt.info.background;
         ready.blueprint = blueprint;
     }
-    Ok(())
+    Ok(Replaced {
+        facts,
+        workspace: rebuilt.workspace,
+    })
 }

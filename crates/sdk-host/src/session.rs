@@ -54,6 +54,9 @@ pub(crate) struct Ready {
     pub(crate) model_env: BTreeMap<String, String>,
     pub(crate) settings_json: Value,
     pub(crate) cwd: PathBuf,
+    /// The additional working directories the session started with
+    /// (`--add-dir`, settings); `add_directories` reports them too.
+    pub(crate) start_dirs: Vec<PathBuf>,
     /// The mode to return to when plan mode is switched off.
     pub(crate) before_plan: Option<Mode>,
     /// The model in use now (side questions and titles use it too).
@@ -180,6 +183,7 @@ pub(crate) async fn initialize(
     let model_env = shared.options.setup.env.clone();
     let settings_json = serde_json::to_value(&prepared.settings.merged).unwrap_or_default();
     let cwd = prepared.cwd.clone();
+    let start_dirs = prepared.additional_dirs.clone();
     let model_name = prepared.model.model.name().to_owned();
     let blueprint = Blueprint {
         setup: blueprint_setup,
@@ -189,7 +193,7 @@ pub(crate) async fn initialize(
         asker: asker.clone(),
         rules,
     };
-    let (agent, facts, session_hooks, info) = build_agent(prepared, asker)?;
+    let (agent, facts, session_hooks, info) = build_agent(prepared, asker, None)?;
     let controls = agent.controls();
     let session_id = agent.session_id().to_owned();
 
@@ -238,6 +242,7 @@ pub(crate) async fn initialize(
         model_env,
         settings_json,
         cwd,
+        start_dirs,
         before_plan: None,
         model: Arc::clone(&model_in_use),
         system_prompt: agent.system_prompt(),
@@ -256,16 +261,21 @@ pub(crate) async fn initialize(
     serde_json::to_value(response).map_err(|error| error.to_string())
 }
 
-/// Builds the agent from everything prepared, with the SDK's asker; also
-/// what the session hooks need.
+/// Builds the agent from everything prepared, with the SDK's asker (and
+/// an earlier agent's read record, when given); also what the session
+/// hooks need.
 pub(crate) fn build_agent(
     prepared: Prepared,
     asker: Option<Arc<dyn Asker>>,
+    file_state: Option<Arc<ferrule_tool::FileState>>,
 ) -> Result<(ferrule_agent::Agent, InitFacts, SessionHooks, HostInfo), String> {
     let hooks = Arc::clone(&prepared.hooks);
     let (mut builder, info) = prepared.into_builder();
     if let Some(asker) = asker {
         builder = builder.asker(asker);
+    }
+    if let Some(file_state) = file_state {
+        builder = builder.file_state(file_state);
     }
     let agent = builder.build().map_err(|error| error.to_string())?;
     let facts = info.init_facts(agent.tool_names());

@@ -58,6 +58,11 @@ pub(crate) enum Command {
     },
     /// `get_context_usage`.
     ContextUsage { reply: oneshot::Sender<Value> },
+    /// `reload_plugins`, `reload_skills`: the agent again from what is on
+    /// disk now, same conversation.
+    Reload {
+        reply: oneshot::Sender<Result<crate::rewinding::Replaced, String>>,
+    },
 }
 
 /// Runs turns until the queue is closed and empty, and commands between
@@ -165,7 +170,13 @@ async fn run_command(shared: &Shared, agent: &mut Agent, command: Command) {
                 agent,
                 Some(*blueprint),
                 crate::rebuild::Leaf::Current,
-            );
+            )
+            .map(drop);
+            let _ = reply.send(done);
+        }
+        Command::Reload { reply } => {
+            let done =
+                crate::rewinding::replace_agent(shared, agent, None, crate::rebuild::Leaf::Current);
             let _ = reply.send(done);
         }
         Command::ContextUsage { reply } => {

@@ -49,6 +49,8 @@
 //!   HTML with `htmd`, caches pages for 15 minutes. Without a
 //!   [`PageSummarizer`] the page itself (first 30000 characters) is the
 //!   result.
+//! - `Skill` ([`SkillTool`]) is not in [`builtin_tools`]: a host adds it
+//!   over its session's skills (it needs the memory workspace).
 //! - WebSearch is not shipped: the reference documents its input and output
 //!   but no search backend to call.
 //!
@@ -89,6 +91,7 @@ mod read;
 mod read_pdf;
 mod read_unchanged;
 mod replace;
+mod skill;
 mod task_output;
 mod task_stop;
 mod text;
@@ -116,6 +119,7 @@ pub use read::{
 pub use read_pdf::{MAX_PDF_PAGES_PER_READ, PDF_PAGES_WITHOUT_RANGE};
 pub use read_unchanged::forget_reads;
 pub use replace::{ReplaceError, ReplaceMode, Replaced, replace};
+pub use skill::{SkillSource, SkillTool};
 pub use task_output::{DEFAULT_TASK_OUTPUT_WAIT_MS, TaskOutputInput, TaskOutputTool};
 pub use task_stop::{TaskStopInput, TaskStopTool};
 pub use text::{

@@ -1,7 +1,6 @@
 //! Reports about the session (`get_settings`, `get_usage_info`),
 //! `end_session`, and the kinds ferrule answers with an error that says
-//! why (proxy, BYOK, SDK memory, plugin reload, mid-session directories,
-//! thinking budget and read state).
+//! why (proxy, BYOK, SDK memory).
 
 use std::collections::BTreeMap;
 
@@ -57,37 +56,4 @@ pub(super) fn end_session(shared: &Shared, request: &Map<String, Value>) -> Valu
     }
     shared.ended.cancel();
     json!({})
-}
-
-/// `reload_plugins`: plugins are part of the agent built at start.
-pub(super) fn reload_plugins(shared: &Shared) -> Result<Value, String> {
-    with_ready(shared, |_| ())?;
-    Err("reload_plugins is not supported: ferrule loads plugins when the session starts; start a new session (resume keeps the conversation) to pick up changes".to_owned())
-}
-
-/// `set_max_thinking_tokens`: the thinking budget is fixed at start.
-pub(super) fn max_thinking_tokens(request: &Map<String, Value>) -> Result<Value, String> {
-    let asked = request
-        .get("max_thinking_tokens")
-        .map_or_else(|| "none".to_owned(), Value::to_string);
-    Err(format!(
-        "set_max_thinking_tokens ({asked}) is not supported mid-session: set the thinking budget with --max-thinking-tokens when the session starts"
-    ))
-}
-
-/// `add_directories`: the allowed directories are fixed at start.
-pub(super) fn add_directories(request: &Map<String, Value>) -> Result<Value, String> {
-    let asked = request
-        .get("directories")
-        .map_or_else(|| "none".to_owned(), Value::to_string);
-    Err(format!(
-        "add_directories ({asked}) is not supported mid-session: pass them with --add-dir (additionalDirectories) when the session starts"
-    ))
-}
-
-/// `seed_read_state`: the read-state tracker lives inside the agent.
-pub(super) fn seed_read_state(path: &str) -> Result<Value, String> {
-    Err(format!(
-        "seed_read_state ({path}) is not supported: ferrule's Edit and Write accept only files the session read itself"
-    ))
 }

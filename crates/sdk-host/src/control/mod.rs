@@ -3,9 +3,11 @@
 //! that says why, so no request is left without its one answer.
 
 mod ask;
+mod files;
 mod goals;
 mod info;
 mod mcp;
+mod reload;
 mod rewind;
 mod session;
 mod tasks;
@@ -61,7 +63,8 @@ pub(crate) async fn handle(shared: &Arc<Shared>, request: ControlRequest) -> Res
         R::McpInjectToken(request) => mcp::inject_token(shared, &request).await,
         R::McpClearAuth(request) => mcp::clear_auth(shared, &request.server_name).await,
         R::ListPlugins(_) => with_ready(shared, |ready| json!({"plugins": ready.facts.plugins})),
-        R::ReloadPlugins(_) => info::reload_plugins(shared),
+        R::ReloadPlugins(_) => reload::reload_plugins(shared).await,
+        R::ReloadSkills(_) => reload::reload_skills(shared).await,
         R::AccountInfo(_) => Ok(json!({"account": {}})),
         R::GetSettings(_) => info::settings(shared),
         R::GetUsageInfo(_) => info::usage_info(shared),
@@ -72,9 +75,11 @@ pub(crate) async fn handle(shared: &Arc<Shared>, request: ControlRequest) -> Res
         | R::CreateByokConfig(_)
         | R::ValidateByokModel(_) => Err(info::BYOK_UNSUPPORTED.to_owned()),
         R::FlushMemory(_) | R::RefreshMemory(_) => Err(info::SDK_MEMORY_OFF.to_owned()),
-        R::SetMaxThinkingTokens(request) => info::max_thinking_tokens(&request.extra),
-        R::AddDirectories(request) => info::add_directories(&request.extra),
-        R::SeedReadState(request) => info::seed_read_state(&request.path),
+        R::SetMaxThinkingTokens(request) => {
+            session::set_max_thinking_tokens(shared, &request.extra)
+        }
+        R::AddDirectories(request) => files::add_directories(shared, &request.extra),
+        R::SeedReadState(request) => files::seed_read_state(shared, &request),
         other => Err(other.unsupported_message()),
     }
 }

@@ -4,6 +4,7 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
+use ferrule_model::Thinking;
 use ferrule_permissions::Mode;
 use ferrule_protocol::sdk::{
     ApplyFlagSettingsRequest, InterruptRequest, PermissionBehavior, PermissionDestination,
@@ -112,6 +113,40 @@ pub(super) fn set_model(shared: &Shared, request: &SetModelRequest) -> Result<Va
     ready.facts.model = model.name().to_owned();
     ready.model = Arc::clone(&model);
     ready.controls.set_model(model);
+    Ok(json!({}))
+}
+
+/// `set_max_thinking_tokens` `{max_thinking_tokens}`: extended thinking
+/// with that token budget from the next model request on, as
+/// `--thinking-budget` would set it; `0` turns thinking off, `null` goes
+/// back to what the session started with.
+pub(super) fn set_max_thinking_tokens(
+    shared: &Shared,
+    request: &Map<String, Value>,
+) -> Result<Value, String> {
+    let budget = match request.get("max_thinking_tokens") {
+        None => {
+            return Err("set_max_thinking_tokens: `max_thinking_tokens` is missing (a token count, or null for the session's default)".to_owned());
+        }
+        Some(Value::Null) => shared.options.setup.thinking_budget,
+        Some(value) => {
+            let tokens = value
+                .as_u64()
+                .and_then(|tokens| u32::try_from(tokens).ok())
+                .ok_or_else(|| {
+                    format!(
+                        "set_max_thinking_tokens: `max_thinking_tokens` must be a whole number of tokens from 0 to {} or null, not {value}",
+                        u32::MAX
+                    )
+                })?;
+            (tokens > 0).then_some(tokens)
+        }
+    };
+    let thinking = match budget {
+        Some(budget_tokens) => Thinking::Enabled { budget_tokens },
+        None => Thinking::Disabled,
+    };
+    with_ready(shared, |ready| ready.controls.set_thinking(thinking))?;
     Ok(json!({}))
 }
 

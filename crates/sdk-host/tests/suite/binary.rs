@@ -7,6 +7,7 @@
     reason = "test helpers outside #[test] functions; a failure should panic"
 )]
 
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 use super::real_sdks::ferrule_bin;
+use ferrule_test_support::{FakeModelServer, anthropic};
 
 /// Generous: CI builds and tests on two loaded cores.
 const WAIT: Duration = Duration::from_secs(30);
@@ -29,16 +31,22 @@ struct Cli {
 
 impl Cli {
     async fn start(turns: Value) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::launch(Launch::scripted(turns)).await
+    }
+
+    /// Starts `ferrule` in `launch.dir`'s `project` folder (`home` beside
+    /// it) and initializes the session.
+    async fn launch(launch: Launch) -> Self {
+        let dir = launch.dir;
         let (project, home) = (dir.path().join("project"), dir.path().join("home"));
         std::fs::create_dir_all(&project).unwrap();
         std::fs::create_dir_all(&home).unwrap();
-        let script = dir.path().join("script.json");
-        std::fs::write(&script, json!({"turns": turns}).to_string()).unwrap();
         let mut child = Command::new(ferrule_bin())
             .args(["--print", "--input-format", "stream-json"])
             .args(["--output-format", "stream-json", "--model"])
-            .arg(format!("scripted/{}", script.display()))
+            .arg(&launch.model)
+            .args(&launch.args)
+            .envs(launch.env)
             .current_dir(&project)
             .env("HOME", &home)
             .env("FERRULE_HOME", &home)
@@ -99,11 +107,92 @@ impl Cli {
         answer["response"].clone()
     }
 
+    /// Sends a prompt; every line through its `result`.
+    async fn turn(&mut self, prompt: &str) -> Vec<Value> {
+        self.send(
+            json!({"type": "user", "session_id": "", "parent_tool_use_id": null,
+                         "message": {"role": "user", "content": prompt}}),
+        )
+        .await;
+        let mut lines = Vec::new();
+        loop {
+            let line = self.next().await;
+            let done = line["type"] == "result";
+            lines.push(line);
+            if done {
+                return lines;
+            }
+        }
+    }
+
+    /// The success payload of a control request.
+    async fn ok(&mut self, request: Value) -> Value {
+        let answer = self.ask(request.clone()).await;
+        assert_eq!(answer["subtype"], "success", "{request} → {answer}");
+        answer["response"].clone()
+    }
+
     async fn error_of(&mut self, request: Value) -> String {
         let answer = self.ask(request.clone()).await;
         assert_eq!(answer["subtype"], "error", "{request} → {answer}");
         answer["error"].as_str().unwrap().to_owned()
     }
+}
+
+/// How to start `ferrule`: a temp folder (the test may fill
+/// `project/` first), the model, more flags and environment.
+struct Launch {
+    dir: tempfile::TempDir,
+    model: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Launch {
+    fn new(model: impl Into<String>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("project")).unwrap();
+        Self {
+            dir,
+            model: model.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    /// The scripted model answering with `turns`.
+    fn scripted(turns: Value) -> Self {
+        let mut launch = Self::new("");
+        let script = launch.dir.path().join("script.json");
+        std::fs::write(&script, json!({"turns": turns}).to_string()).unwrap();
+        launch.model = format!("scripted/{}", script.display());
+        launch
+    }
+
+    /// A fake Anthropic server's model.
+    fn anthropic(server: &FakeModelServer) -> Self {
+        let mut launch = Self::new("anthropic/fake-claude");
+        launch.env = vec![
+            ("ANTHROPIC_BASE_URL".into(), server.base_url()),
+            ("ANTHROPIC_API_KEY".into(), "test-key".into()),
+        ];
+        launch
+    }
+
+    fn project(&self) -> std::path::PathBuf {
+        self.dir.path().join("project")
+    }
+
+    fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+}
+
+/// Writes `text` to `path`, creating its folders.
+fn put(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
 }
 
 fn text(t: &str) -> Value {
@@ -126,22 +215,29 @@ async fn end_session_ends_the_process_while_stdin_stays_open() {
 }
 
 #[tokio::test]
-async fn kinds_ferrule_cannot_serve_are_refused_with_the_reason() {
+async fn kinds_ferrule_cannot_serve_and_bad_requests_are_refused_with_the_reason() {
     let mut cli = Cli::start(json!([text("unused")])).await;
     for (request, says) in [
         (
             json!({"type": "seed_read_state", "path": "a.txt", "mtime": 1}),
-            "a.txt",
+            "cannot open a.txt",
         ),
         (
-            json!({"type": "add_directories", "directories": ["/x"]}),
-            "--add-dir",
+            json!({"type": "seed_read_state", "path": "a.txt", "mtime": "soon"}),
+            "`mtime` must be",
         ),
         (
-            json!({"type": "set_max_thinking_tokens", "max_thinking_tokens": 9}),
-            "9",
+            json!({"type": "add_directories", "directories": "/x"}),
+            "`directories` must be a list",
         ),
-        (json!({"type": "reload_plugins"}), "plugins"),
+        (
+            json!({"type": "set_max_thinking_tokens", "max_thinking_tokens": -9}),
+            "not -9",
+        ),
+        (
+            json!({"type": "set_max_thinking_tokens"}),
+            "`max_thinking_tokens` is missing",
+        ),
         (json!({"subtype": "flush_memory"}), "SDK memory"),
         (json!({"subtype": "get_byok_config"}), "BYOK"),
         (
@@ -208,4 +304,237 @@ async fn a_paused_goal_resumes_and_runs_until_complete() {
         .expect("ferrule did not exit at EOF")
         .unwrap();
     assert_eq!(status.code(), Some(0));
+}
+
+/// The text of the tool results in a turn's lines.
+fn tool_results(lines: &[Value]) -> String {
+    lines
+        .iter()
+        .filter(|line| line["type"] == "user")
+        .flat_map(|line| {
+            line["message"]["content"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|block| block["type"] == "tool_result")
+        .map(|block| block["content"].to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn tool(id: &str, name: &str, input: Value) -> Value {
+    json!({"blocks": [{"type": "tool_use", "id": id, "name": name, "input": input}]})
+}
+
+#[tokio::test]
+async fn added_directories_are_working_directories_for_the_rest_of_the_session() {
+    let launch = Launch::scripted(json!([]));
+    let outside = launch.dir.path().join("outside");
+    put(&outside.join("notes.txt"), "far away words\n");
+    let notes = outside.join("notes.txt").display().to_string();
+    let script = launch.dir.path().join("script.json");
+    let turns = json!([
+        tool("call_1", "Read", json!({"file_path": notes})),
+        text("first"),
+        tool("call_2", "Read", json!({"file_path": notes})),
+        text("second"),
+    ]);
+    std::fs::write(&script, json!({"turns": turns}).to_string()).unwrap();
+    let mut cli = Cli::launch(launch).await;
+
+    let before = cli.turn("read it").await;
+    let results = tool_results(&before);
+    assert!(!results.contains("far away words"), "{results}");
+
+    let answer = cli
+        .ok(json!({"type": "add_directories",
+                   "directories": [outside.display().to_string(), "missing-dir", notes, 7]}))
+        .await;
+    let canonical = outside.canonicalize().unwrap().display().to_string();
+    assert_eq!(answer["added"], json!([canonical]), "{answer}");
+    let failed = answer["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 3, "{answer}");
+    assert_eq!(failed[0]["path"], "missing-dir");
+    assert!(
+        failed[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist"),
+        "{answer}"
+    );
+    assert!(
+        failed[1]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("is not a directory"),
+        "{answer}"
+    );
+    assert_eq!(failed[2]["path"], 7);
+    assert_eq!(answer["directories"], json!([canonical]), "{answer}");
+
+    let after = cli.turn("read it again").await;
+    let results = tool_results(&after);
+    assert!(results.contains("far away words"), "{results}");
+    assert_eq!(after.last().unwrap()["result"], "second");
+}
+
+#[tokio::test]
+async fn the_thinking_budget_set_mid_session_goes_with_the_next_request() {
+    let server = FakeModelServer::anthropic().await.unwrap();
+    for reply in ["one", "two", "three"] {
+        server.mount(anthropic::text_reply(reply));
+    }
+    let launch = Launch::anthropic(&server)
+        .arg("--thinking-budget")
+        .arg("1500");
+    let mut cli = Cli::launch(launch).await;
+    cli.ok(json!({"type": "set_max_thinking_tokens", "max_thinking_tokens": 2048}))
+        .await;
+    assert_eq!(cli.turn("one").await.last().unwrap()["result"], "one");
+    cli.ok(json!({"type": "set_max_thinking_tokens", "max_thinking_tokens": 0}))
+        .await;
+    assert_eq!(cli.turn("two").await.last().unwrap()["result"], "two");
+    cli.ok(json!({"type": "set_max_thinking_tokens", "max_thinking_tokens": null}))
+        .await;
+    assert_eq!(cli.turn("three").await.last().unwrap()["result"], "three");
+    let thinking: Vec<Value> = server
+        .requests()
+        .iter()
+        .map(|request| request.body["thinking"].clone())
+        .collect();
+    assert_eq!(
+        thinking,
+        [
+            json!({"type": "enabled", "budget_tokens": 2048}),
+            Value::Null,
+            json!({"type": "enabled", "budget_tokens": 1500}),
+        ]
+    );
+    assert_eq!(server.take_violations(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_seeded_file_can_be_edited_without_reading_it_when_its_mtime_matches() {
+    let launch = Launch::scripted(json!([
+        tool(
+            "call_1",
+            "Edit",
+            json!({"file_path": "notes.txt", "old_string": "old", "new_string": "new"})
+        ),
+        text("refused"),
+        tool(
+            "call_2",
+            "Edit",
+            json!({"file_path": "notes.txt", "old_string": "old", "new_string": "new"})
+        ),
+        text("edited"),
+    ]));
+    let notes = launch.project().join("notes.txt");
+    put(&notes, "old text\n");
+    let mut cli = Cli::launch(launch).await;
+    cli.ok(json!({"subtype": "set_permission_mode", "mode": "acceptEdits"}))
+        .await;
+
+    let refused = cli.turn("edit it").await;
+    let results = tool_results(&refused);
+    assert!(results.contains("has not been read yet"), "{results}");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "old text\n");
+
+    let modified = std::fs::metadata(&notes).unwrap().modified().unwrap();
+    let millis = modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let stale = cli
+        .error_of(json!({"type": "seed_read_state", "path": "notes.txt",
+                         "mtime": u64::try_from(millis).unwrap() - 5000}))
+        .await;
+    assert!(stale.contains("changed since the host read it"), "{stale}");
+    let seeded = cli
+        .ok(json!({"type": "seed_read_state", "path": "notes.txt",
+                   "mtime": u64::try_from(millis).unwrap()}))
+        .await;
+    assert_eq!(seeded, json!({}));
+
+    let edited = cli.turn("edit it now").await;
+    assert_eq!(edited.last().unwrap()["result"], "edited", "{edited:#?}");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "new text\n");
+}
+
+#[tokio::test]
+async fn reload_plugins_applies_what_was_added_to_a_plugin_on_disk() {
+    let server = FakeModelServer::anthropic().await.unwrap();
+    server.mount(anthropic::text_reply("ok"));
+    let launch = Launch::anthropic(&server);
+    let plugin = launch.project().join("devkit");
+    put(
+        &plugin.join(".qoder-plugin/plugin.json"),
+        r#"{"name": "devkit"}"#,
+    );
+    let missing = launch.dir.path().join("no-such-plugin");
+    let launch = launch
+        .arg("--plugin-dir")
+        .arg(plugin.display().to_string())
+        .arg("--plugin-dir")
+        .arg(missing.display().to_string());
+    let mut cli = Cli::launch(launch).await;
+
+    put(
+        &plugin.join("commands/deploy.md"),
+        "---\ndescription: Ship the build\nargument-hint: \"[env]\"\n---\nDeploy to $ARGUMENTS.\n",
+    );
+    put(
+        &plugin.join("agents/reviewer.md"),
+        "---\nname: reviewer\ndescription: Reviews diffs\n---\nReview the diff.\n",
+    );
+    put(
+        &plugin.join("skills/tidy/SKILL.md"),
+        "---\nname: tidy\ndescription: Tidy the imports of a file\n---\nSort them.\n",
+    );
+    let reloaded = cli.ok(json!({"subtype": "reload_plugins"})).await;
+    let commands = reloaded["commands"].as_array().unwrap();
+    let deploy = commands
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().ends_with("deploy"))
+        .unwrap_or_else(|| panic!("no deploy command: {reloaded}"));
+    assert_eq!(deploy["description"], "Ship the build");
+    assert_eq!(deploy["argumentHint"], "[env]");
+    assert!(
+        reloaded["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"].as_str().unwrap().ends_with("reviewer")
+                && a["description"] == "Reviews diffs"),
+        "{reloaded}"
+    );
+    assert_eq!(
+        reloaded["plugins"].as_array().unwrap().len(),
+        1,
+        "{reloaded}"
+    );
+    assert_eq!(reloaded["plugins"][0]["name"], "devkit");
+    assert_eq!(reloaded["mcpServers"], json!([]));
+    assert_eq!(
+        reloaded["error_count"], 1,
+        "the missing plugin folder: {reloaded}"
+    );
+
+    let skills = cli.ok(json!({"type": "reload_skills"})).await;
+    let tidy = skills["skills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"].as_str().unwrap().ends_with("tidy"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no tidy skill: {skills}"));
+    assert_eq!(tidy["source"], "plugin:devkit");
+
+    let listed = cli.ok(json!({"subtype": "list_plugins"})).await;
+    assert_eq!(listed["plugins"][0]["name"], "devkit");
+
+    assert_eq!(cli.turn("hello").await.last().unwrap()["result"], "ok");
+    let system = server.requests()[0].body["system"].to_string();
+    assert!(system.contains("Tidy the imports of a file"), "{system}");
 }

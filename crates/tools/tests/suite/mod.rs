@@ -13,6 +13,7 @@ mod read;
 mod read_pdf;
 mod read_unchanged;
 mod schemas;
+mod skill;
 mod todo;
 mod web_fetch;
 mod write;

@@ -1,0 +1,95 @@
+//! Skill: loads a skill's body with its arguments and bundled files.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use ferrule_memory::{LoadOptions, Skill, SkillVars, Workspace};
+use ferrule_tool::{Tool, ToolContext};
+use ferrule_tools::SkillTool;
+use serde_json::json;
+
+use super::common::model_error;
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn skills_of(project: &Path, home: &Path) -> Vec<Skill> {
+    Workspace::load(&LoadOptions::new(project).with_home(home)).skills
+}
+
+#[tokio::test]
+async fn a_skill_body_comes_back_with_arguments_and_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    let skill_dir = project.join(".qoder/skills/release");
+    write(
+        &skill_dir.join("SKILL.md"),
+        "---\nname: release\ndescription: Cut a release\n---\nTag version $ARGUMENTS in ${QODER_SESSION_ID}.\n",
+    );
+    write(&skill_dir.join("scripts/tag.sh"), "git tag \"$1\"\n");
+    write(
+        &project.join(".qoder/skills/hidden/SKILL.md"),
+        "---\nname: hidden\ndescription: Only for people\ndisable-model-invocation: true\n---\nSecret.\n",
+    );
+    let vars = SkillVars {
+        session_id: Some("sess-1".to_owned()),
+        ..SkillVars::default()
+    };
+    let tool = SkillTool::new(skills_of(&project, &dir.path().join("home")), vars);
+    let ctx = ToolContext::builder(&project).build().unwrap();
+
+    let out = tool
+        .call(json!({"skill": "release", "args": "1.2.3"}), &ctx)
+        .await
+        .unwrap();
+    let text = out.text_content();
+    assert!(text.contains("Tag version 1.2.3 in sess-1."), "{text}");
+    assert!(text.contains("scripts/tag.sh"), "{text}");
+    assert_eq!(out.structured["files"], json!(["scripts/tag.sh"]));
+
+    // Left out of the prompt's list, but a user's `/hidden` may still ask
+    // the model to load it.
+    let out = tool.call(json!({"skill": "hidden"}), &ctx).await.unwrap();
+    assert!(out.text_content().contains("Secret."));
+    let error = model_error(tool.call(json!({"skill": "nope"}), &ctx).await);
+    assert!(
+        error.contains("No skill named 'nope'. Available: "),
+        "{error}"
+    );
+    assert!(error.contains("release"), "{error}");
+    let error = model_error(tool.call(json!({"name": "release"}), &ctx).await);
+    assert!(error.contains("needs a string `skill`"), "{error}");
+    let error = model_error(
+        tool.call(json!({"skill": "release", "args": 3}), &ctx)
+            .await,
+    );
+    assert!(error.contains("`args` must be a string"), "{error}");
+}
+
+#[tokio::test]
+async fn the_source_is_asked_on_every_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    let home = dir.path().join("home");
+    let current: Arc<Mutex<Vec<Skill>>> = Arc::new(Mutex::new(Vec::new()));
+    let source = Arc::clone(&current);
+    let tool = SkillTool::with_source(
+        Arc::new(move || source.lock().unwrap().clone()),
+        SkillVars::default(),
+    );
+    let ctx = ToolContext::builder(&project).build().unwrap();
+    let error = model_error(tool.call(json!({"skill": "late"}), &ctx).await);
+    assert!(error.contains("this session has no skills"), "{error}");
+
+    write(
+        &project.join(".qoder/skills/late/SKILL.md"),
+        "---\nname: late\ndescription: Added later\n---\nLate body.\n",
+    );
+    *current.lock().unwrap() = skills_of(&project, &home);
+    let out = tool.call(json!({"skill": "/late"}), &ctx).await.unwrap();
+    assert!(out.text_content().contains("Late body."));
+}
