@@ -21,17 +21,30 @@ impl Agent {
     /// `can_rewind: false` and the reason (no checkpoint store, unknown
     /// message, files changed outside the agent).
     pub async fn rewind_files(&self, user_message_uuid: &str, dry_run: bool) -> RewindReport {
+        let options = if dry_run {
+            RewindOptions::default().with_dry_run()
+        } else {
+            RewindOptions::default()
+        };
+        self.rewind_files_with(user_message_uuid, options).await
+    }
+
+    /// [`Agent::rewind_files`] with every option of the checkpoint store:
+    /// `force` also overwrites files changed outside the agent (the
+    /// interface's `/rewind <n> force`). A real rewind that ran makes the
+    /// session forget what it read, so Write and Edit ask for a new Read.
+    pub async fn rewind_files_with(
+        &self,
+        user_message_uuid: &str,
+        options: RewindOptions,
+    ) -> RewindReport {
         let Some(store) = self.core.checkpoints.clone() else {
             return RewindReport::refused(
                 "File checkpointing is not enabled for this session (general.fileCheckpointing.enabled).",
             );
         };
         let id = user_message_uuid.to_owned();
-        let options = if dry_run {
-            RewindOptions::default().with_dry_run()
-        } else {
-            RewindOptions::default()
-        };
+        let dry_run = options.dry_run;
         let report = tokio::task::spawn_blocking(move || lock(&store).rewind(&id, options)).await;
         let report = match report {
             Ok(report) => report,

@@ -4,6 +4,7 @@
 
 mod answers;
 mod context;
+mod rewinding;
 mod switch;
 
 use std::collections::VecDeque;
@@ -20,7 +21,7 @@ use crate::TuiError;
 use crate::asker::{PendingAsk, TuiAsker};
 use crate::commands::{Outcome, command_list, run_command};
 use crate::keys::{Action, handle_key};
-use crate::rewind::{TurnMark, rewind};
+use crate::rewind::{RewindStage, RewindTarget, TurnMark};
 use crate::session::Session;
 use crate::shell::{ExpandHost, ShellOutput, run_shell};
 use crate::state::{App, Cell, Completer};
@@ -39,6 +40,13 @@ enum Done {
     Expanded(Result<String, String>),
     /// `/compact` ended; the agent comes back.
     Compacted(Box<Agent>, Result<(), String>),
+    /// A `/rewind` dry run or rewind ended; the agent comes back.
+    Rewound(
+        Box<Agent>,
+        RewindTarget,
+        RewindStage,
+        ferrule_checkpoint::RewindReport,
+    ),
 }
 
 pub(crate) struct EventLoop {
@@ -63,6 +71,8 @@ pub(crate) struct EventLoop {
     last_answer: Option<String>,
     /// Whether the prompt on screen is the folder-trust question.
     trust_question: bool,
+    /// The rewind the question on screen confirms.
+    rewind_confirm: Option<RewindTarget>,
     /// The command line's prompt, held back until trust is answered.
     deferred: Option<String>,
     /// A session to switch to (`/clear`, `/resume`, trust), with the note
@@ -108,6 +118,7 @@ pub(crate) async fn run_loop(
         running_prompt: String::new(),
         last_answer: None,
         trust_question: false,
+        rewind_confirm: None,
         deferred: None,
         pending_session: None,
         exit: false,
@@ -238,6 +249,9 @@ impl EventLoop {
             }
             Action::Permission(choice, interrupt) => self.answer_permission(choice, interrupt),
             Action::Question(answer) if self.trust_question => self.answer_trust(answer),
+            Action::Question(answer) if self.rewind_confirm.is_some() => {
+                self.answer_rewind(answer);
+            }
             Action::Question(answer) => self.answer_question(answer),
         }
     }
@@ -286,12 +300,7 @@ impl EventLoop {
                     "A turn is running: wait for it or interrupt it (Esc) first.".into(),
                 ));
             }
-            Outcome::Rewind(args) => rewind(
-                &mut self.app,
-                self.session.agent.as_ref().filter(|_| !busy),
-                &self.marks,
-                &args,
-            ),
+            Outcome::Rewind(args) => self.rewind(&args),
             Outcome::NewSession(options) => {
                 let (note, switch) = match &options.session.resume {
                     Some(id) => (format!("Resumed session {id}."), switch::Switch::Resume),
@@ -431,6 +440,14 @@ impl EventLoop {
                     self.app.transcript.push(Cell::Error(error));
                 }
                 if !self.app.queued.is_empty() {
+                    let next = self.app.queued.remove(0);
+                    self.submit(next);
+                }
+            }
+            Done::Rewound(agent, target, stage, report) => {
+                self.session.agent = Some(*agent);
+                self.rewound(target, stage, report);
+                if self.app.prompt.is_none() && !self.app.queued.is_empty() {
                     let next = self.app.queued.remove(0);
                     self.submit(next);
                 }

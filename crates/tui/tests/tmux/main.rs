@@ -184,12 +184,89 @@ async fn the_terminal_is_restored_after_exit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rewind_puts_a_written_file_back() {
+async fn rewind_previews_asks_then_puts_files_back_and_forgets_reads() {
     let server = server().await;
     let project = Project::new();
     std::fs::write(
         project.base.join("user/settings.json"),
-        r#"{"general": {"fileCheckpointing": {"enabled": true}}}"#,
+        r#"{"general": {"fileCheckpointing": {"enabled": true}},
+            "permissions": {"allow": ["Edit", "Write"]}}"#,
+    )
+    .expect("user settings");
+    let notes = project.dir().join("notes.md");
+    std::fs::write(&notes, "first\n").expect("notes");
+    let created = project.dir().join("new.md");
+    let path = |p: &std::path::Path| p.display().to_string();
+    server.mount(tool_call(
+        "call_1",
+        "Read",
+        serde_json::json!({"file_path": path(&notes)}),
+    ));
+    server.mount(tool_call(
+        "call_2",
+        "Edit",
+        serde_json::json!({"file_path": path(&notes), "old_string": "first", "new_string": "second\nthird"}),
+    ));
+    server.mount(tool_call(
+        "call_3",
+        "Write",
+        serde_json::json!({"file_path": path(&created), "content": "created\n"}),
+    ));
+    server.mount(openai::text_reply("Changed the notes."));
+    let tui = Tui::start(project, &server.base_url());
+    tui.ready();
+    tui.type_text("change notes");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Changed the notes.");
+    assert!(created.exists());
+    tui.type_text("/rewind");
+    tui.keys(&["Enter"]);
+    tui.wait_text("1. change notes");
+    tui.type_text("/rewind 1");
+    tui.keys(&["Enter"]);
+    // The dry run: files and lines, then a question; nothing changed yet.
+    let screen = tui.wait_text("Yes, rewind the files");
+    assert!(
+        screen.contains("puts back 2 files (+1 −3 lines)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("new.md") && screen.contains("notes.md"),
+        "{screen}"
+    );
+    assert!(created.exists(), "the preview changes nothing");
+    tui.keys(&["1"]);
+    let screen = tui.wait_text("Rewound the files");
+    assert!(screen.contains("The conversation is kept."), "{screen}");
+    assert!(
+        !created.exists(),
+        "the created file is gone after the rewind"
+    );
+    assert_eq!(std::fs::read_to_string(&notes).expect("notes"), "first\n");
+    // Like the SDK's rewind_files, the session forgot its reads: a Write of
+    // the restored file must Read it again.
+    server.mount(tool_call(
+        "call_4",
+        "Write",
+        serde_json::json!({"file_path": path(&notes), "content": "overwritten\n"}),
+    ));
+    server.mount(openai::text_reply("Tried to write."));
+    tui.type_text("write the notes");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Tried to write.");
+    assert_eq!(std::fs::read_to_string(&notes).expect("notes"), "first\n");
+    let requests = server.requests();
+    let last = requests.last().expect("requests").body.to_string();
+    assert!(last.contains("has not been read yet"), "{last}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rewind_can_be_declined() {
+    let server = server().await;
+    let project = Project::new();
+    std::fs::write(
+        project.base.join("user/settings.json"),
+        r#"{"general": {"fileCheckpointing": {"enabled": true}}, "permissions": {"allow": ["Write"]}}"#,
     )
     .expect("user settings");
     let file = project.dir().join("notes.md");
@@ -201,18 +278,13 @@ async fn rewind_puts_a_written_file_back() {
     tui.ready();
     tui.type_text("write notes");
     tui.keys(&["Enter"]);
-    tui.wait_text("Allow Write(");
-    tui.keys(&["1"]);
     tui.wait_text("Wrote the notes.");
-    assert!(file.exists());
-    tui.type_text("/rewind");
-    tui.keys(&["Enter"]);
-    tui.wait_text("1. write notes");
     tui.type_text("/rewind 1");
     tui.keys(&["Enter"]);
-    let screen = tui.wait_text("Rewound the files");
-    assert!(screen.contains("notes.md"), "{screen}");
-    assert!(!file.exists(), "the written file is gone after the rewind");
+    tui.wait_text("Yes, rewind the files");
+    tui.keys(&["2"]);
+    tui.wait_text("Rewind cancelled: no file changed.");
+    assert!(file.exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
