@@ -5,6 +5,10 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 venv=${FERRULE_SDK_VENV:-/var/cache/ferrule/venv-sdk}
 stamp="$venv/.ferrule-requirements"
+# Test binaries (sdk-host, session) may run this at once: one at a time.
+mkdir -p "$(dirname "$venv")"
+exec 9>"$venv.lock"
+flock 9
 if [ -x "$venv/bin/python" ] && [ -f "$stamp" ] && cmp -s "$stamp" "$here/requirements.txt"; then
     exit 0
 fi

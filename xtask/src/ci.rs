@@ -43,13 +43,17 @@ pub(crate) fn run_ci(args: &[String]) -> Result<()> {
     // set up; CI starts a local cluster and includes it. (One `cargo test
     // --workspace` run: a separate `-p` run would unify features differently
     // and build everything twice.) Tests last, so the test runner's summary
-    // closes the CI log.
+    // closes the CI log. FERRULE_CI makes a test whose tool (python with
+    // pip, node, rg, git ...) is missing fail instead of skipping.
     let postgres = crate::services::postgres()?;
     run_in(
         &root(),
         "cargo",
         &["test", "--workspace", "--", "--include-ignored"],
-        &[("FERRULE_TEST_POSTGRES_URL", postgres.as_str())],
+        &[
+            ("FERRULE_TEST_POSTGRES_URL", postgres.as_str()),
+            ("FERRULE_CI", "1"),
+        ],
     )?;
     Ok(())
 }

@@ -1,5 +1,5 @@
 //! The npm reference server `@modelcontextprotocol/server-everything`,
-//! when node is installed (it is installed by `tests/mcp/setup.sh` into
+//! when node is installed (required on CI) (it is installed by `tests/mcp/setup.sh` into
 //! /var/cache/ferrule/npm-mcp).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -20,7 +20,7 @@ fn server_script() -> Option<PathBuf> {
         .output()
         .is_ok_and(|o| o.status.success());
     if !node_ok {
-        eprintln!("\n!!!!! SKIPPING server-everything test: node is not installed !!!!!\n");
+        common::missing_prerequisite("server-everything test: node is not installed");
         return None;
     }
     let dir = std::env::var_os("FERRULE_MCP_NPM").map_or_else(
@@ -38,7 +38,9 @@ fn server_script() -> Option<PathBuf> {
     if script.exists() {
         Some(script)
     } else {
-        eprintln!("\n!!!!! SKIPPING server-everything test: npm could not install it !!!!!\n");
+        common::missing_prerequisite(
+            "server-everything test: npm could not install @modelcontextprotocol/server-everything",
+        );
         None
     }
 }

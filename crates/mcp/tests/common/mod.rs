@@ -23,12 +23,31 @@ pub fn venv() -> PathBuf {
     )
 }
 
+/// Whether this run is CI: `CI` or `FERRULE_CI` is set (to anything but
+/// empty, `0` or `false`). `cargo xtask ci` sets `FERRULE_CI=1`.
+pub fn on_ci() -> bool {
+    ["CI", "FERRULE_CI"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false")))
+}
+
+/// Reports that a tool a test needs is missing: on CI ([`on_ci`]) the test
+/// fails with `what`; elsewhere it prints a loud warning and the caller
+/// returns early.
+pub fn missing_prerequisite(what: &str) {
+    assert!(
+        !on_ci(),
+        "{what}; CI (CI or FERRULE_CI is set) requires it, so the test fails instead of skipping"
+    );
+    eprintln!("\n\n!!!!! SKIPPING: {what} !!!!!\n\n");
+}
+
 /// The venv's python, running `tests/mcp/setup.sh` once when the venv is
 /// missing. `None` (after a loud message) only when Python or pip itself is
-/// unavailable on this machine.
+/// unavailable on this machine and this is not CI; on CI that fails the test.
 pub fn python() -> Option<PathBuf> {
     static READY: OnceLock<Option<PathBuf>> = OnceLock::new();
-    READY
+    let found = READY
         .get_or_init(|| {
             let venv = venv();
             if !venv.join(".ready").exists() {
@@ -37,10 +56,6 @@ pub fn python() -> Option<PathBuf> {
                     .output()
                     .is_ok_and(|o| o.status.success());
                 if !has_pip {
-                    eprintln!(
-                        "\n\n!!!!! SKIPPING MCP SERVER TESTS: python3 with pip is not available, \
-                         so the test venv (tests/mcp/setup.sh) cannot be created !!!!!\n\n"
-                    );
                     return None;
                 }
                 let status = std::process::Command::new("bash")
@@ -51,7 +66,14 @@ pub fn python() -> Option<PathBuf> {
             }
             Some(venv.join("bin/python"))
         })
-        .clone()
+        .clone();
+    if found.is_none() {
+        missing_prerequisite(
+            "MCP server tests: python3 with pip is not available, so the test venv \
+             (tests/mcp/setup.sh) cannot be created",
+        );
+    }
+    found
 }
 
 /// A test server script.

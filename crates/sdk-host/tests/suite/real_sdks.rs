@@ -82,7 +82,9 @@ fn typescript_sdk_suite_passes_against_ferrule() {
     if Command::new("node").arg("--version").output().is_err()
         || Command::new("npm").arg("--version").output().is_err()
     {
-        eprintln!("SKIPPED: node and npm are not installed; the TypeScript SDK suite did not run");
+        missing_prerequisite(
+            "node and npm are not installed; the TypeScript SDK suite did not run",
+        );
         return;
     }
     let setup = Command::new("sh")
@@ -105,4 +107,23 @@ fn typescript_sdk_suite_passes_against_ferrule() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// Whether this run is CI: `CI` or `FERRULE_CI` is set (to anything but
+/// empty, `0` or `false`). `cargo xtask ci` sets `FERRULE_CI=1`.
+pub(crate) fn on_ci() -> bool {
+    ["CI", "FERRULE_CI"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false")))
+}
+
+/// Reports that a tool a test needs is missing: on CI ([`on_ci`]) the test
+/// fails with `what`; elsewhere it prints a warning and the caller returns
+/// early.
+pub(crate) fn missing_prerequisite(what: &str) {
+    assert!(
+        !on_ci(),
+        "{what}; CI (CI or FERRULE_CI is set) requires it, so the test fails instead of skipping"
+    );
+    eprintln!("SKIPPED: {what}");
 }

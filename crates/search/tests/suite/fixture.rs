@@ -9,13 +9,35 @@ use anyhow::{Context, Result, bail};
 /// The real ripgrep the equivalence tests compare against.
 pub(crate) const RG: &str = "/usr/bin/rg";
 
-/// Whether `rg` is installed; tests print why they skip when it is not.
+/// Whether `rg` is installed; tests print why they skip when it is not
+/// (and fail on CI, which must have it).
 pub(crate) fn rg_available() -> bool {
     let found = Path::new(RG).exists();
     if !found {
-        eprintln!("SKIPPED: {RG} not found; install ripgrep to run the rg equivalence tests");
+        missing_prerequisite(&format!(
+            "{RG} not found; install ripgrep to run the rg equivalence tests"
+        ));
     }
     found
+}
+
+/// Whether this run is CI: `CI` or `FERRULE_CI` is set (to anything but
+/// empty, `0` or `false`). `cargo xtask ci` sets `FERRULE_CI=1`.
+pub(crate) fn on_ci() -> bool {
+    ["CI", "FERRULE_CI"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false")))
+}
+
+/// Reports that a tool a test needs is missing: on CI ([`on_ci`]) the test
+/// fails with `what`; elsewhere it prints a warning and the caller returns
+/// early.
+pub(crate) fn missing_prerequisite(what: &str) {
+    assert!(
+        !on_ci(),
+        "{what}; CI (CI or FERRULE_CI is set) requires it, so the test fails instead of skipping"
+    );
+    eprintln!("SKIPPED: {what}");
 }
 
 /// Runs rg in `cwd` with `args` and returns its stdout without the final

@@ -92,3 +92,22 @@ pub(crate) fn fixture(name: &str) -> PathBuf {
         .join("tests/fixtures")
         .join(name)
 }
+
+/// Whether this run is CI: `CI` or `FERRULE_CI` is set (to anything but
+/// empty, `0` or `false`). `cargo xtask ci` sets `FERRULE_CI=1`.
+pub(crate) fn on_ci() -> bool {
+    ["CI", "FERRULE_CI"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false")))
+}
+
+/// Reports that a tool a test needs is missing: on CI ([`on_ci`]) the test
+/// fails with `what`; elsewhere it prints a warning and the caller returns
+/// early.
+pub(crate) fn missing_prerequisite(what: &str) {
+    assert!(
+        !on_ci(),
+        "{what}; CI (CI or FERRULE_CI is set) requires it, so the test fails instead of skipping"
+    );
+    eprintln!("SKIPPED: {what}");
+}

@@ -1,27 +1,60 @@
-//! Optional interop checks against the real `qoder-agent-sdk` when an
-//! interpreter that can import it is available (`FERRULE_TEST_PYTHON`,
-//! default `python3`). Nothing is installed by the tests; without the SDK
-//! each test returns early and says so on stderr.
+//! Interop checks against the real `qoder-agent-sdk`: run by the
+//! interpreter in `FERRULE_TEST_PYTHON`, else by the SDK venv that
+//! `tests/sdk/setup.sh` makes (`FERRULE_SDK_VENV`, default
+//! /var/cache/ferrule/venv-sdk). Without an interpreter that imports the SDK
+//! each test says so on stderr and returns early, except on CI, where that
+//! fails the test.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use ferrule_protocol::Message;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
-use super::{Env, reply};
+use super::{Env, missing_prerequisite, reply};
+
+/// The interpreter to use: `FERRULE_TEST_PYTHON`, else the SDK venv's
+/// python after `tests/sdk/setup.sh` (once per test process); `None` when
+/// the setup fails.
+fn sdk_python() -> Option<PathBuf> {
+    if let Some(python) = std::env::var_os("FERRULE_TEST_PYTHON") {
+        return Some(PathBuf::from(python));
+    }
+    static VENV: OnceLock<Option<PathBuf>> = OnceLock::new();
+    VENV.get_or_init(|| {
+        let venv = std::env::var_os("FERRULE_SDK_VENV").map_or_else(
+            || PathBuf::from("/var/cache/ferrule/venv-sdk"),
+            PathBuf::from,
+        );
+        let setup = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/sdk/setup.sh");
+        let ok = Command::new("sh")
+            .arg(setup)
+            .env("FERRULE_SDK_VENV", &venv)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| venv.join("bin/python"))
+    })
+    .clone()
+}
 
 /// Run `script` with the SDK's user directory set to `home` (on the child
 /// only); `None` when the SDK is not importable.
 fn run_python(home: &Path, script: &str, args: &[&Path]) -> Option<String> {
-    let python = std::env::var("FERRULE_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let probe = Command::new(&python)
+    let Some(python) = sdk_python() else {
+        missing_prerequisite("tests/sdk/setup.sh could not make the qoder-agent-sdk venv");
+        return None;
+    };
+    let imports = Command::new(&python)
         .args(["-c", "import qoder_agent_sdk"])
         .output()
-        .ok()?;
-    if !probe.status.success() {
-        eprintln!("skipped: qoder-agent-sdk not importable by {python}");
+        .is_ok_and(|o| o.status.success());
+    if !imports {
+        missing_prerequisite(&format!(
+            "qoder-agent-sdk is not importable by {}",
+            python.display()
+        ));
         return None;
     }
     let output = Command::new(&python)
@@ -29,7 +62,7 @@ fn run_python(home: &Path, script: &str, args: &[&Path]) -> Option<String> {
         .args(args)
         .env("QODER_CONFIG_DIR", home)
         .output()
-        .expect("run python");
+        .expect("run the SDK's python");
     assert!(
         output.status.success(),
         "{}",

@@ -173,7 +173,7 @@ fn entries_record_the_git_branch_of_the_project() {
         .current_dir(env.cwd())
         .status();
     let Ok(status) = status else {
-        eprintln!("skipped: git not runnable");
+        super::missing_prerequisite("git is not runnable");
         return;
     };
     assert!(status.success());
