@@ -13,6 +13,8 @@ use serde_json::Value;
 /// first: for the same name a later scope wins (local > project > user).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum McpScope {
+    /// A plugin's `.mcp.json` (named `plugin:<plugin>:<server>`).
+    Plugin,
     /// `~/.qoder/settings.json` → `mcpServers`.
     User,
     /// `<proj>/.mcp.json`, or `<proj>/.qoder/settings.json` → `mcpServers`.
@@ -29,6 +31,7 @@ impl McpScope {
     /// The name used in status listings and on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
+            McpScope::Plugin => "plugin",
             McpScope::User => "user",
             McpScope::Project => "project",
             McpScope::Local => "local",

@@ -45,7 +45,7 @@ pub fn scope_file(scope: McpScope, cwd: &Path, user_dir: &Path) -> Option<PathBu
         McpScope::Project => Some(cwd.join(".mcp.json")),
         McpScope::Local => Some(cwd.join(".qoder").join("settings.local.json")),
         McpScope::User => Some(user_dir.join("settings.json")),
-        McpScope::Flag | McpScope::Dynamic => None,
+        McpScope::Plugin | McpScope::Flag | McpScope::Dynamic => None,
     }
 }
 

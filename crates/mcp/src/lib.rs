@@ -33,6 +33,9 @@
 //!   call into an error result and is restarted on the next call.
 //! - `notifications/*/list_changed` refreshes the catalog and fires
 //!   [`McpManager::subscribe`].
+//! - Plugins' `.mcp.json` servers join as `plugin:<plugin>:<server>`
+//!   ([`PluginServers`]); a subagent's `mcpServers` ([`subagent_servers`])
+//!   are started by the host for that subagent's runs only.
 //! - The legacy HTTP+SSE transport has a small client of its own (rmcp 3
 //!   no longer ships one). WebSocket configs are rejected.
 
@@ -47,6 +50,7 @@ mod name;
 mod options;
 mod output;
 mod prompts;
+mod scoped;
 mod serve;
 mod sources;
 mod sse;
@@ -65,9 +69,10 @@ pub use name::{prompt_command, sanitize, tool_name};
 pub use options::{ManagerOptions, McpClientError};
 pub use output::DEFAULT_MAX_RESULT_CHARS;
 pub use prompts::PromptText;
+pub use scoped::{SubagentServer, subagent_servers};
 pub use serve::{ServeError, ToolServer, serve_stdio};
 pub use sources::{
-    DISABLED_KEY, ENABLE_ALL_KEY, ENABLED_KEY, LoadRequest, LoadedServers, SWITCHED_OFF_KEY,
-    load_servers,
+    DISABLED_KEY, ENABLE_ALL_KEY, ENABLED_KEY, LoadRequest, LoadedServers, PluginServers,
+    SWITCHED_OFF_KEY, load_servers, plugin_server_name,
 };
 pub use sse::SseError;

@@ -1,6 +1,7 @@
 //! Collecting the servers of a session from every documented place
 //! (cli-core.md §8.1): settings files (`mcpServers` of user, project, local
-//! and higher layers), the project's `.mcp.json`, and `--mcp-config`.
+//! and higher layers), the project's `.mcp.json`, enabled plugins'
+//! `.mcp.json` (as `plugin:<plugin>:<server>`), and `--mcp-config`.
 //!
 //! Precedence for the same name: `--mcp-config` > local > project > user
 //! . Servers of `.mcp.json` need the user's approval once, recorded
@@ -47,6 +48,31 @@ pub struct LoadRequest {
     pub trust_project_servers: bool,
     /// Variables for `${VAR}` expansion; `None`: the process environment.
     pub env: Option<HashMap<String, String>>,
+    /// The servers of the session's plugins (their `.mcp.json`).
+    pub plugins: Vec<PluginServers>,
+}
+
+/// The `mcpServers` a plugin ships in its `.mcp.json` (cli-core.md §7.4).
+///
+/// Each joins the session as `plugin:<plugin>:<server>` (scope `plugin`),
+/// so that two plugins, or a plugin and the user, can use the same server
+/// name; its tools are `mcp__plugin_<plugin>_<server>__<tool>`. In the
+/// config `${QODER_PLUGIN_ROOT}` is the plugin folder, and relative `cwd`
+/// values are taken from it. Plugin servers need no approval: enabling
+/// the plugin is the user's choice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginServers {
+    /// The plugin's name.
+    pub plugin: String,
+    /// The plugin folder.
+    pub root: PathBuf,
+    /// The `mcpServers` object (server name → config).
+    pub servers: Value,
+}
+
+/// The session name of server `server` of plugin `plugin`.
+pub fn plugin_server_name(plugin: &str, server: &str) -> String {
+    format!("plugin:{plugin}:{server}")
 }
 
 /// The servers of a session.
@@ -74,6 +100,9 @@ pub fn load_servers(request: &LoadRequest, settings: &LoadedSettings) -> LoadedS
     let mut errors = Vec::new();
     let mut needs_approval = Vec::new();
     if !request.strict {
+        for plugin in &request.plugins {
+            add_plugin(&mut by_name, &mut errors, plugin, &lookup);
+        }
         let layers: Vec<_> = settings
             .layers
             .iter()
@@ -200,6 +229,53 @@ fn add_layer(
         match parse_server(name, value, scope, &base, &source) {
             Ok(spec) => {
                 by_name.insert(name.clone(), spec);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+}
+
+/// Adds the servers of one plugin, `${QODER_PLUGIN_ROOT}` expanded.
+fn add_plugin(
+    by_name: &mut BTreeMap<String, ServerSpec>,
+    errors: &mut Vec<ConfigError>,
+    plugin: &PluginServers,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) {
+    let source = plugin.root.join(".mcp.json").display().to_string();
+    let Value::Object(servers) = &plugin.servers else {
+        errors.push(ConfigError {
+            server: "*".to_owned(),
+            source_name: source,
+            message: format!(
+                "plugin `{}`: `mcpServers` must be an object, got {}",
+                plugin.plugin, plugin.servers
+            ),
+        });
+        return;
+    };
+    let root = plugin.root.display().to_string();
+    let lookup = |name: &str| {
+        if name == "QODER_PLUGIN_ROOT" {
+            Some(root.clone())
+        } else {
+            lookup(name)
+        }
+    };
+    for (server, value) in servers {
+        let name = plugin_server_name(&plugin.plugin, server);
+        let mut value = value.clone();
+        if let Err(message) = expand_server(&mut value, &lookup) {
+            errors.push(ConfigError {
+                server: name,
+                source_name: source.clone(),
+                message,
+            });
+            continue;
+        }
+        match parse_server(&name, &value, McpScope::Plugin, &plugin.root, &source) {
+            Ok(spec) => {
+                by_name.insert(name, spec);
             }
             Err(e) => errors.push(e),
         }

@@ -235,3 +235,126 @@ async fn expanded_env_args_and_cwd_reach_the_server() {
     );
     assert_eq!(manager.status()[0].scope.as_deref(), Some("project"));
 }
+
+#[tokio::test]
+async fn plugin_servers_are_named_after_the_plugin_and_see_their_root() {
+    let Some(py) = common::python() else { return };
+    let p = project();
+    let env = HashMap::new();
+    let root = p.cwd.join("plugins/kit");
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    // The user's own `basic` and the plugin's `basic` do not collide.
+    write(
+        &p.user.join("settings.json"),
+        json!({"mcpServers": {"basic": {"command": "user-basic"}}}),
+    );
+    let mut req = request(&p, &env);
+    req.plugins = vec![ferrule_mcp::PluginServers {
+        plugin: "kit".to_owned(),
+        root: root.clone(),
+        servers: json!({
+            "basic": {
+                "command": py.display().to_string(),
+                "args": [common::script("basic.py")],
+                "env": {"KIT": "${QODER_PLUGIN_ROOT}/data"},
+                "cwd": "data"
+            },
+            "broken": {"command": "x", "args": ["${NOT_SET}"]}
+        }),
+    }];
+    let loaded = load_servers(&req, &settings(&p, &env));
+    let names: Vec<&str> = loaded.servers.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["basic", "plugin:kit:basic"]);
+    assert_eq!(loaded.errors.len(), 1, "{:?}", loaded.errors);
+    assert_eq!(loaded.errors[0].server, "plugin:kit:broken");
+    assert!(
+        loaded.errors[0]
+            .source_name
+            .ends_with("plugins/kit/.mcp.json"),
+        "{:?}",
+        loaded.errors[0]
+    );
+    assert!(loaded.needs_approval.is_empty());
+    let plugin = loaded.servers[1].clone();
+    assert_eq!(plugin.scope, McpScope::Plugin);
+    let manager = McpManager::start(vec![plugin], ManagerOptions::default()).await;
+    let ctx = common::ctx();
+    let got = manager
+        .call_tool("plugin:kit:basic", "getenv", json!({"name": "KIT"}), &ctx)
+        .await
+        .unwrap()
+        .text_content();
+    assert_eq!(got, format!("{}/data", root.display()));
+    let cwd = manager
+        .call_tool("plugin:kit:basic", "cwd", json!({}), &ctx)
+        .await
+        .unwrap()
+        .text_content();
+    assert_eq!(
+        Path::new(&cwd).canonicalize().unwrap(),
+        root.join("data").canonicalize().unwrap()
+    );
+    let names: Vec<String> = manager
+        .tools()
+        .iter()
+        .map(|t| t.name().to_owned())
+        .collect();
+    assert!(
+        names.contains(&"mcp__plugin_kit_basic__echo".to_owned()),
+        "{names:?}"
+    );
+    assert_eq!(manager.status()[0].scope.as_deref(), Some("plugin"));
+}
+
+#[test]
+fn strict_mcp_config_leaves_plugin_servers_out() {
+    let p = project();
+    let env = HashMap::new();
+    let mut req = request(&p, &env);
+    req.strict = true;
+    req.plugins = vec![ferrule_mcp::PluginServers {
+        plugin: "kit".to_owned(),
+        root: p.cwd.join("kit"),
+        servers: json!({"basic": {"command": "x"}}),
+    }];
+    let loaded = load_servers(&req, &settings(&p, &env));
+    assert!(loaded.servers.is_empty(), "{:?}", loaded.servers);
+}
+
+#[test]
+fn a_subagents_mcp_servers_are_names_and_inline_configs() {
+    use ferrule_mcp::{SubagentServer, subagent_servers};
+    let env: HashMap<String, String> = [("TOKEN".to_owned(), "t".to_owned())].into();
+    let lookup = |name: &str| env.get(name).cloned();
+    let value = json!([
+        "docs",
+        {"scratch": {"command": "py", "args": ["s.py"], "env": {"T": "${TOKEN}"}, "cwd": "sub"}},
+        {"web": {"type": "http", "url": "http://127.0.0.1:9/mcp"}, "bad": {"type": "ws", "url": "ws://x"}},
+        {"unset": {"command": "${NOPE}"}},
+        7
+    ]);
+    let base = Path::new("/agents");
+    let (servers, errors) = subagent_servers(&value, "/agents/helper.md", base, &lookup);
+    assert_eq!(servers.len(), 3, "{servers:?}");
+    assert_eq!(servers[0], SubagentServer::Named("docs".to_owned()));
+    let SubagentServer::Inline(scratch) = &servers[1] else {
+        panic!("{servers:?}")
+    };
+    assert_eq!(scratch.name, "scratch");
+    assert_eq!(scratch.scope, McpScope::Dynamic);
+    let TransportSpec::Stdio { env, cwd, .. } = &scratch.transport else {
+        panic!("{scratch:?}")
+    };
+    assert_eq!(env["T"], "t");
+    assert_eq!(cwd.as_deref(), Some(Path::new("/agents/sub")));
+    let SubagentServer::Inline(web) = &servers[2] else {
+        panic!("{servers:?}")
+    };
+    assert_eq!(web.transport.kind(), "http");
+    let failed: Vec<&str> = errors.iter().map(|e| e.server.as_str()).collect();
+    assert_eq!(failed, ["bad", "unset", "*"], "{errors:?}");
+    assert!(errors.iter().all(|e| e.source_name == "/agents/helper.md"));
+    let (servers, errors) = subagent_servers(&json!(3), "a.md", base, &lookup);
+    assert!(servers.is_empty());
+    assert!(errors[0].message.contains("must be a list"), "{errors:?}");
+}
