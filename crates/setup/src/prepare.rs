@@ -1,7 +1,7 @@
 //! [`prepare`]: from [`SetupOptions`] to every part an agent is built from.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ferrule_agent::hook_runners::{ModelPromptRunner, SubagentRunner};
@@ -265,7 +265,8 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
     let tool_choice = ToolChoice::new(options.tools.clone(), &options.disallowed_tools, &excluded);
     let builtin = BuiltinOptions::default();
     let (tools, unknown) = tool_registry(&tool_choice, &builtin)?;
-    for name in unknown {
+    // `Skill` is added below once the skills are known.
+    for name in unknown.into_iter().filter(|name| name != "Skill") {
         if options.host == Host::Sdk && crate::tools::SDK_TOOL_NAMES.contains(&name.as_str()) {
             tracing::debug!("--tools: no built-in tool is called `{name}`");
         } else {
@@ -357,6 +358,17 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
         &settings,
         Arc::clone(&workspace),
     );
+
+    let mut tools = tools;
+    if tool_choice.keeps("Skill") && !workspace.skills.is_empty() {
+        tools.register(skill_tool(
+            &watch,
+            &workspace,
+            &cwd,
+            &user_dir,
+            opened.transcript.session_id(),
+        ))?;
+    }
 
     Ok(Prepared {
         watch,
@@ -505,4 +517,29 @@ fn system_prompt_text(options: &SetupOptions) -> Result<Option<String>, SetupErr
                 .map_err(|source| SetupError::SystemPromptFile { path, source })
         }
     }
+}
+
+/// The `Skill` tool over the session's skills as the watcher last read
+/// them (the start-up ones once the watcher is gone).
+fn skill_tool(
+    watch: &Arc<crate::watch::Watch>,
+    workspace: &Arc<Workspace>,
+    cwd: &Path,
+    user_dir: &Path,
+    session_id: &str,
+) -> ferrule_tools::SkillTool {
+    let watch = Arc::downgrade(watch);
+    let start = Arc::clone(workspace);
+    let vars = ferrule_memory::SkillVars {
+        session_id: Some(session_id.to_owned()),
+        config_dir: Some(cwd.join(".qoder")),
+        user_config_dir: Some(user_dir.to_path_buf()),
+    };
+    ferrule_tools::SkillTool::with_source(
+        Arc::new(move || match watch.upgrade() {
+            Some(watch) => watch.workspace().skills.clone(),
+            None => start.skills.clone(),
+        }),
+        vars,
+    )
 }

@@ -160,3 +160,49 @@ async fn prompt_interactive_needs_a_terminal() -> Result<()> {
     );
     Ok(())
 }
+
+const RELEASE_SKILL: &str = "---\nname: release\ndescription: Cut a release\n---\nBump the version to $ARGUMENTS, then tag it.\n";
+
+#[tokio::test]
+async fn the_model_loads_a_listed_skill_with_the_skill_tool() -> Result<()> {
+    let server = FakeModelServer::openai().await?;
+    server.mount(openai::tool_calls_reply(
+        &[(
+            "call_1",
+            "Skill",
+            r#"{"skill": "release", "args": "2.0.0"}"#,
+        )],
+        2,
+    ));
+    server.mount(openai::text_reply("Released."));
+    let project = Project::new(&[(".qoder/skills/release/SKILL.md", RELEASE_SKILL)])?;
+    let out = run(project.openai(&server.base_url(), &["-p", "ship it"])).await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "Released.");
+    let first = &server.requests()[0].body;
+    assert!(tool_names(first).contains(&"Skill".to_owned()));
+    let system = first["messages"][0]["content"].as_str().unwrap_or_default();
+    assert!(system.contains("- release: Cut a release"), "{system}");
+    assert!(
+        !system.contains("Bump the version"),
+        "the body loads on use: {system}"
+    );
+    // No rule covers the skill and print mode cannot ask: it is allowed.
+    let result = server.requests()[1].body["messages"].to_string();
+    assert!(
+        result.contains("Bump the version to 2.0.0, then tag it."),
+        "{result}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn without_skills_no_skill_tool_is_offered() -> Result<()> {
+    let server = FakeModelServer::openai().await?;
+    server.mount(openai::text_reply("ok"));
+    let project = Project::new(&[])?;
+    let out = run(project.openai(&server.base_url(), &["-p", "hi"])).await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(!tool_names(&server.requests()[0].body).contains(&"Skill".to_owned()));
+    Ok(())
+}
