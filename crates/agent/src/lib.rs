@@ -75,6 +75,7 @@
 mod accounting;
 mod agent;
 mod ask;
+mod background_hooks;
 mod builder;
 mod checkpointing;
 mod context;

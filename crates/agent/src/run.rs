@@ -143,10 +143,11 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                     break 'run End::Failed(error);
                 }
             }
-            // Context queued by the session's file watcher goes with this
-            // request (the last message is the prompt or tool results).
+            // Context queued by the session's file watcher and what
+            // background hooks reported go with this request (the last
+            // message is the prompt or tool results).
             if !scope.is_subagent() {
-                let queued = core.live.take_context();
+                let queued = crate::background_hooks::queued_context(core);
                 if !queued.is_empty() {
                     let user = Message::user(MessageContent::Blocks(
                         queued.into_iter().map(ContentBlock::text).collect(),

@@ -9,6 +9,7 @@
 
 mod args;
 mod attach;
+mod background;
 mod compact;
 mod formats;
 mod models;
@@ -187,6 +188,7 @@ async fn run(
                     UserInput::blocks(blocks)
                 };
                 let result = agent.run(input, &sink).await;
+                let result = background::settle(&mut agent, &sink, result).await;
                 result_message(&result, agent.session_id())
             }
         }

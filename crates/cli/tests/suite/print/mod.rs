@@ -1,6 +1,7 @@
 //! `ferrule -p`: headless runs of the real binary against fake model
 //! servers on 127.0.0.1 and the scripted provider.
 
+mod background_hooks;
 mod commands;
 mod elicit;
 mod failures;
