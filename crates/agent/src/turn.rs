@@ -3,7 +3,11 @@
 
 use std::sync::Arc;
 
-use ferrule_hooks::{CommonFields, EventPayload, HookInput, Outcome};
+use ferrule_hooks::{
+    CommonFields, EventPayload, HookEvent, HookInput, HookRun, Mode, Outcome, Parsed, RunStatus,
+};
+use ferrule_protocol::AgentEvent;
+use ferrule_protocol::sdk::HookOutcome;
 use ferrule_session::Transcript;
 use ferrule_tool::{ToolContext, ToolRegistry};
 use tokio_util::sync::CancellationToken;
@@ -54,13 +58,44 @@ impl Turn<'_> {
     }
 
     /// Fires the hooks of `payload`'s event; `None` when no hook matches.
+    /// Each foreground hook is announced ([`AgentEvent::HookStarted`]) and
+    /// its result reported ([`AgentEvent::HookResponse`], with its
+    /// `systemMessage` or error for the user).
     pub(crate) async fn fire(&self, payload: EventPayload) -> Option<Outcome> {
         let hooks = self.core.live.hooks()?;
         let input = HookInput::new(self.common_fields(), payload);
-        if hooks.matching(&input).is_empty() {
+        let matched = hooks.matching(&input);
+        if matched.is_empty() {
             return None;
         }
+        let event = input.event().as_str();
+        let hook_name = match input.match_value() {
+            Some(value) if !value.is_empty() => format!("{event}:{value}"),
+            _ => event.to_owned(),
+        };
+        let ids: Vec<String> = matched
+            .iter()
+            .filter(|m| m.spec.mode == Mode::Blocking)
+            .map(|m| {
+                let hook_id = crate::events::new_uuid();
+                self.emitter.emit(AgentEvent::HookStarted {
+                    hook_id: hook_id.clone(),
+                    hook_name: hook_name.clone(),
+                    hook_event: event.to_owned(),
+                    status_message: m.spec.status_message.clone(),
+                });
+                hook_id
+            })
+            .collect();
         let dispatch = hooks.dispatch(&input).await;
+        for (index, run) in dispatch.runs.iter().enumerate() {
+            let hook_id = ids
+                .get(index)
+                .cloned()
+                .unwrap_or_else(crate::events::new_uuid);
+            self.emitter
+                .emit(hook_response(hook_id, &hook_name, input.event(), run));
+        }
         for error in &dispatch.outcome.errors {
             tracing::warn!(event = input.event().as_str(), hook = %error.hook, message = %error.message, "hook failed");
         }
@@ -113,5 +148,41 @@ impl Turn<'_> {
             tracing::warn!(%error, "a directory added in the session cannot be used; leaving those out");
             make(false)
         })
+    }
+}
+
+/// The [`AgentEvent::HookResponse`] of `run`: a hook that exited 0 (or
+/// answered) succeeded; any other end is an error, with the reason the
+/// merge reports for it.
+fn hook_response(hook_id: String, hook_name: &str, event: HookEvent, run: &HookRun) -> AgentEvent {
+    let succeeded = match &run.status {
+        RunStatus::Exited(code) => *code == 0,
+        RunStatus::Answered => true,
+        RunStatus::Http(status) => (200..300).contains(status),
+        _ => false,
+    };
+    let system_message = match &run.parsed {
+        Parsed::Json(output) => output.system_message.clone().filter(|m| !m.is_empty()),
+        _ => None,
+    };
+    let error = Outcome::merge(event, std::slice::from_ref(run))
+        .errors
+        .into_iter()
+        .next()
+        .map(|error| error.message);
+    AgentEvent::HookResponse {
+        hook_id,
+        hook_name: hook_name.to_owned(),
+        hook_event: event.as_str().to_owned(),
+        stdout: run.stdout.clone(),
+        stderr: run.stderr.clone(),
+        exit_code: run.exit_code,
+        outcome: if succeeded && error.is_none() {
+            HookOutcome::Success
+        } else {
+            HookOutcome::Error
+        },
+        system_message,
+        error,
     }
 }

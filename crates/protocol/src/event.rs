@@ -156,6 +156,45 @@ pub enum AgentEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         post_tokens: Option<u64>,
     },
+    /// A hook began running (the SDK host's `system/hook_started` with
+    /// `--include-hook-events`).
+    HookStarted {
+        /// Id of this hook run, shared with its [`AgentEvent::HookResponse`].
+        hook_id: String,
+        /// The hook's name: its event and what it matched, e.g.
+        /// `PreToolUse:Bash`.
+        hook_name: String,
+        /// The hook event, e.g. `PreToolUse`.
+        hook_event: String,
+        /// The hook's `statusMessage`, shown while it runs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status_message: Option<String>,
+    },
+    /// A hook finished: its output, and what it tells the user (its
+    /// `systemMessage`, or why it failed).
+    HookResponse {
+        /// Id of this hook run.
+        hook_id: String,
+        /// The hook's name, as in [`AgentEvent::HookStarted`].
+        hook_name: String,
+        /// The hook event.
+        hook_event: String,
+        /// Its stdout (an http hook's body, a model hook's answer).
+        stdout: String,
+        /// Its stderr.
+        stderr: String,
+        /// A command hook's exit code.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+        /// Whether it succeeded.
+        outcome: crate::sdk::HookOutcome,
+        /// The `systemMessage` of its JSON output, for the user.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        system_message: Option<String>,
+        /// Why it failed (a non-blocking error the user should see).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
     /// Something failed. The turn may go on (a tool error the model can
     /// read is a [`AgentEvent::ToolResult`], not this) or end with
     /// [`TurnOutcome::Failed`].

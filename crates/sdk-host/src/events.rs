@@ -11,9 +11,10 @@ use std::collections::{BTreeSet, HashMap};
 use ferrule_protocol::sdk::{
     ApiRetryMessage, AssistantError, AssistantStreamMessage, CompactBoundaryMessage,
     CompactMetadata, ContentBlockDeltaEvent, ContentBlockStartEvent, ContentBlockStopEvent,
-    ContentDelta, DeltaUsage, EmptyEvent, InputJsonDelta, MessageDelta, MessageDeltaEvent,
-    MessageStartEvent, PermissionDeniedMessage, SignatureDelta, StreamEvent, StreamEventMessage,
-    StreamMessage, SystemMessage, TextDelta, ThinkingDelta, UserStreamMessage,
+    ContentDelta, DeltaUsage, EmptyEvent, HookResponseMessage, HookStartedMessage, InputJsonDelta,
+    MessageDelta, MessageDeltaEvent, MessageStartEvent, PermissionDeniedMessage, SignatureDelta,
+    StreamEvent, StreamEventMessage, StreamMessage, SystemMessage, TextDelta, ThinkingDelta,
+    UserStreamMessage,
 };
 use ferrule_protocol::{
     AgentError, AgentErrorKind, AgentEvent, AssistantMessage, ContentBlock, Message,
@@ -37,6 +38,8 @@ pub struct EventIds<'a> {
 pub struct EventLines {
     /// Emit `stream_event` lines (`--include-partial-messages`).
     partial: bool,
+    /// Emit `hook_started` / `hook_response` lines (`--include-hook-events`).
+    hook_events: bool,
     /// Per thread (main or a subagent's parent tool call): the running response.
     responses: HashMap<Option<String>, Response>,
 }
@@ -52,8 +55,17 @@ impl EventLines {
     pub fn new(partial: bool) -> Self {
         Self {
             partial,
+            hook_events: false,
             responses: HashMap::new(),
         }
+    }
+
+    /// The same converter, emitting `system` `hook_started` and
+    /// `hook_response` lines when `on` (`--include-hook-events`).
+    #[must_use]
+    pub fn with_hook_events(mut self, on: bool) -> Self {
+        self.hook_events = on;
+        self
     }
 
     /// The lines for one event, in order (often none).
@@ -219,6 +231,45 @@ impl EventLines {
                         pre_tokens: *pre_tokens,
                         preserved_segment: None,
                     },
+                    uuid: Some(ids.uuid.to_owned()),
+                    session_id: Some(ids.session_id.to_owned()),
+                    extra: Map::new(),
+                },
+            ))],
+            AgentEvent::HookStarted {
+                hook_id,
+                hook_name,
+                hook_event,
+                ..
+            } if self.hook_events => vec![StreamMessage::System(SystemMessage::HookStarted(
+                HookStartedMessage {
+                    hook_id: hook_id.clone(),
+                    hook_name: hook_name.clone(),
+                    hook_event: hook_event.clone(),
+                    uuid: Some(ids.uuid.to_owned()),
+                    session_id: Some(ids.session_id.to_owned()),
+                    extra: Map::new(),
+                },
+            ))],
+            AgentEvent::HookResponse {
+                hook_id,
+                hook_name,
+                hook_event,
+                stdout,
+                stderr,
+                exit_code,
+                outcome,
+                ..
+            } if self.hook_events => vec![StreamMessage::System(SystemMessage::HookResponse(
+                HookResponseMessage {
+                    hook_id: hook_id.clone(),
+                    hook_name: hook_name.clone(),
+                    hook_event: hook_event.clone(),
+                    output: format!("{stdout}{stderr}"),
+                    stdout: stdout.clone(),
+                    stderr: stderr.clone(),
+                    exit_code: *exit_code,
+                    outcome: outcome.clone(),
                     uuid: Some(ids.uuid.to_owned()),
                     session_id: Some(ids.session_id.to_owned()),
                     extra: Map::new(),

@@ -11,6 +11,9 @@ pub struct HostOptions {
     pub setup: SetupOptions,
     /// `--include-partial-messages`: emit `stream_event` lines.
     pub include_partial_messages: bool,
+    /// `--include-hook-events`: emit `system` `hook_started` and
+    /// `hook_response` lines for every hook run.
+    pub include_hook_events: bool,
     /// `--replay-user-messages`: echo each accepted user message.
     pub replay_user_messages: bool,
     /// `--permission-prompt-tool`: `stdio` sends `can_use_tool` requests;

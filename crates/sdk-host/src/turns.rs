@@ -89,7 +89,10 @@ pub(crate) async fn run_turns(
     let mut held: Vec<ContentBlock> = Vec::new();
     let sink = LineSink {
         shared: Arc::clone(&shared),
-        lines: Mutex::new(EventLines::new(shared.options.include_partial_messages)),
+        lines: Mutex::new(
+            EventLines::new(shared.options.include_partial_messages)
+                .with_hook_events(shared.options.include_hook_events),
+        ),
     };
     loop {
         let turn = tokio::select! {

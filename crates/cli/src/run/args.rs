@@ -128,6 +128,9 @@ pub(crate) struct RunArgs {
     /// stream-json: also emit stream_event lines as the model streams.
     #[arg(long)]
     pub(crate) include_partial_messages: bool,
+    /// stream-json: also emit hook_started and hook_response lines for every hook run.
+    #[arg(long)]
+    pub(crate) include_hook_events: bool,
     /// Save every model response to FILE, replayable with --model scripted/FILE.
     #[arg(long, value_name = "FILE")]
     pub(crate) record: Option<PathBuf>,

@@ -51,6 +51,7 @@ pub(crate) fn stream_json_input(args: RunArgs) -> Result<ExitCode> {
     let setup = args.setup_options(Host::Sdk, args.project_dir(&here), env)?;
     let mut options = ferrule_sdk_host::HostOptions::new(setup);
     options.include_partial_messages = args.include_partial_messages;
+    options.include_hook_events = args.include_hook_events;
     options.replay_user_messages = args.replay_user_messages;
     options
         .permission_prompt_tool
@@ -100,7 +101,8 @@ pub(crate) fn main(args: RunArgs) -> Result<ExitCode> {
         checked.output,
         args.include_partial_messages,
         std::io::stdout(),
-    );
+    )
+    .with_hook_events(args.include_hook_events);
     runtime.block_on(run(options, prompt, attachments, printer, args.name))
 }
 

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use ferrule_agent::{Emitted, TurnResult};
+use ferrule_protocol::AgentEvent;
 use ferrule_protocol::sdk::{
     ResultMessage, ResultSubtype, StreamMessage, SystemInit, SystemMessage,
 };
@@ -37,9 +38,20 @@ impl<W: Write> Printer<W> {
         Ok(())
     }
 
-    /// The lines of one event (stream-json only).
+    /// The same printer with `hook_started` / `hook_response` lines
+    /// (stream-json, `--include-hook-events`).
+    pub(crate) fn with_hook_events(mut self, on: bool) -> Self {
+        self.lines = std::mem::take(&mut self.lines).with_hook_events(on);
+        self
+    }
+
+    /// The lines of one event (stream-json only); in the other formats,
+    /// what hooks tell the user goes to stderr.
     pub(crate) fn event(&mut self, emitted: &Emitted) -> Result<()> {
         if self.format != OutputFormat::StreamJson {
+            if let Some(note) = hook_note(&emitted.event) {
+                eprintln!("{note}");
+            }
             return Ok(());
         }
         let ids = EventIds {
@@ -76,6 +88,25 @@ impl<W: Write> Printer<W> {
         self.out.write_all(b"\n")?;
         self.out.flush()?;
         Ok(())
+    }
+}
+
+/// What a finished hook tells the user: its `systemMessage`, or why it
+/// failed.
+pub(crate) fn hook_note(event: &AgentEvent) -> Option<String> {
+    let AgentEvent::HookResponse {
+        hook_name,
+        system_message,
+        error,
+        ..
+    } = event
+    else {
+        return None;
+    };
+    match (system_message, error) {
+        (Some(message), _) => Some(message.clone()),
+        (None, Some(error)) => Some(format!("{hook_name} hook error: {error}")),
+        (None, None) => None,
     }
 }
 

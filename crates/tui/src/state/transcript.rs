@@ -256,6 +256,19 @@ impl Transcript {
             AgentEvent::CompactionStarted { .. } => {
                 self.add(Cell::Info("Compacting the conversation…".into()));
             }
+            AgentEvent::HookResponse {
+                hook_name,
+                system_message,
+                error,
+                ..
+            } => {
+                if let Some(message) = system_message {
+                    self.add(Cell::Info(message.clone()));
+                }
+                if let Some(error) = error {
+                    self.add(Cell::Error(format!("{hook_name} hook error: {error}")));
+                }
+            }
             AgentEvent::Compacted {
                 pre_tokens,
                 post_tokens,

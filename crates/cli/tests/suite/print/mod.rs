@@ -7,6 +7,7 @@ mod elicit;
 mod failures;
 mod flags;
 mod harness;
+mod hook_messages;
 mod hooks;
 mod interrupt;
 mod logs;
