@@ -1,7 +1,8 @@
 //! What may change while a session runs: the hooks and permission rules of
 //! re-read settings files, the subagent definitions, context that a file
 //! watcher's hooks add for the next model request, and who hears about the
-//! `watchPaths` that CwdChanged hooks return (cli-core.md §4 end, §5.6).
+//! `watchPaths` that CwdChanged hooks return (cli-core.md §4 end, §5.6),
+//! and what starts a subagent definition's own MCP servers.
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -11,6 +12,7 @@ use ferrule_permissions::PolicyBuilder;
 
 use crate::ask::Asker;
 use crate::core::{AgentControls, lock};
+use crate::subagent_tools::SubagentTools;
 
 /// Receives the absolute paths hooks asked to watch (CwdChanged
 /// `watchPaths`).
@@ -23,6 +25,7 @@ pub(crate) struct Live {
     subagents: RwLock<Vec<Subagent>>,
     context: Mutex<Vec<String>>,
     watch_paths: RwLock<Option<WatchPathsFn>>,
+    subagent_tools: RwLock<Option<Arc<dyn SubagentTools>>>,
 }
 
 impl Live {
@@ -46,6 +49,14 @@ impl Live {
     /// The subagent definitions in force now.
     pub(crate) fn subagents(&self) -> Vec<Subagent> {
         self.subagents
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// What starts a subagent definition's own tools, when a host set it.
+    pub(crate) fn subagent_tools(&self) -> Option<Arc<dyn SubagentTools>> {
+        self.subagent_tools
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
@@ -104,6 +115,17 @@ impl AgentControls {
             .subagents
             .write()
             .unwrap_or_else(PoisonError::into_inner) = subagents;
+    }
+
+    /// What starts the tools a subagent definition brings (its
+    /// `mcpServers`) each time the `Agent` tool runs it.
+    pub fn set_subagent_tools(&self, tools: Arc<dyn SubagentTools>) {
+        *self
+            .core
+            .live
+            .subagent_tools
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(tools);
     }
 
     /// Queues `text` for the model: it goes with the next model request of

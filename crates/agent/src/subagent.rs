@@ -137,7 +137,29 @@ async fn run(
         Err(error) => return (Err(error), None),
     };
     let own_cwd = isolated.as_ref().map(|i| i.path().to_path_buf());
-    let tools = tools_for(&core.tools, definition);
+    // The definition's own MCP servers run for this run only (dropping
+    // `run_tools` at the end stops them); their tools go to this child.
+    let run_tools = match (definition, core.live.subagent_tools()) {
+        (Some(definition), Some(starter)) if definition.meta.mcp_servers.is_some() => {
+            Some(starter.start(definition).await)
+        }
+        _ => None,
+    };
+    let tools = match &run_tools {
+        Some(run_tools) if !run_tools.tools().is_empty() => {
+            let mut all = core.tools.clone();
+            for tool in run_tools.tools() {
+                if all.get(tool.name()).is_some() {
+                    continue;
+                }
+                if let Err(error) = all.register_arc(Arc::clone(tool)) {
+                    tracing::warn!(subagent = %kind, "subagent MCP tool left out: {error}");
+                }
+            }
+            tools_for(&all, definition)
+        }
+        _ => tools_for(&core.tools, definition),
+    };
     let mut prompt = SystemPrompt::new()
         .replace(definition.map_or(GENERAL_PURPOSE_PROMPT, |d| d.prompt.as_str()))
         .environment(EnvironmentFacts::detect(
@@ -202,6 +224,7 @@ async fn run(
             }
         },
     };
+    drop(run_tools);
     let text = result.summary.result.clone().unwrap_or_default();
     if timed_out {
         let error = ToolError::respond(format!(

@@ -43,6 +43,9 @@ pub struct HostInfo {
     pub background: BackgroundTasks,
     /// The running MCP servers (stopped when the last clone goes).
     pub mcp: Option<McpManager>,
+    /// `.mcp.json` servers that wait for the user's approval and were not
+    /// started (`ferrule mcp approve NAME` approves one).
+    pub mcp_needs_approval: Vec<String>,
     /// The session's watcher of settings files, skills, agents and hooks'
     /// `watchPaths` (stops when the last clone goes).
     pub watch: SessionWatch,
@@ -117,6 +120,7 @@ impl Prepared {
             workspace: Arc::clone(&self.workspace),
             background: self.builtin.background.clone(),
             mcp: self.mcp.clone(),
+            mcp_needs_approval: self.mcp_servers.needs_approval.clone(),
             watch: SessionWatch {
                 inner: Arc::clone(&self.watch),
             },
@@ -138,6 +142,12 @@ impl Prepared {
             },
         );
         let watch = Arc::clone(&self.watch);
+        let subagent_mcp = Arc::new(crate::subagent_mcp::SubagentMcp {
+            configured: self.mcp_servers.servers.clone(),
+            session: self.mcp.clone(),
+            env: self.env.clone(),
+            tool_choice: self.tool_choice.clone(),
+        });
         let mut builder =
             AgentBuilder::new(Arc::clone(&self.model.model), self.tools, self.cwd.clone())
                 .policy_builder(self.policy)
@@ -154,7 +164,8 @@ impl Prepared {
                 .exclude_tools(excluded)
                 .context(context)
                 .session_memory(self.memory)
-                .on_build(move |controls| watch.attach(controls));
+                .on_build(move |controls| watch.attach(controls))
+                .on_build(move |controls| controls.set_subagent_tools(subagent_mcp));
         if let Some(tokens) = self.max_output_tokens {
             builder = builder.max_tokens(tokens);
         }

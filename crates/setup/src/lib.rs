@@ -46,6 +46,7 @@ pub mod model;
 pub mod options;
 pub mod policy;
 mod prepare;
+mod subagent_mcp;
 pub mod tools;
 mod watch;
 pub mod workspace;

@@ -141,6 +141,10 @@ pub struct SetupOptions {
     pub strict_mcp_config: bool,
     /// `--allowed-mcp-server-names`: only these servers start.
     pub allowed_mcp_server_names: Option<Vec<String>>,
+    /// MCP servers switched on (`true`) or off for this session only
+    /// (`/mcp enable|disable NAME --session`), over what the settings say.
+    /// Switching a `.mcp.json` server on approves it for the session.
+    pub mcp_session_switches: BTreeMap<String, bool>,
     /// `--context-window`: the session model's context window in tokens,
     /// instead of the table's or `context.windows`' figure.
     pub context_window: Option<u64>,

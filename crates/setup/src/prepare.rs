@@ -8,7 +8,9 @@ use ferrule_agent::hook_runners::{ModelPromptRunner, SubagentRunner};
 use ferrule_checkpoint::CheckpointStore;
 use ferrule_config::{CliArgs, DEFAULT_POLICY_PATH, LoadOptions, LoadedSettings, load};
 use ferrule_hooks::{Dispatcher, DispatcherBuilder, FolderTrust, HookSource};
-use ferrule_mcp::{LoadRequest, LoadedServers, ManagerOptions, McpManager, load_servers};
+use ferrule_mcp::{
+    LoadRequest, LoadedServers, ManagerOptions, McpManager, PluginServers, load_servers,
+};
 use ferrule_memory::{SessionMemory, Subagent, Trust, Workspace};
 use ferrule_permissions::{Mode, PolicyBuilder};
 use ferrule_protocol::Message;
@@ -334,9 +336,12 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
             allowed_server_names: options.allowed_mcp_server_names.clone(),
             trust_project_servers: trusted,
             env: Some(env.clone().into_iter().collect()),
+            plugins: plugin_servers(&workspace),
         },
         &settings,
     );
+    let mut mcp_servers = mcp_servers;
+    apply_session_switches(&mut mcp_servers, &options.mcp_session_switches);
     for error in &mcp_servers.errors {
         tracing::warn!("mcp: {error}");
     }
@@ -402,6 +407,37 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
         trusted,
         hook_runners: runners,
     })
+}
+
+/// Applies `/mcp enable|disable NAME --session`: on clears why a server
+/// would not start (a `.mcp.json` server no longer waits for approval),
+/// off keeps it from starting. Names no server has are ignored.
+fn apply_session_switches(servers: &mut LoadedServers, switches: &BTreeMap<String, bool>) {
+    for spec in &mut servers.servers {
+        match switches.get(&spec.name) {
+            Some(true) => spec.disabled = None,
+            Some(false) => spec.disabled = Some("disabled for this session".to_owned()),
+            None => {}
+        }
+    }
+    servers
+        .needs_approval
+        .retain(|name| !switches.contains_key(name));
+}
+
+/// The MCP servers the session's plugins ship (their `.mcp.json`).
+pub(crate) fn plugin_servers(workspace: &Workspace) -> Vec<PluginServers> {
+    workspace
+        .plugins
+        .iter()
+        .filter_map(|plugin| {
+            Some(PluginServers {
+                plugin: plugin.name.clone(),
+                root: plugin.root.clone(),
+                servers: plugin.mcp_servers.clone()?,
+            })
+        })
+        .collect()
 }
 
 /// The settings `options` select (every layer, merged), without preparing

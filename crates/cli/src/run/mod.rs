@@ -171,30 +171,31 @@ async fn run(
         }
         anyhow::Ok(printer)
     });
-    let message = match slash::expand(&prompt, &info.workspace, &command_host).await {
-        Err(error) => error_result(agent.session_id(), error),
-        Ok(expanded) => {
-            let prompt = expanded.unwrap_or(prompt);
-            if let Some(instructions) = compact::instructions(&prompt) {
-                compact::run(&mut agent, instructions, &sink).await
-            } else {
-                // SessionStart's additions reach the model ahead of the prompt.
-                let context = session_hooks.start().await;
-                let input = if context.is_empty() && attachments.is_empty() {
-                    UserInput::text(prompt)
+    let message =
+        match slash::expand(&prompt, &info.workspace, &command_host, info.mcp.as_ref()).await {
+            Err(error) => error_result(agent.session_id(), error),
+            Ok(expanded) => {
+                let prompt = expanded.unwrap_or(prompt);
+                if let Some(instructions) = compact::instructions(&prompt) {
+                    compact::run(&mut agent, instructions, &sink).await
                 } else {
-                    let mut blocks: Vec<ContentBlock> =
-                        context.into_iter().map(ContentBlock::text).collect();
-                    blocks.extend(attachments);
-                    blocks.push(ContentBlock::text(prompt));
-                    UserInput::blocks(blocks)
-                };
-                let result = agent.run(input, &sink).await;
-                let result = background::settle(&mut agent, &sink, result).await;
-                result_message(&result, agent.session_id())
+                    // SessionStart's additions reach the model ahead of the prompt.
+                    let context = session_hooks.start().await;
+                    let input = if context.is_empty() && attachments.is_empty() {
+                        UserInput::text(prompt)
+                    } else {
+                        let mut blocks: Vec<ContentBlock> =
+                            context.into_iter().map(ContentBlock::text).collect();
+                        blocks.extend(attachments);
+                        blocks.push(ContentBlock::text(prompt));
+                        UserInput::blocks(blocks)
+                    };
+                    let result = agent.run(input, &sink).await;
+                    let result = background::settle(&mut agent, &sink, result).await;
+                    result_message(&result, agent.session_id())
+                }
             }
-        }
-    };
+        };
     session_hooks.end(SessionEndReason::Other).await;
     drop(sink);
     let mut printer = writer.await.context("the output task failed")??;

@@ -1,24 +1,29 @@
 //! Custom commands in print mode: a prompt `/name args` naming one of the
 //! workspace's commands runs as that command's prompt, its `` !`cmd` ``
 //! parts through the Bash permission check (print mode has no one to ask,
-//! so "ask" refuses) and its `@file` parts read from the project. Any
+//! so "ask" refuses) and its `@file` parts read from the project. A
+//! `/mcp__<server>__<prompt> args` naming a prompt of a running MCP server
+//! is sent as that prompt's text, as in the TUI (cli-core.md §8.3). Any
 //! other `/x` is sent as written.
 
 use std::path::PathBuf;
 
+use ferrule_mcp::McpManager;
 use ferrule_memory::{CommandHost, Slash, Workspace};
 use ferrule_permissions::{Behavior, Policy, Request, decide};
 use serde_json::json;
 
-/// The prompt a custom command expands to; `Ok(None)` when `prompt` is
-/// not one.
+/// The prompt a custom command or an MCP prompt expands to; `Ok(None)`
+/// when `prompt` is neither.
 ///
 /// # Errors
-/// Bad arguments, a refused or failing shell part, an unreadable file.
+/// Bad arguments, a refused or failing shell part, an unreadable file, an
+/// MCP server that fails to give the prompt.
 pub(crate) async fn expand(
     prompt: &str,
     workspace: &Workspace,
     host: &PrintHost,
+    mcp: Option<&McpManager>,
 ) -> Result<Option<String>, String> {
     let Some(line) = prompt.trim_start().strip_prefix('/') else {
         return Ok(None);
@@ -27,13 +32,33 @@ pub(crate) async fn expand(
         .split_once(char::is_whitespace)
         .map_or((line, ""), |(name, args)| (name, args.trim()));
     let Some(Slash::Command(command)) = workspace.slash(name) else {
-        return Ok(None);
+        return mcp_prompt(name, args, mcp).await;
     };
     let template = command.render(args).map_err(|e| format!("/{name}: {e}"))?;
     let expanded = ferrule_memory::expand(&template, host)
         .await
         .map_err(|e| format!("/{name}: {e}"))?;
     Ok(Some(expanded.text))
+}
+
+/// The text of MCP prompt command `name` (`mcp__server__prompt`) with
+/// `args`; `Ok(None)` when no running server offers it.
+async fn mcp_prompt(
+    name: &str,
+    args: &str,
+    mcp: Option<&McpManager>,
+) -> Result<Option<String>, String> {
+    if !name.starts_with("mcp__") {
+        return Ok(None);
+    }
+    let Some(manager) = mcp else {
+        return Ok(None);
+    };
+    match manager.run_prompt_command(name, args).await {
+        None => Ok(None),
+        Some(Ok(prompt)) => Ok(Some(prompt.joined())),
+        Some(Err(error)) => Err(format!("/{name}: {error}")),
+    }
 }
 
 /// Runs a command's shell parts and reads its files, in the project.

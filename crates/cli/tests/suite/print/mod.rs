@@ -11,6 +11,7 @@ mod hook_messages;
 mod hooks;
 mod interrupt;
 mod logs;
+mod mcp;
 mod output;
 mod sessions;
 mod startup;
