@@ -37,7 +37,7 @@
 //!   a turn").
 //! - Capabilities advertised: `plan_mode_v1`, `interrupt_cancel_queued_v1`,
 //!   `session_rewind_v1`, `side_question_v1`, `background_tasks_v1`,
-//!   `goal_v1`, `goal_max_turns_v1`, `goal_resume_v1`.
+//!   `goal_v1`, `goal_max_turns_v1`, `goal_resume_v1`, `reload_skills_v1`.
 //! - In-process SDK MCP servers are ferrule-mcp servers of transport
 //!   `sdk` in a manager of their own, whose [`sdk_connector`] carries their
 //!   JSON-RPC as `mcp_message` requests; every other MCP server (stdio,

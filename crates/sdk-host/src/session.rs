@@ -36,6 +36,7 @@ pub(crate) const CAPABILITIES: &[&str] = &[
     "goal_v1",
     "goal_max_turns_v1",
     "goal_resume_v1",
+    "reload_skills_v1",
 ];
 
 /// What the control handlers need once the session is up.

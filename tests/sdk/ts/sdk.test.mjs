@@ -2,7 +2,9 @@
 // `ferrule` (FERRULE_BIN) with a scripted model, under Node's test runner.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, realpathSync, statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -124,6 +126,44 @@ test('generateSessionTitle, setGoalMaxTurns and the goal loop', async () => {
     assert.equal(await q.setGoalMaxTurns(null), 20);
     assert.equal(await q.clearGoal(), true);
     assert.equal(await q.getGoal(), null);
+  } finally {
+    finish();
+  }
+});
+
+test('addDirectories, seedReadState, reloadPlugins and reloadSkills', async () => {
+  const { project, options } = sandbox([
+    text('hi'),
+    toolUse('Edit', { file_path: 'notes.txt', old_string: 'old', new_string: 'new' }),
+    text('edited'),
+  ]);
+  options.permissionMode = 'acceptEdits';
+  const outside = mkdtempSync(join(tmpdir(), 'ferrule-ts-dir-'));
+  const notes = join(project, 'notes.txt');
+  writeFileSync(notes, 'old text\n');
+  const { q, next, finish } = session(options);
+  try {
+    await next((m) => m.type === 'result');
+    const added = await q.addDirectories([outside, join(project, 'missing')]);
+    assert.deepEqual(added.added, [realpathSync(outside)]);
+    assert.deepEqual(added.directories, [realpathSync(outside)]);
+    assert.equal(added.failed.length, 1);
+    assert.match(added.failed[0].error, /does not exist/);
+    const mtime = Math.floor(statSync(notes).mtimeMs);
+    await assert.rejects(q.seedReadState('notes.txt', mtime - 5000), /changed since/);
+    await q.seedReadState('notes.txt', mtime);
+    const reloaded = await q.reloadPlugins();
+    assert.deepEqual(reloaded.plugins, []);
+    assert.equal(reloaded.error_count, 0);
+    assert.deepEqual((await q.reloadSkills()).skills, []);
+    // The reload kept the seeded read state: Edit accepts the file.
+    await q.streamInput((async function* () {
+      yield { type: 'user', session_id: '', parent_tool_use_id: null,
+              message: { role: 'user', content: 'edit it' } };
+    })());
+    const result = await next((m) => m.type === 'result');
+    assert.equal(result.result, 'edited');
+    assert.equal(readFileSync(notes, 'utf8'), 'new text\n');
   } finally {
     finish();
   }

@@ -15,7 +15,7 @@ use crate::host::Shared;
 /// `add_directories` `{directories}`: each existing directory becomes a
 /// working directory of the tools and the permission engine for the rest
 /// of the session, as `--add-dir` would (a session rule, so it outlives a
-/// rebuilt agent). Answers `{added, failed: [{path, reason}], directories}`
+/// rebuilt agent). Answers `{added, failed: [{path, error}], directories}`
 /// where `directories` are all the additional working directories now.
 pub(super) fn add_directories(
     shared: &Shared,
@@ -31,7 +31,9 @@ pub(super) fn add_directories(
     let mut failed = Vec::new();
     for entry in asked {
         let Some(raw) = entry.as_str() else {
-            failed.push(json!({"path": entry, "reason": "not a path (expected a string)"}));
+            failed.push(
+                json!({"path": entry.to_string(), "error": "not a path (expected a string)"}),
+            );
             continue;
         };
         match directory(&cwd, home.as_deref(), raw) {
@@ -41,7 +43,7 @@ pub(super) fn add_directories(
                     added.push(dir);
                 }
             }
-            Err(reason) => failed.push(json!({"path": raw, "reason": reason})),
+            Err(error) => failed.push(json!({"path": raw, "error": error})),
         }
     }
     let directories = with_ready(shared, |ready| {

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use ferrule_memory::{Kind, Workspace};
-use ferrule_protocol::sdk::{AgentInfo, ReloadPluginsResponse, SkillInfo, SlashCommandInfo};
+use ferrule_protocol::sdk::{AgentInfo, ReloadPluginsResponse, SlashCommandInfo};
 use serde_json::{Value, json};
 
 use super::{run_command, with_ready};
@@ -39,21 +39,22 @@ pub(super) async fn reload_plugins(shared: &Shared) -> Result<Value, String> {
     serde_json::to_value(response).map_err(|error| error.to_string())
 }
 
-/// `reload_skills`: `{skills, commands}` of the session after the reload
-/// (skills come from the same folders and plugins as at start).
+/// `reload_skills`: `{skills: [{name, description, argumentHint}]}`, the
+/// session's skills after the reload (from the same folders and plugins
+/// as at start).
 pub(super) async fn reload_skills(shared: &Shared) -> Result<Value, String> {
     let replaced = reload(shared, "reload_skills").await?;
-    let skills: Vec<SkillInfo> = replaced
+    let skills: Vec<SlashCommandInfo> = replaced
         .workspace
         .skills
         .iter()
-        .map(|skill| SkillInfo {
+        .map(|skill| SlashCommandInfo {
             name: skill.name.clone(),
-            description: Some(skill.description.clone()).filter(|d| !d.is_empty()),
-            source: Some(scope_name(skill.plugin.as_deref(), skill.scope)),
+            description: skill.description.clone(),
+            argument_hint: skill.meta.argument_hint.clone().unwrap_or_default(),
         })
         .collect();
-    Ok(json!({"skills": skills, "commands": commands(&replaced.workspace)}))
+    Ok(json!({"skills": skills}))
 }
 
 /// Has the turn runner build the agent again (between turns).
@@ -118,15 +119,4 @@ fn plugin_errors(workspace: &Workspace, plugin_dirs: &[PathBuf]) -> u64 {
         })
         .count();
     u64::try_from(count).unwrap_or(u64::MAX)
-}
-
-/// `plugin:NAME`, or the scope a skill was found in (`user`, `project`).
-fn scope_name(plugin: Option<&str>, scope: ferrule_memory::Scope) -> String {
-    match plugin {
-        Some(name) => format!("plugin:{name}"),
-        None => serde_json::to_value(scope)
-            .ok()
-            .and_then(|value| value.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-    }
 }

@@ -357,20 +357,20 @@ async fn added_directories_are_working_directories_for_the_rest_of_the_session()
     assert_eq!(failed.len(), 3, "{answer}");
     assert_eq!(failed[0]["path"], "missing-dir");
     assert!(
-        failed[0]["reason"]
+        failed[0]["error"]
             .as_str()
             .unwrap()
             .contains("does not exist"),
         "{answer}"
     );
     assert!(
-        failed[1]["reason"]
+        failed[1]["error"]
             .as_str()
             .unwrap()
             .contains("is not a directory"),
         "{answer}"
     );
-    assert_eq!(failed[2]["path"], 7);
+    assert_eq!(failed[2]["path"], "7");
     assert_eq!(answer["directories"], json!([canonical]), "{answer}");
 
     let after = cli.turn("read it again").await;
@@ -529,7 +529,7 @@ async fn reload_plugins_applies_what_was_added_to_a_plugin_on_disk() {
         .find(|s| s["name"].as_str().unwrap().ends_with("tidy"))
         .cloned()
         .unwrap_or_else(|| panic!("no tidy skill: {skills}"));
-    assert_eq!(tidy["source"], "plugin:devkit");
+    assert_eq!(tidy["description"], "Tidy the imports of a file");
 
     let listed = cli.ok(json!({"subtype": "list_plugins"})).await;
     assert_eq!(listed["plugins"][0]["name"], "devkit");
