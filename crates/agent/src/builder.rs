@@ -316,6 +316,7 @@ impl AgentBuilder {
             .unwrap_or_else(crate::events::new_uuid);
         let excluded = self.excluded_tools;
         let mut registry_error = None;
+        let host_agent_tool = self.tools.get("Agent").is_some();
         let core = Arc::new_cyclic(|weak| {
             let mut tools = self.tools;
             let loop_tools: [Arc<dyn ferrule_tool::Tool>; 6] = [
@@ -355,6 +356,7 @@ impl AgentBuilder {
                 file_state: probe.file_state_handle(),
                 model_resolver: self.model_resolver,
                 run_cancel: Mutex::new(CancellationToken::new()),
+                host_agent_tool,
             }
         });
         if let Some(error) = registry_error {

@@ -43,6 +43,9 @@ pub(crate) struct Core {
     pub(crate) model_resolver: Option<crate::hook_runners::ModelResolver>,
     /// The token of the top-level run in flight.
     pub(crate) run_cancel: Mutex<CancellationToken>,
+    /// The host registered its own `Agent` tool (e.g. the Cloud server's
+    /// coordinator tool): calls of `Agent` go to it, not to subagents.
+    pub(crate) host_agent_tool: bool,
 }
 
 impl std::fmt::Debug for Core {

@@ -284,7 +284,7 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
     checkpoint(turn, &targets, Phase::Before).await;
     let started = Instant::now();
     let mut child = None;
-    let result = if canonical(name) == "Agent" {
+    let result = if canonical(name) == "Agent" && !turn.core.host_agent_tool {
         let (result, summary) = crate::subagent::run_for_call(turn, id, input.clone(), &ctx).await;
         child = summary;
         result

@@ -146,6 +146,8 @@ pub struct Inner {
     pub(crate) shutdown: CancellationToken,
     /// Turn tasks in flight, to wait for on shutdown and cancel.
     pub(crate) tasks: tokio_util::task::TaskTracker,
+    /// Child threads of multiagent sessions this process runs.
+    pub(crate) threads: crate::multiagent::LiveThreads,
 }
 
 impl std::ops::Deref for AppState {
@@ -166,6 +168,7 @@ impl AppState {
             config,
             shutdown: CancellationToken::new(),
             tasks: tokio_util::task::TaskTracker::new(),
+            threads: Default::default(),
         }))
     }
 }

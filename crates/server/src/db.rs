@@ -56,6 +56,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "work_queue",
         include_str!("../migrations/0006_work_queue.sql"),
     ),
+    (7, "threads", include_str!("../migrations/0007_threads.sql")),
 ];
 
 /// The database URL for a data directory: `DIR/ferrule-server.db`.

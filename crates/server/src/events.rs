@@ -13,6 +13,7 @@ use crate::ids;
 use crate::input::{Fields, JsonObject, Order, QueryPairs};
 use crate::list::{self, Bind, ListSpec};
 use crate::live::{PendingKind, Resolution};
+use crate::stream::ThreadScope;
 
 fn content_blocks(value: Option<&Value>, param: &str, strings: bool) -> ApiResult<Value> {
     let message = format!("Field '{param}' must be a non-empty array of content blocks.");
@@ -282,8 +283,17 @@ pub(crate) async fn accept(
         crate::runtime::resolve(state, session_id, &id, &resolution).await?;
     }
     state.live.wake(session_id);
-    if stored.iter().any(|e| e["type"] == "user.interrupt") {
-        crate::turn::request_cancel(state, session_id).await?;
+    let primary = crate::threads::primary_id(session_id);
+    for event in stored.iter().filter(|e| e["type"] == "user.interrupt") {
+        // An interrupt naming a child thread stops that thread only.
+        match event["session_thread_id"].as_str() {
+            Some(thread) if thread != primary => {
+                crate::multiagent::cancel_threads(state, session_id, Some(thread)).await?;
+            }
+            _ => {
+                crate::turn::request_cancel(state, session_id).await?;
+            }
+        }
     }
     Ok(stored)
 }
@@ -317,14 +327,32 @@ pub(crate) async fn list(
     headers: HeaderMap,
     query: QueryPairs,
 ) -> ApiResult<Response> {
+    list_scoped(state, id, headers, query, ThreadScope::All).await
+}
+
+/// The list of the events in `scope` (a thread's events).
+pub(crate) async fn list_scoped(
+    state: AppState,
+    id: String,
+    headers: HeaderMap,
+    query: QueryPairs,
+    scope: ThreadScope,
+) -> ApiResult<Response> {
     let wants_stream = headers
         .get(axum::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     if wants_stream {
-        return crate::stream::open(state, id, headers, query).await;
+        return crate::stream::open_scoped(state, id, headers, query, scope).await;
     }
     let mut conditions = vec![("session_id = ?".to_owned(), Some(Bind::Text(id.clone())))];
+    match scope {
+        ThreadScope::All => {}
+        ThreadScope::Primary => conditions.push(("thread_id IS NULL".to_owned(), None)),
+        ThreadScope::Child(thread) => {
+            conditions.push(("thread_id = ?".to_owned(), Some(Bind::Text(thread))));
+        }
+    }
     let types = query.list("types");
     if !types.is_empty() {
         let quoted: Vec<String> = types

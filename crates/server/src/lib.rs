@@ -45,7 +45,16 @@
 //!   per due time across replicas by a claim in the database (`scheduler`);
 //! - dreams: a hidden session whose agent has only memory and session-read
 //!   tools consolidates a clone of a memory store;
-//! - session threads: the primary thread of every session (§6.9);
+//! - session threads (§6.9) and multiagent sessions (`multiagent`): the
+//!   primary thread of every session; a coordinator agent's control tools
+//!   (`create_agent`, `Agent`, `send_to_agent`, `list_agents`) create child
+//!   threads that run roster agents with their own history in the same
+//!   working directory and report back with `send_to_parent`; stored
+//!   mailboxes, child events tagged with `session_thread_id`, thread event
+//!   lists and streams, at most 25 threads per session, the session idle
+//!   only when every thread stopped, cancel stopping them all. Child turns
+//!   run in the server process that created them (not as work items), and
+//!   a coordinator turn on an external worker gets no control tools;
 //! - skills (§11: zip or multi-file uploads, versions, zip content) bound
 //!   to agents: written to `.qoder/skills/<name>/` of the working directory,
 //!   listed in the prompt and opened with the `Skill` tool; MCP toolsets
@@ -67,8 +76,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Not served yet: multiagent (child) threads, GitHub repository and
-//! memory-store session resources, cross-replica fan-out (LISTEN/NOTIFY),
+//! Not served yet: GitHub repository and memory-store session resources,
+//! cross-replica fan-out (LISTEN/NOTIFY),
 //! `DeliverArtifacts` on external workers.
 
 mod agents;
@@ -98,6 +107,7 @@ pub mod mapping;
 mod memories;
 mod memory_stores;
 mod models;
+mod multiagent;
 mod pause;
 mod resources;
 mod runner;
@@ -175,6 +185,9 @@ impl Server {
             .map_err(|e| StartError::Setup(e.message))?;
         listen::spawn(&state);
         turn::resume_all(&state)
+            .await
+            .map_err(|e| StartError::Setup(e.message))?;
+        multiagent::resume_all(&state)
             .await
             .map_err(|e| StartError::Setup(e.message))?;
         worker::spawn_local(&state);

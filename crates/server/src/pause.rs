@@ -42,6 +42,9 @@ pub(crate) enum WriterMsg {
     },
     /// An answer arrived: the turn runs again.
     Resume,
+    /// Answers once every message before it is stored (a tool that stores
+    /// events of its own keeps them after its `agent.tool_use`).
+    Flush(oneshot::Sender<()>),
 }
 
 async fn park(

@@ -195,6 +195,11 @@ async fn drive(
     )
     .await?;
     extras.extend_plan(&mut plan);
+    let thread_tools = backend
+        .local_state()
+        .map(|state| crate::multiagent::ThreadTools::for_turn(&state, session))
+        .unwrap_or_default();
+    thread_tools.extend_plan(&mut plan);
     if !extras.events.is_empty() {
         backend
             .append(extras.events.clone(), None)
@@ -226,6 +231,7 @@ async fn drive(
     let local = backend.local_state();
     let mut tools = registry(local.as_ref(), &session_id, &plan, &writer);
     extras.register(&mut tools);
+    thread_tools.register(&mut tools, &writer);
     let built = AgentBuilder::new(model, tools, &cwd)
         .policy_builder(extras.rules(policy(&plan, &cwd, &home), &cwd))
         .asker(Arc::new(CloudAsker {

@@ -210,16 +210,36 @@ pub(crate) async fn resolve(
     Ok(updated.rows_affected() == 1)
 }
 
-/// Takes the answers that arrived (each is handed out once).
+/// Takes the answers that arrived for the primary thread (each is handed
+/// out once).
 pub(crate) async fn take_resolutions(
     state: &AppState,
     session_id: &str,
 ) -> ApiResult<Vec<(String, Resolution)>> {
+    take_answers(state, session_id, None).await
+}
+
+/// Takes the answers that arrived for child thread `thread_id`.
+pub(crate) async fn take_thread_resolutions(
+    state: &AppState,
+    session_id: &str,
+    thread_id: &str,
+) -> ApiResult<Vec<(String, Resolution)>> {
+    take_answers(state, session_id, Some(thread_id)).await
+}
+
+async fn take_answers(
+    state: &AppState,
+    session_id: &str,
+    thread_id: Option<&str>,
+) -> ApiResult<Vec<(String, Resolution)>> {
     let rows = sqlx::query(
         "SELECT event_id, resolution FROM pending_actions \
-         WHERE session_id = $1 AND resolution IS NOT NULL",
+         WHERE session_id = $1 AND resolution IS NOT NULL \
+         AND COALESCE(thread_id, '') = $2",
     )
     .bind(session_id)
+    .bind(thread_id.unwrap_or_default())
     .fetch_all(&state.store.pool)
     .await?;
     let mut out = Vec::new();
@@ -243,10 +263,45 @@ pub(crate) async fn take_resolutions(
     Ok(out)
 }
 
-/// Drops every pending action of the session.
+/// Drops every pending action of the session's primary thread.
 pub(crate) async fn clear_pending(state: &AppState, session_id: &str) -> ApiResult<()> {
-    sqlx::query("DELETE FROM pending_actions WHERE session_id = $1")
+    sqlx::query("DELETE FROM pending_actions WHERE session_id = $1 AND thread_id IS NULL")
         .bind(session_id)
+        .execute(&state.store.pool)
+        .await?;
+    Ok(())
+}
+
+/// Records an action child thread `thread_id` waits on.
+pub(crate) async fn add_thread_pending(
+    state: &AppState,
+    session_id: &str,
+    thread_id: &str,
+    event_id: &str,
+    kind: PendingKind,
+) -> ApiResult<()> {
+    sqlx::query(
+        "INSERT INTO pending_actions (session_id, event_id, kind, resolution, thread_id) \
+         VALUES ($1, $2, $3, NULL, $4) ON CONFLICT (session_id, event_id) DO NOTHING",
+    )
+    .bind(session_id)
+    .bind(event_id)
+    .bind(kind.as_str())
+    .bind(thread_id)
+    .execute(&state.store.pool)
+    .await?;
+    Ok(())
+}
+
+/// Drops the pending actions of child thread `thread_id`.
+pub(crate) async fn clear_thread_pending(
+    state: &AppState,
+    session_id: &str,
+    thread_id: &str,
+) -> ApiResult<()> {
+    sqlx::query("DELETE FROM pending_actions WHERE session_id = $1 AND thread_id = $2")
+        .bind(session_id)
+        .bind(thread_id)
         .execute(&state.store.pool)
         .await?;
     Ok(())

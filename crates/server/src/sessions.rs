@@ -18,7 +18,7 @@ const KIND: &str = "session";
 
 /// The session's view of its agent: the snapshot without timestamps and
 /// metadata, `model` as an object.
-fn embed_agent(agent: &Value) -> Value {
+pub(crate) fn embed_agent(agent: &Value) -> Value {
     let mut embedded = agent.clone();
     if let Some(map) = embedded.as_object_mut() {
         for key in [

@@ -100,13 +100,15 @@ impl Store {
             let id = event["id"].as_str().unwrap_or_default().to_owned();
             let kind = event["type"].as_str().unwrap_or_default().to_owned();
             sqlx::query(
-                "INSERT INTO events (id, session_id, seq, type, body) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO events (id, session_id, seq, type, body, thread_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&id)
             .bind(session_id)
             .bind(seq)
             .bind(&kind)
             .bind(event.to_string())
+            .bind(event["session_thread_id"].as_str().map(str::to_owned))
             .execute(&mut *tx)
             .await?;
             stored.push(StoredEvent {
@@ -172,6 +174,26 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map(|row| row.try_get("seq")).transpose()?)
+    }
+}
+
+impl Store {
+    /// The thread column of event `event_id` of `session_id` (`None` for
+    /// the primary thread's events and unknown events).
+    pub(crate) async fn event_thread(
+        &self,
+        session_id: &str,
+        event_id: &str,
+    ) -> Result<Option<String>, ApiError> {
+        let row = sqlx::query("SELECT thread_id FROM events WHERE session_id = $1 AND id = $2")
+            .bind(session_id)
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get("thread_id")?,
+            None => None,
+        })
     }
 }
 

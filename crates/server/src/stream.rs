@@ -34,12 +34,45 @@ pub(crate) async fn handler(
     open(state, id, headers, query).await
 }
 
+/// Which events of a session a stream or list covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ThreadScope {
+    /// All of them.
+    All,
+    /// The primary thread's: events without a `session_thread_id`.
+    Primary,
+    /// One child thread's.
+    Child(String),
+}
+
+impl ThreadScope {
+    /// Whether an event with thread column `thread` is in scope.
+    pub(crate) fn covers(&self, thread: Option<&str>) -> bool {
+        match self {
+            Self::All => true,
+            Self::Primary => thread.is_none(),
+            Self::Child(id) => thread == Some(id.as_str()),
+        }
+    }
+}
+
 /// Opens the stream (shared with `GET /events` + `Accept: text/event-stream`).
 pub(crate) async fn open(
     state: AppState,
     id: String,
     headers: HeaderMap,
     query: QueryPairs,
+) -> ApiResult<Response> {
+    open_scoped(state, id, headers, query, ThreadScope::All).await
+}
+
+/// Opens the stream of the events in `scope` (a thread's stream).
+pub(crate) async fn open_scoped(
+    state: AppState,
+    id: String,
+    headers: HeaderMap,
+    query: QueryPairs,
+    scope: ThreadScope,
 ) -> ApiResult<Response> {
     crate::sessions::load(&state, &id).await?;
     let last = headers
@@ -49,18 +82,33 @@ pub(crate) async fn open(
         .filter(|v| !v.is_empty())
         .map(str::to_owned)
         .or_else(|| query.get("after_id").map(str::to_owned));
-    let after =
-        match last {
-            None => None,
-            Some(event_id) => Some(state.store.event_seq(&id, &event_id).await?.ok_or_else(
-                || {
-                    ApiError::field(
+    let after = match last {
+        None => None,
+        Some(event_id) => {
+            let seq = state.store.event_seq(&id, &event_id).await?;
+            let thread = match (&seq, &scope) {
+                (Some(_), ThreadScope::Primary | ThreadScope::Child(_)) => {
+                    state.store.event_thread(&id, &event_id).await?
+                }
+                _ => None,
+            };
+            match seq {
+                Some(seq) if scope.covers(thread.as_deref()) => Some(seq),
+                Some(_) => {
+                    return Err(ApiError::field(
+                        "Last-Event-ID",
+                        format!("Last-Event-ID '{event_id}' is not an event of this thread."),
+                    ));
+                }
+                None => {
+                    return Err(ApiError::field(
                         "Last-Event-ID",
                         format!("Last-Event-ID '{event_id}' is not an event of session '{id}'."),
-                    )
-                },
-            )?),
-        };
+                    ));
+                }
+            }
+        }
+    };
     // Subscribe before reading the backlog so nothing falls in between.
     let mut feed = state.store.subscribe();
     let (tx, rx) = mpsc::channel::<Event>(64);
@@ -68,6 +116,7 @@ pub(crate) async fn open(
     let heartbeat = state.config.heartbeat;
     tokio::spawn(async move {
         let mut last_seq = after.unwrap_or(i64::MIN);
+        let in_scope = |event: &StoredEvent| scope.covers(event.body["session_thread_id"].as_str());
         let send = |event: &StoredEvent| {
             let kind = event.body["type"].as_str().unwrap_or_default().to_owned();
             let frame = Event::default()
@@ -89,6 +138,10 @@ pub(crate) async fn open(
                     return;
                 };
                 for event in backlog {
+                    if !in_scope(&event) {
+                        last_seq = event.seq;
+                        continue;
+                    }
                     let (frame, last) = send(&event);
                     if tx.send(frame).await.is_err() {
                         return;
@@ -106,6 +159,10 @@ pub(crate) async fn open(
             };
             match received {
                 Ok(Notice::Event(event)) if event.session_id == id && event.seq > last_seq => {
+                    if !in_scope(&event) {
+                        last_seq = event.seq;
+                        continue;
+                    }
                     let (frame, last) = send(&event);
                     if tx.send(frame).await.is_err() {
                         return;

@@ -1,8 +1,10 @@
-//! Session threads (`cloud-api.md` §6.9) for single-agent sessions: every
-//! session has one primary thread, created with its first turn. It is not
-//! stored: its ID is the session's hex with the `sthr_` prefix, its status
-//! and agent are the session's, and its events are the session's events.
-//! It cannot be archived (409).
+//! Session threads (`cloud-api.md` §6.9): every session has one primary
+//! (coordinator) thread, created with its first turn. It is not stored:
+//! its ID is the session's hex with the `sthr_` prefix, its status and
+//! agent are the session's, and its events are the session's events that
+//! belong to no child thread. It cannot be archived (409). The child
+//! threads of a multiagent session are stored ([`crate::multiagent`]) and
+//! listed after it; an idle child can be archived.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -14,7 +16,8 @@ use sqlx::Row;
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::input::{Cursor, QueryPairs};
-use crate::{ids, sessions};
+use crate::stream::ThreadScope;
+use crate::{ids, multiagent, sessions};
 
 /// The primary thread ID of a session.
 pub(crate) fn primary_id(session_id: &str) -> String {
@@ -56,11 +59,20 @@ async fn primary(state: &AppState, session_id: &str) -> ApiResult<Option<Value>>
     })))
 }
 
-/// The thread `thread_id` of a session, or 404 naming what is missing.
-async fn load(state: &AppState, session_id: &str, thread_id: &str) -> ApiResult<Value> {
+/// The thread `thread_id` of a session and which events are its, or 404
+/// naming what is missing.
+async fn load(
+    state: &AppState,
+    session_id: &str,
+    thread_id: &str,
+) -> ApiResult<(Value, ThreadScope)> {
     match primary(state, session_id).await? {
-        Some(thread) if thread["id"] == thread_id => Ok(thread),
-        _ => Err(ApiError::not_found("Session thread", thread_id)),
+        Some(thread) if thread["id"] == thread_id => return Ok((thread, ThreadScope::Primary)),
+        _ => {}
+    }
+    match multiagent::store::get(state, session_id, thread_id).await? {
+        Some(thread) => Ok((thread.render(), ThreadScope::Child(thread.id))),
+        None => Err(ApiError::not_found("Session thread", thread_id)),
     }
 }
 
@@ -72,7 +84,10 @@ pub(crate) async fn list(
 ) -> ApiResult<Json<Value>> {
     let limit = query.limit()?;
     let cursor = query.cursor()?;
-    let threads: Vec<Value> = primary(&state, &session_id).await?.into_iter().collect();
+    let mut threads: Vec<Value> = primary(&state, &session_id).await?.into_iter().collect();
+    for child in multiagent::store::list(&state, &session_id).await? {
+        threads.push(child.render());
+    }
     let start = match &cursor {
         Cursor::Start => 0,
         Cursor::After(id) | Cursor::Before(id) => {
@@ -112,39 +127,62 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     Path((session_id, thread_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(load(&state, &session_id, &thread_id).await?))
+    Ok(Json(load(&state, &session_id, &thread_id).await?.0))
 }
 
-/// `POST /sessions/{id}/threads/{tid}/archive`: the primary thread is the
-/// coordinator and cannot be archived.
+/// `POST /sessions/{id}/threads/{tid}/archive`: an idle child thread is
+/// archived (`session.thread_status_terminated`); the coordinator and busy
+/// threads cannot be (409).
 pub(crate) async fn archive(
     State(state): State<AppState>,
     Path((session_id, thread_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    load(&state, &session_id, &thread_id).await?;
-    Err(ApiError::state_conflict("Version or state conflict."))
+    let (_, scope) = load(&state, &session_id, &thread_id).await?;
+    let conflict = || ApiError::state_conflict("Version or state conflict.");
+    let ThreadScope::Child(_) = scope else {
+        return Err(conflict());
+    };
+    let lock = state.store.session_lock(&session_id);
+    let _guard = lock.lock().await;
+    let thread = multiagent::store::get(&state, &session_id, &thread_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Session thread", &thread_id))?;
+    if thread.status != "idle"
+        || thread.archived()
+        || multiagent::store::pending(&state, &thread_id).await? > 0
+    {
+        return Err(conflict());
+    }
+    let archived = multiagent::store::archive(&state, &thread).await?;
+    let event = json!({"id": ids::new_id("evt_"), "type": "session.thread_status_terminated",
+                       "session_thread_id": thread_id, "agent_name": thread.agent_name()});
+    state
+        .store
+        .append_locked(&session_id, vec![event], None)
+        .await?;
+    Ok(Json(archived.render()))
 }
 
-/// `GET /sessions/{id}/threads/{tid}/events`: the primary thread's events
-/// are the session's, paginated the same way.
+/// `GET /sessions/{id}/threads/{tid}/events`: the thread's events,
+/// paginated like the session's.
 pub(crate) async fn events(
     State(state): State<AppState>,
     Path((session_id, thread_id)): Path<(String, String)>,
     headers: HeaderMap,
     query: QueryPairs,
 ) -> ApiResult<Response> {
-    load(&state, &session_id, &thread_id).await?;
-    crate::events::list(State(state), Path(session_id), headers, query).await
+    let (_, scope) = load(&state, &session_id, &thread_id).await?;
+    crate::events::list_scoped(state, session_id, headers, query, scope).await
 }
 
 /// `GET /sessions/{id}/threads/{tid}/stream`: the session's SSE stream
-/// (a `Last-Event-ID` of the session is one of its primary thread).
+/// scoped to the thread (its `Last-Event-ID` must be one of the thread's).
 pub(crate) async fn stream(
     State(state): State<AppState>,
     Path((session_id, thread_id)): Path<(String, String)>,
     headers: HeaderMap,
     query: QueryPairs,
 ) -> ApiResult<Response> {
-    load(&state, &session_id, &thread_id).await?;
-    crate::stream::open(state, session_id, headers, query).await
+    let (_, scope) = load(&state, &session_id, &thread_id).await?;
+    crate::stream::open_scoped(state, session_id, headers, query, scope).await
 }

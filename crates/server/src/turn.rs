@@ -37,7 +37,7 @@ pub(crate) const HIDDEN_LOOP_TOOLS: [&str; 6] = [
 ];
 
 /// What starts a turn: the user's content and an optional system note.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TurnInput {
     /// Content blocks of the `user.message` events.
     pub(crate) content: Vec<Value>,
@@ -167,11 +167,13 @@ pub(crate) async fn start_locked(
     Ok(())
 }
 
-/// Asks the session's turn to stop (`user.interrupt`, cancel); false when
-/// none is in flight. A turn no worker has taken yet ends here at once.
+/// Asks the session's turn and its child threads to stop (`user.interrupt`,
+/// cancel); false when none is in flight. A turn no worker has taken yet ends here at once.
 pub(crate) async fn request_cancel(state: &AppState, session_id: &str) -> ApiResult<bool> {
+    // Every thread of a multiagent session stops with it.
+    let threads = crate::multiagent::cancel_threads(state, session_id, None).await?;
     if !runtime::request_cancel(state, session_id).await? {
-        return Ok(false);
+        return Ok(threads);
     }
     state.live.wake(session_id);
     let Some(marker) = runtime::marker(state, session_id).await? else {

@@ -94,6 +94,10 @@ pub(crate) async fn write_events(
                 let _ = reply.send(Some(receiver));
                 continue;
             }
+            WriterMsg::Flush(done) => {
+                let _ = done.send(());
+                continue;
+            }
             WriterMsg::Resume => (
                 vec![json!({"id": ids::new_id("evt_"), "type": "session.status_running"})],
                 Some("running"),

@@ -196,12 +196,24 @@ impl SessionBackend for DbBackend {
                 .await
                 .map_err(other)?;
         }
+        // A multiagent session stays running while a child thread runs or
+        // messages wait for its coordinator (managed-agents.md).
+        let keep_running = crate::multiagent::keeps_running(state, &self.session_id).await?;
+        let mut events = end.events;
+        if keep_running {
+            events.retain(|event| event["type"] != "session.status_idle");
+        }
+        let status = (!keep_running).then_some("idle");
         state
             .store
-            .append_locked(&self.session_id, end.events, Some("idle"))
+            .append_locked(&self.session_id, events, status)
             .await?;
         drop(guard);
-        self.complete_item().await
+        self.complete_item().await?;
+        if keep_running {
+            crate::multiagent::deliver_to_coordinator(state, &self.session_id).await?;
+        }
+        Ok(())
     }
 
     async fn release(&self) -> Result<(), BackendError> {

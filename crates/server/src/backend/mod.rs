@@ -45,7 +45,7 @@ impl From<crate::error::ApiError> for BackendError {
 }
 
 /// Everything a turn needs to run, read when it begins.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TurnSetup {
     /// The session object (its agent snapshot, variables, flags).
     pub(crate) session: Value,

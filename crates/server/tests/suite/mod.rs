@@ -5,6 +5,7 @@ mod dreams;
 mod files;
 mod mcp_runtime;
 mod memory;
+mod multiagent;
 mod postgres;
 mod process;
 mod replicas;
