@@ -36,10 +36,12 @@ impl BoundSkills {
     /// The `Skill` tool over these skills, when there are any.
     pub(crate) fn tool(&self, session_id: &str) -> Option<Arc<dyn ferrule_tool::Tool>> {
         (!self.skills.is_empty()).then(|| {
-            Arc::new(super::tool::SkillTool {
-                skills: self.skills.clone(),
-                session_id: session_id.to_owned(),
-            }) as Arc<dyn ferrule_tool::Tool>
+            let vars = ferrule_memory::SkillVars {
+                session_id: Some(session_id.to_owned()),
+                ..ferrule_memory::SkillVars::default()
+            };
+            Arc::new(ferrule_tools::SkillTool::new(self.skills.clone(), vars))
+                as Arc<dyn ferrule_tool::Tool>
         })
     }
 }

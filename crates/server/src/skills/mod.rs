@@ -5,7 +5,6 @@
 pub(crate) mod bind;
 mod package;
 mod store;
-mod tool;
 
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
