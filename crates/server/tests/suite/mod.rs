@@ -10,6 +10,7 @@ mod postgres;
 mod process;
 mod replicas;
 mod resources;
+mod scale_out;
 mod sdk;
 mod skills;
 mod stream;
