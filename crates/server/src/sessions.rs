@@ -441,17 +441,29 @@ pub(crate) async fn delete(
         .store
         .append_locked(&id, vec![json!({"type": "session.deleted"})], None)
         .await?;
+    // Everything stored for the session goes with it: its events, turn
+    // state, queued or finished work items, pending actions, child
+    // threads with their mailboxes, and the objects under it (resources).
     let mut tx = state.store.pool.begin().await?;
     db::delete_object(&mut *tx, &id).await?;
-    sqlx::query("DELETE FROM events WHERE session_id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM session_runtime WHERE session_id = $1")
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    for statement in [
+        "DELETE FROM events WHERE session_id = $1",
+        "DELETE FROM session_runtime WHERE session_id = $1",
+        "DELETE FROM work_items WHERE session_id = $1",
+        "DELETE FROM pending_actions WHERE session_id = $1",
+        "DELETE FROM session_threads WHERE session_id = $1",
+        "DELETE FROM thread_messages WHERE session_id = $1",
+        "DELETE FROM objects WHERE parent_id = $1",
+    ] {
+        sqlx::query(statement).bind(&id).execute(&mut *tx).await?;
+    }
     tx.commit().await?;
+    let cwd = state.config.data_dir.join("workspaces").join(&id);
+    if let Err(error) = std::fs::remove_dir_all(&cwd)
+        && error.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(path = %cwd.display(), %error, "removing a deleted session's working directory");
+    }
     Ok(Json(json!({"id": id, "type": "session_deleted"})))
 }
 

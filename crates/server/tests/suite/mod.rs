@@ -12,6 +12,7 @@ mod replicas;
 mod resources;
 mod scale_out;
 mod sdk;
+mod session_delete;
 mod skills;
 mod stream;
 mod threads;
