@@ -29,7 +29,11 @@
 //!   the same claim and lease logic (`FOR UPDATE SKIP LOCKED` on
 //!   PostgreSQL), so several server processes share one queue; a lease that
 //!   runs out hands the turn to another worker, which resumes it like a
-//!   restart does (§15.6). External workers use the worker endpoints under
+//!   restart does (§15.6): from the last stored step (`resume`), so a
+//!   tool call whose result was stored never runs twice and only the model
+//!   request whose response was lost is issued again. Streams of every
+//!   replica see events committed through any other (LISTEN/NOTIFY,
+//!   `fanout`). External workers use the worker endpoints under
 //!   `/environments/{id}/work/{wid}/session/` (`begin`, `events`, `park`,
 //!   `control`, `finish`, `release`; API key plus the poll's `Work-Secret`);
 //! - the turn loop: a claimed turn runs the ferrule agent
@@ -61,9 +65,15 @@
 //!   (§5.8: Streamable HTTP `url` servers with vault bearer tokens, tools
 //!   as `mcp__<server>__<tool>`, `agent.mcp_tool_use`/`_result`); session
 //!   file resources (§6.8) copied to their `mount_path` under the working
-//!   directory; an environment's `setup_script`, once per working directory
-//!   before its first turn. These travel in the turn setup
-//!   (`turn_extras`), so external workers get them too.
+//!   directory; memory-store session resources (§6.8, `read_write` or
+//!   `read_only`), whose entries the agent reads and edits as files under
+//!   `.qoder/awareness/` and whose edits are saved as entry versions when
+//!   the turn ends (`session_memory`); an environment's `setup_script`,
+//!   once per working directory before its first turn. These travel in the
+//!   turn setup (`turn_extras`), so external workers get them too;
+//! - session delete removes everything stored for the session (events,
+//!   turn state, work items, pending actions, threads, resources) and its
+//!   working directory on the server.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -76,9 +86,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Not served yet: GitHub repository and memory-store session resources,
-//! cross-replica fan-out (LISTEN/NOTIFY),
-//! `DeliverArtifacts` on external workers.
+//! Not served yet: GitHub repository session resources, `DeliverArtifacts`
+//! on external workers.
 
 mod agents;
 mod app;
@@ -110,12 +119,14 @@ mod models;
 mod multiagent;
 mod pause;
 mod resources;
+mod resume;
 mod runner;
 mod runtime;
 mod runtime_mcp;
 mod schedule;
 mod scheduler;
 pub mod seal;
+mod session_memory;
 mod sessions;
 mod setup_script;
 mod skills;

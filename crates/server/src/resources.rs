@@ -2,7 +2,10 @@
 //! are copied into its working directory at their `mount_path`, mapped
 //! under the workspace (`/data/…` and `/app/…` are the working directory
 //! itself, other absolute paths such as `/mnt/session/uploads/…` sit below
-//! it), so the agent reads them with its ordinary tools.
+//! it), so the agent reads them with its ordinary tools. Memory stores
+//! attached to a session are mounted per turn by [`crate::session_memory`];
+//! their resource has no `id` of its own and is addressed by its
+//! `memory_store_id`.
 
 use std::path::{Path, PathBuf};
 
@@ -88,6 +91,9 @@ async fn write_mount(state: &AppState, session_id: &str, resource: &Value) -> Ap
 pub(crate) async fn mounts(state: &AppState, session_id: &str) -> ApiResult<Vec<(String, String)>> {
     let mut out = Vec::new();
     for resource in of_session(state, session_id).await? {
+        if resource["type"] != "file" {
+            continue;
+        }
         let file_id = resource["file_id"].as_str().unwrap_or_default();
         let bytes = file_bytes(state, file_id).await?;
         out.push((
@@ -101,7 +107,8 @@ pub(crate) async fn mounts(state: &AppState, session_id: &str) -> ApiResult<Vec<
     Ok(out)
 }
 
-async fn of_session(state: &AppState, session_id: &str) -> ApiResult<Vec<Value>> {
+/// The resources attached to a session, oldest first.
+pub(crate) async fn of_session(state: &AppState, session_id: &str) -> ApiResult<Vec<Value>> {
     let rows = sqlx::query(
         "SELECT id, seq, body FROM objects WHERE kind = $1 AND parent_id = $2 ORDER BY seq",
     )
@@ -124,15 +131,44 @@ pub(crate) async fn file_in_use(state: &AppState, file_id: &str) -> ApiResult<bo
     Ok(row.is_some())
 }
 
-/// Checks one requested file resource: `{"type":"file","file_id","mount_path"?}`.
-async fn check_request(state: &AppState, item: &Value) -> ApiResult<(String, String)> {
+/// A checked resource request.
+enum Requested {
+    /// `{"type":"file","file_id","mount_path"?}`
+    File { file_id: String, mount_path: String },
+    /// `{"type":"memory_store","memory_store_id","access"?,"instructions"?}`
+    /// with the store's name and description.
+    Memory(Value),
+}
+
+impl Requested {
+    /// What makes two attachments the same (the file or the store).
+    fn key(&self) -> &str {
+        match self {
+            Self::File { file_id, .. } => file_id,
+            Self::Memory(resource) => resource["memory_store_id"].as_str().unwrap_or_default(),
+        }
+    }
+}
+
+/// Checks one requested resource: a file or a memory store.
+async fn check_request(state: &AppState, item: &Value) -> ApiResult<Requested> {
     let Some(map) = item.as_object() else {
         return Err(ApiError::invalid("A resource must be an object."));
     };
     match map.get("type").and_then(Value::as_str) {
         Some("file") => {}
+        Some("memory_store") => {
+            return crate::session_memory::check_request(state, map)
+                .await
+                .map(Requested::Memory);
+        }
         None => return Err(ApiError::required("type")),
-        Some(_) => return Err(ApiError::field("type", "Field 'type' must be 'file'.")),
+        Some(_) => {
+            return Err(ApiError::field(
+                "type",
+                "Field 'type' must be 'file' or 'memory_store'.",
+            ));
+        }
     }
     let file_id = map.required_str("file_id")?;
     let file = db::get_object(&state.store.pool, "file", &file_id)
@@ -147,68 +183,85 @@ async fn check_request(state: &AppState, item: &Value) -> ApiResult<(String, Str
         Some(path) => check_mount_path(&path)?,
         None => format!("/mnt/session/uploads/{file_id}"),
     };
-    Ok((file_id, mount_path))
+    Ok(Requested::File {
+        file_id,
+        mount_path,
+    })
 }
 
-/// Attaches checked resources to a session and mounts them.
+/// The resource's key among a session's attachments (file or store ID).
+fn key_of(resource: &Value) -> &str {
+    resource["file_id"]
+        .as_str()
+        .or_else(|| resource["memory_store_id"].as_str())
+        .unwrap_or_default()
+}
+
+/// Attaches checked resources to a session and mounts the files.
 async fn attach(state: &AppState, session_id: &str, items: &[Value]) -> ApiResult<Vec<Value>> {
     let mut checked = Vec::new();
     for item in items {
         checked.push(check_request(state, item).await?);
     }
     let existing = of_session(state, session_id).await?;
-    let mut created = Vec::new();
-    for (index, (file_id, mount_path)) in checked.into_iter().enumerate() {
-        let taken = existing
-            .iter()
-            .chain(&created)
-            .any(|r: &Value| r["file_id"] == json!(file_id))
-            || checked_twice(items, index, &file_id);
+    let mut created: Vec<(String, Value)> = Vec::new();
+    for requested in checked {
+        let key = requested.key().to_owned();
+        let taken = existing.iter().any(|r| key_of(r) == key)
+            || created.iter().any(|(_, r)| key_of(r) == key);
         if taken {
+            let what = match requested {
+                Requested::File { .. } => "File",
+                Requested::Memory(_) => "Memory store",
+            };
             return Err(ApiError::state_conflict(format!(
-                "File '{file_id}' is already attached to session '{session_id}'."
+                "{what} '{key}' is already attached to session '{session_id}'."
             )));
         }
-        let now = ids::timestamp(state.store.seq.next());
-        let resource = json!({
-            "id": ids::new_id("sesr_"),
-            "type": "file",
-            "file_id": file_id,
-            "mount_path": mount_path,
-            "created_at": now,
-            "updated_at": now,
-        });
-        created.push(resource);
+        let resource = match requested {
+            Requested::File {
+                file_id,
+                mount_path,
+            } => {
+                let now = ids::timestamp(state.store.seq.next());
+                json!({
+                    "id": ids::new_id("sesr_"),
+                    "type": "file",
+                    "file_id": file_id,
+                    "mount_path": mount_path,
+                    "created_at": now,
+                    "updated_at": now,
+                })
+            }
+            Requested::Memory(resource) => resource,
+        };
+        created.push((ids::new_id("sesr_"), resource));
     }
     let mut tx = state.store.pool.begin().await?;
-    for resource in &created {
+    for (row_id, resource) in &created {
         let object = StoredObject {
-            id: resource["id"].as_str().unwrap_or_default().to_owned(),
+            id: resource["id"].as_str().unwrap_or(row_id).to_owned(),
             seq: state.store.seq.next(),
             body: resource.clone(),
         };
         let columns = ObjectColumns {
             parent_id: Some(session_id.to_owned()),
-            status: resource["file_id"].as_str().map(str::to_owned),
+            status: Some(key_of(resource).to_owned()),
             archived: false,
         };
         db::insert_object(&mut *tx, KIND, &object, &columns).await?;
     }
     tx.commit().await?;
-    for resource in &created {
-        write_mount(state, session_id, resource).await?;
+    for (_, resource) in &created {
+        if resource["type"] == "file" {
+            write_mount(state, session_id, resource).await?;
+        }
     }
-    Ok(created)
-}
-
-fn checked_twice(items: &[Value], index: usize, file_id: &str) -> bool {
-    items[..index]
-        .iter()
-        .any(|item| item["file_id"].as_str() == Some(file_id))
+    Ok(created.into_iter().map(|(_, r)| r).collect())
 }
 
 /// Validates the `resources` of a session create request before the
-/// session exists: file resources only.
+/// session exists: files and memory stores.
 pub(crate) async fn check_create(state: &AppState, items: &[Value]) -> ApiResult<()> {
     for (index, item) in items.iter().enumerate() {
         check_request(state, item).await.map_err(|mut error| {
@@ -253,7 +306,8 @@ async fn sync_session(state: &AppState, session_id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// `POST /sessions/{id}/resources`: one file resource, or `{"resources": [...]}`.
+/// `POST /sessions/{id}/resources`: one resource (a file or a memory
+/// store), or `{"resources": [...]}`.
 pub(crate) async fn add(
     State(state): State<AppState>,
     UrlPath(session_id): UrlPath<String>,
@@ -285,18 +339,24 @@ pub(crate) async fn list(
     Ok(Json(page.envelope(|r| r)))
 }
 
-async fn load(state: &AppState, session_id: &str, id: &str) -> ApiResult<Value> {
+async fn load(state: &AppState, session_id: &str, id: &str) -> ApiResult<StoredObject> {
     crate::sessions::load(state, session_id).await?;
-    let row = sqlx::query(
-        "SELECT id, seq, body FROM objects WHERE kind = $1 AND id = $2 AND parent_id = $3",
-    )
+    // A memory-store resource has no ID of its own: its store's ID names it.
+    let column = if id.starts_with("memstore_") {
+        "status"
+    } else {
+        "id"
+    };
+    let row = sqlx::query(&format!(
+        "SELECT id, seq, body FROM objects WHERE kind = $1 AND {column} = $2 AND parent_id = $3"
+    ))
     .bind(KIND)
     .bind(id)
     .bind(session_id)
     .fetch_optional(&state.store.pool)
     .await?;
     match row {
-        Some(row) => Ok(db::object_from_row(&row)?.body),
+        Some(row) => Ok(db::object_from_row(&row)?),
         None => Err(ApiError::not_found("Session resource", id)),
     }
 }
@@ -306,7 +366,7 @@ pub(crate) async fn get(
     State(state): State<AppState>,
     UrlPath((session_id, id)): UrlPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(load(&state, &session_id, &id).await?))
+    Ok(Json(load(&state, &session_id, &id).await?.body))
 }
 
 /// `POST /sessions/{id}/resources/{rid}`: token rotation, which only
@@ -328,9 +388,16 @@ pub(crate) async fn delete(
     State(state): State<AppState>,
     UrlPath((session_id, id)): UrlPath<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let resource = load(&state, &session_id, &id).await?;
-    db::delete_object(&state.store.pool, &id).await?;
+    let StoredObject {
+        id: row_id,
+        body: resource,
+        ..
+    } = load(&state, &session_id, &id).await?;
+    db::delete_object(&state.store.pool, &row_id).await?;
     sync_session(&state, &session_id).await?;
+    if resource["type"] != "file" {
+        return Ok(Json(json!({"id": id, "type": "session_resource_deleted"})));
+    }
     let path = host_path(
         &working_dir(&state, &session_id),
         resource["mount_path"].as_str().unwrap_or_default(),

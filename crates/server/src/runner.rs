@@ -7,8 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ferrule_agent::{AgentBuilder, SystemPrompt};
-use ferrule_protocol::{AgentError, AgentErrorKind, Message, TurnOutcome};
+use ferrule_agent::{AgentBuilder, SystemPrompt, UserInput};
+use ferrule_protocol::{AgentError, AgentErrorKind, Message, MessageContent, TurnOutcome};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -62,7 +62,19 @@ pub(crate) async fn run_turn(
         abort.clone(),
         done.clone(),
     ));
-    let outcome = drive(&backend, config, setup, pending, &abort, &interrupt).await;
+    let memory_stores = setup.extras.memory_stores.clone();
+    let cwd = config
+        .workspaces
+        .join(setup.session["id"].as_str().unwrap_or_default());
+    let outcome = if setup.steps.answered {
+        // The model's final answer was stored; only the turn's end is missing.
+        Ok((
+            resumed_history(&setup.history, &setup.input, &setup.steps),
+            TurnOutcome::Completed,
+        ))
+    } else {
+        drive(&backend, config, setup, pending, &abort, &interrupt).await
+    };
     done.cancel();
     let _ = control.await;
     if abort.is_cancelled() {
@@ -109,6 +121,7 @@ pub(crate) async fn run_turn(
         history,
         events,
         active_seconds: started.elapsed().as_secs_f64(),
+        memory_changes: crate::session_memory::changes(&memory_stores, &cwd),
     };
     match backend.finish(end).await {
         Ok(()) => RunOutcome::Finished,
@@ -228,6 +241,19 @@ async fn drive(
     if !system.is_empty() {
         prompt = prompt.replace(system);
     }
+    if let Some(note) = crate::session_memory::prompt_note(&setup.extras.memory_stores) {
+        prompt = prompt.append(note);
+    }
+    // A resumed turn goes on from its stored steps with a note instead of
+    // the user's message again (merged into the stored tool results).
+    let (history, input) = if setup.steps.is_empty() {
+        (setup.history.clone(), setup.input.user_input())
+    } else {
+        (
+            resumed_history(&setup.history, &setup.input, &setup.steps),
+            UserInput::text(RESUMED_NOTE),
+        )
+    };
     let local = backend.local_state();
     let mut tools = registry(local.as_ref(), &session_id, &plan, &writer);
     extras.register(&mut tools);
@@ -241,7 +267,7 @@ async fn drive(
         .system_prompt(prompt)
         .max_turns(config.max_model_requests)
         .session_id(&session_id)
-        .history(setup.history)
+        .history(history)
         .env(env)
         .exclude_tools(HIDDEN_LOOP_TOOLS)
         .build();
@@ -271,7 +297,7 @@ async fn drive(
     let sink = Sink {
         writer: writer.clone(),
     };
-    let result = agent.run(setup.input.user_input(), &sink).await;
+    let result = agent.run(input, &sink).await;
     watcher.abort();
     drop(sink);
     drop(writer);
@@ -279,6 +305,27 @@ async fn drive(
     drop(agent);
     let _ = writer_task.await;
     Ok((messages, result.outcome))
+}
+
+/// What a resumed turn's next model request carries after the stored tool
+/// results (a call without a stored result gets an interrupted one).
+const RESUMED_NOTE: &str = "<system-reminder>\nThis turn was interrupted and resumed; \
+     the tool results above were stored before the interruption. Continue \
+     from there without repeating calls that already ran.\n</system-reminder>";
+
+/// The conversation of a resumed turn so far: the history before it, the
+/// user's message and the steps stored since.
+fn resumed_history(
+    before: &[Message],
+    input: &crate::turn::TurnInput,
+    steps: &crate::resume::Steps,
+) -> Vec<Message> {
+    let mut history = before.to_vec();
+    history.push(Message::user(MessageContent::Blocks(
+        input.user_input().content,
+    )));
+    history.extend(steps.messages.iter().cloned());
+    history
 }
 
 /// The turn's process environment: the session's variables, its vault

@@ -288,6 +288,12 @@ pub(crate) async fn list(
             ))),
         ));
     }
+    if let Some(store_id) = query.get("memory_store_id") {
+        conditions.push((
+            "body LIKE ?".to_owned(),
+            Some(Bind::Text(format!("%\"memory_store_id\":\"{store_id}\"%"))),
+        ));
+    }
     // Dreaming sessions are internal (`dreams`).
     conditions.push(("body NOT LIKE '%\"dream_id\":\"drm_%'".to_owned(), None));
     if let Some(version) = query.get("agent_version") {

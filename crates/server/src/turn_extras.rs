@@ -1,7 +1,8 @@
 //! What a turn gets besides the agent's own configuration: bound skills
 //! ([`crate::skills::bind`]), MCP toolsets ([`crate::runtime_mcp`]), the
-//! session's file resources ([`crate::resources`]) and the environment's
-//! `setup_script` ([`crate::setup_script`]).
+//! session's file resources ([`crate::resources`]) and memory stores
+//! ([`crate::session_memory`]), and the environment's `setup_script`
+//! ([`crate::setup_script`]).
 //!
 //! [`prepare`] reads them on the server when a turn begins; they travel in
 //! the turn setup, so a worker on another machine gets them too. [`apply`]
@@ -37,6 +38,9 @@ pub(crate) struct TurnExtras {
     /// The environment's `setup_script`.
     #[serde(default)]
     pub(crate) setup_script: Option<String>,
+    /// Memory stores attached to the session, with their entries.
+    #[serde(default)]
+    pub(crate) memory_stores: Vec<crate::session_memory::MountedStore>,
     /// What could not be prepared (reported as `session.error`).
     #[serde(default)]
     pub(crate) problems: Vec<String>,
@@ -60,6 +64,12 @@ pub(crate) async fn prepare(state: &AppState, session: &Value, vault_ids: &[Stri
             problems.push(format!("Session files could not be read: {}", e.message));
             Vec::new()
         });
+    let memory_stores = crate::session_memory::prepare(state, session_id)
+        .await
+        .unwrap_or_else(|e| {
+            problems.push(format!("Memory stores could not be read: {}", e.message));
+            Vec::new()
+        });
     let environment = session["environment_id"].as_str().unwrap_or_default();
     let setup_script = match crate::db::get_object(&state.store.pool, "environment", environment)
         .await
@@ -75,6 +85,7 @@ pub(crate) async fn prepare(state: &AppState, session: &Value, vault_ids: &[Stri
         mcp_servers,
         files,
         setup_script,
+        memory_stores,
         problems,
     }
 }
@@ -121,6 +132,7 @@ pub(crate) async fn apply(
         }
         std::fs::write(&path, bytes).map_err(|e| format!("mounting {mount_path}: {e}"))?;
     }
+    crate::session_memory::mount(&extras.memory_stores, cwd)?;
     let skills = bind::write(&extras.skills, cwd)?;
     if let Some(script) = &extras.setup_script {
         crate::setup_script::ensure(cwd, script, env, crate::setup_script::TIME_LIMIT).await?;

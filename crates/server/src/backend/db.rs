@@ -84,9 +84,16 @@ impl SessionBackend for DbBackend {
         let resumed = input.started;
         input.started = true;
         runtime::set_marker(state, &self.session_id, &input).await?;
-        // Answers to a former runner's questions are void: the turn runs
-        // again from its input and asks again.
+        // Answers to a former runner's questions are void: the turn goes on
+        // from its stored steps and asks again for a call without a result.
         runtime::clear_pending(state, &self.session_id).await?;
+        let steps = if resumed {
+            let events = state.store.events_after(&self.session_id, None).await?;
+            let bodies: Vec<Value> = events.into_iter().map(|e| e.body).collect();
+            crate::resume::steps(&bodies)
+        } else {
+            crate::resume::Steps::default()
+        };
         if resumed {
             state
                 .store
@@ -128,6 +135,7 @@ impl SessionBackend for DbBackend {
             input,
             secrets,
             extras,
+            steps,
         }))
     }
 
@@ -184,6 +192,17 @@ impl SessionBackend for DbBackend {
         if let Some(history) = &end.history {
             runtime::set_history(state, &self.session_id, history).await?;
         }
+        // Memories first, so a client that sees the turn end reads them.
+        let mut events: Vec<Value> = crate::session_memory::save(state, &end.memory_changes)
+            .await
+            .into_iter()
+            .map(|message| {
+                json!({"id": ids::new_id("evt_"), "type": "session.error",
+                       "error": {"type": "invalid_request_error", "message": message,
+                                 "retry_status": {"type": "terminal"}}})
+            })
+            .collect();
+        events.extend(end.events);
         runtime::clear_turn(state, &self.session_id).await?;
         if let Ok(mut session) = crate::sessions::load(state, &self.session_id).await {
             let active = session.body["stats"]["active_seconds"]
@@ -199,7 +218,6 @@ impl SessionBackend for DbBackend {
         // A multiagent session stays running while a child thread runs or
         // messages wait for its coordinator (managed-agents.md).
         let keep_running = crate::multiagent::keeps_running(state, &self.session_id).await?;
-        let mut events = end.events;
         if keep_running {
             events.retain(|event| event["type"] != "session.status_idle");
         }

@@ -58,6 +58,9 @@ pub(crate) struct TurnSetup {
     /// Skills, MCP servers, files and the setup script of the turn.
     #[serde(default)]
     pub(crate) extras: crate::turn_extras::TurnExtras,
+    /// For a resumed turn, the steps an earlier runner stored (§15.6).
+    #[serde(default)]
+    pub(crate) steps: crate::resume::Steps,
 }
 
 /// What arrived for a running turn since the last look.
@@ -78,6 +81,9 @@ pub(crate) struct TurnEnd {
     pub(crate) events: Vec<Value>,
     /// Seconds the turn ran.
     pub(crate) active_seconds: f64,
+    /// What the agent changed in the session's memory stores.
+    #[serde(default)]
+    pub(crate) memory_changes: Vec<crate::session_memory::MemoryChange>,
 }
 
 /// The session store a turn runs against.
