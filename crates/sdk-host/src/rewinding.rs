@@ -202,6 +202,7 @@ pub(crate) fn replace_agent(
         ready.history = agent.messages().to_vec();
         ready.system_prompt = agent.system_prompt();
         ready.background = rebuilt.info.background;
+        ready.watch = rebuilt.info.watch;
         ready.blueprint = blueprint;
     }
     Ok(Replaced {

@@ -74,6 +74,9 @@ pub(crate) struct Ready {
     pub(crate) store: Option<SessionStore>,
     /// How to build the agent again (conversation rewind).
     pub(crate) blueprint: Blueprint,
+    /// The settings, skills and agents watcher (ConfigChange, FileChanged):
+    /// it runs as long as this handle is kept.
+    pub(crate) watch: ferrule_setup::SessionWatch,
 }
 
 /// Handles `initialize`; the answer's payload or the error text.
@@ -255,6 +258,7 @@ pub(crate) async fn initialize(
             .map(|_| SessionStore::new(&info.user_dir)),
         transcript_path: info.transcript_path,
         blueprint,
+        watch: info.watch,
     });
     if agent_slot.send((agent, session_hooks)).is_err() {
         return Err("the session ended during initialize".to_owned());

@@ -538,3 +538,35 @@ async fn reload_plugins_applies_what_was_added_to_a_plugin_on_disk() {
     let system = server.requests()[0].body["system"].to_string();
     assert!(system.contains("Tidy the imports of a file"), "{system}");
 }
+
+#[tokio::test]
+async fn the_settings_watcher_runs_for_the_whole_sdk_session() {
+    let launch = Launch::scripted(json!([text("first"), text("second")]));
+    let log = launch.dir.path().join("config-changes.log");
+    let hook = format!("cat >> '{}'; echo >> '{}'", log.display(), log.display());
+    put(
+        &launch.project().join(".qoder/settings.json"),
+        &json!({"hooks": {"ConfigChange": [{"hooks": [{"type": "command", "command": hook}]}]}})
+            .to_string(),
+    );
+    let mut cli = Cli::launch(launch).await;
+    assert_eq!(cli.turn("one").await.last().unwrap()["result"], "first");
+
+    // Long after initialize, an edit of the local settings still fires
+    // the ConfigChange hook.
+    let local = cli._dir.path().join("project/.qoder/settings.local.json");
+    put(&local, r#"{"permissions": {"allow": ["Bash(ls)"]}}"#);
+    let started = std::time::Instant::now();
+    let logged = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if !text.trim().is_empty() {
+            break text;
+        }
+        assert!(started.elapsed() < WAIT, "no ConfigChange within {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let input: Value = serde_json::from_str(logged.lines().next().unwrap()).unwrap();
+    assert_eq!(input["hook_event_name"], "ConfigChange");
+    assert_eq!(input["source"], "local_settings");
+    assert_eq!(cli.turn("two").await.last().unwrap()["result"], "second");
+}
