@@ -93,6 +93,8 @@ struct Task {
     hooks: SessionHooks,
     /// Keeps the client's MCP servers running for the session.
     _mcp: Option<McpManager>,
+    /// The settings, skills and agents watcher; it runs while kept.
+    _watch: ferrule_setup::SessionWatch,
 }
 
 /// An error the client sees as the request's answer.
@@ -161,6 +163,7 @@ pub(crate) async fn open(
         cancel: Arc::clone(&cancel),
         hooks: session_hooks,
         _mcp: info.mcp,
+        _watch: info.watch,
     };
     let (jobs, receiver) = mpsc::unbounded_channel();
     let task = tokio::spawn(drive(agent, receiver, task));
