@@ -573,3 +573,32 @@ async fn session_hooks_fire_on_start_clear_resume_and_exit() {
     assert_eq!(ended[2]["reason"], "prompt_input_exit");
     assert_eq!(ended[2]["session_id"], first_id);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hook_system_messages_and_errors_show_as_notice_lines() {
+    let server = server().await;
+    server.mount(tool_call(
+        "call_1",
+        "Read",
+        serde_json::json!({"file_path": "notes.txt"}),
+    ));
+    server.mount(openai::text_reply("Read the notes."));
+    let project = Project::new();
+    std::fs::write(project.dir().join("notes.txt"), "buy milk\n").expect("notes");
+    let hooks = serde_json::json!({"hooks": {"PreToolUse": [{"matcher": "Read", "hooks": [
+        {"type": "command", "command": "echo '{\"systemMessage\": \"notes are synced nightly\"}'"},
+        {"type": "command", "command": "echo 'lint server down' >&2; exit 1"}
+    ]}]}});
+    std::fs::write(project.base.join("user/settings.json"), hooks.to_string())
+        .expect("user settings");
+    let tui = Tui::start(project, &server.base_url());
+    tui.ready();
+    tui.type_text("read my notes");
+    tui.keys(&["Enter"]);
+    let screen = tui.wait_text("Read the notes.");
+    assert!(screen.contains("notes are synced nightly"), "{screen}");
+    assert!(
+        screen.contains("PreToolUse:Read hook error") && screen.contains("lint server down"),
+        "{screen}"
+    );
+}
