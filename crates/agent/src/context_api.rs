@@ -259,6 +259,13 @@ impl Agent {
         }
     }
 
+    /// Sets the context window of the session's model to `tokens` for the
+    /// rest of the session (`/context-window`); auto-compaction thresholds
+    /// follow from the next request on.
+    pub fn set_context_window(&mut self, tokens: u64) {
+        self.loop_context().manager.set_window(tokens);
+    }
+
     /// The context manager (counts, thresholds, pins), when the agent has
     /// made one (it does at its first request).
     pub fn context_manager(&self) -> Option<&ferrule_context::ContextManager> {

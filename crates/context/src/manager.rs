@@ -124,6 +124,15 @@ impl ContextManager {
         self.synced = None;
     }
 
+    /// Sets the context window of the current model to `tokens` (the
+    /// interface's `/context-window`, like `--context-window`): limits and
+    /// thresholds follow at once, the counts stay.
+    pub fn set_window(&mut self, tokens: u64) {
+        self.windows.insert(self.model.clone(), tokens);
+        self.limits = ModelLimits::for_model(&self.model, &self.windows);
+        self.thresholds = Thresholds::compute(self.limits, self.env);
+    }
+
     /// Counts the parts sent with every request: the system prompt and the
     /// tool schemas. Unchanged parts (same hash) are not counted again, so
     /// calling it before every request is cheap.

@@ -162,3 +162,15 @@ fn prepare_counts_reduces_and_reports_the_state() {
         context.usage_tokens()
     );
 }
+
+#[test]
+fn a_new_window_moves_the_thresholds_and_survives_a_model_round_trip() {
+    let mut context = manager("openai/gpt-4.1");
+    let before = context.thresholds().auto_compact;
+    context.set_window(200_000);
+    assert_eq!(context.limits().context_window, 200_000);
+    assert!(context.thresholds().auto_compact < before);
+    context.set_model("anthropic/claude-sonnet-4-5");
+    context.set_model("openai/gpt-4.1");
+    assert_eq!(context.limits().context_window, 200_000);
+}

@@ -11,6 +11,10 @@ use ferrule_setup::SetupOptions;
 
 use crate::always::{local_settings, rule_value};
 use crate::session::Session;
+use crate::session_commands::{
+    TasksRequest, config_text, effort_text, export_path, export_text, parse_effort, parse_tasks,
+    parse_window, review_prompt, skills_text, tasks_text, write_export,
+};
 use crate::state::{App, Cell};
 
 /// The built-in slash commands (without `/`) with their descriptions.
@@ -58,6 +62,28 @@ pub const BUILT_INS: &[(&str, &str)] = &[
         "status",
         "Version, model, session, working directory, settings",
     ),
+    (
+        "tasks",
+        "Background Bash tasks: /tasks, /tasks <id> (output), /tasks stop <id>",
+    ),
+    ("config", "Show the settings files and the merged settings"),
+    ("skills", "List the skills"),
+    (
+        "effort",
+        "Show or set the reasoning effort: /effort [low|medium|high|xhigh|max|off]",
+    ),
+    (
+        "context-window",
+        "Show the context use, or set the window: /context-window [400K|1M|tokens]",
+    ),
+    (
+        "export",
+        "Write the conversation to a text file: /export [filename]",
+    ),
+    (
+        "review",
+        "Review the pending git changes: /review [instructions]",
+    ),
     ("exit", "Leave ferrule"),
     ("quit", "Leave ferrule"),
 ];
@@ -95,6 +121,10 @@ pub(crate) enum Outcome {
     Unpin(String),
     /// Run an MCP prompt: the command name (without `/`) and its arguments.
     McpPrompt(String, String),
+    /// Stop the background task with this id.
+    StopTask(String),
+    /// Show the context use (empty) or set the window to these tokens.
+    ContextWindow(Option<u64>),
     /// Leave.
     Exit,
 }
@@ -202,6 +232,52 @@ pub(crate) fn run_command(app: &mut App, session: &Session, line: &str) -> Outco
             );
         }
         "status" => info(app, status(app, session)),
+        "tasks" => match parse_tasks(args) {
+            Ok(TasksRequest::Stop(id)) => return Outcome::StopTask(id),
+            Ok(request) => match tasks_text(session, &request) {
+                Ok(text) => info(app, text),
+                Err(text) => app.transcript.push(Cell::Error(text)),
+            },
+            Err(text) => app.transcript.push(Cell::Error(text)),
+        },
+        "config" => info(app, config_text(session)),
+        "skills" => info(app, skills_text(session)),
+        "effort" => match parse_effort(args) {
+            Ok(Some(thinking)) => {
+                session.controls.set_thinking(thinking);
+                info(
+                    app,
+                    format!(
+                        "Reasoning effort: {} for this session, from the next request on.",
+                        effort_text(thinking)
+                    ),
+                );
+            }
+            Ok(None) => info(
+                app,
+                format!(
+                    "Reasoning effort: {}. Set it with /effort low|medium|high|xhigh|max|off.",
+                    effort_text(session.controls.thinking())
+                ),
+            ),
+            Err(text) => app.transcript.push(Cell::Error(text)),
+        },
+        "context-window" if args.is_empty() => return Outcome::ContextWindow(None),
+        "context-window" => match parse_window(args) {
+            Ok(tokens) => return Outcome::ContextWindow(Some(tokens)),
+            Err(text) => app.transcript.push(Cell::Error(text)),
+        },
+        "export" => {
+            let path = export_path(session.cwd(), &session.info.session_id, args);
+            match write_export(&path, &export_text(app.transcript.cells())) {
+                Ok(()) => info(
+                    app,
+                    format!("Exported the conversation to {}", path.display()),
+                ),
+                Err(text) => app.transcript.push(Cell::Error(text)),
+            }
+        }
+        "review" => return Outcome::Prompt(review_prompt(args)),
         "exit" | "quit" => return Outcome::Exit,
         _ => return custom(app, session, name, args),
     }
@@ -421,7 +497,7 @@ fn resume(app: &mut App, session: &Session, args: &str) -> Outcome {
 }
 
 /// How a memory scope is named in command output.
-fn scope_name(scope: ferrule_memory::Scope) -> &'static str {
+pub(crate) fn scope_name(scope: ferrule_memory::Scope) -> &'static str {
     match scope {
         ferrule_memory::Scope::User => "user",
         ferrule_memory::Scope::Project => "project",

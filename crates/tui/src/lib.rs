@@ -81,6 +81,7 @@ mod keys;
 mod rewind;
 mod runner;
 mod session;
+mod session_commands;
 mod shell;
 mod terminal;
 mod trust;

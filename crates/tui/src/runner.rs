@@ -40,6 +40,8 @@ enum Done {
     Expanded(Result<String, String>),
     /// `/compact` ended; the agent comes back.
     Compacted(Box<Agent>, Result<(), String>),
+    /// A command's background work ended: a note, or an error.
+    Notice(Result<String, String>),
     /// A `/rewind` dry run or rewind ended; the agent comes back.
     Rewound(
         Box<Agent>,
@@ -316,6 +318,8 @@ impl EventLoop {
             Outcome::Pin(args) => self.pin(&args, true),
             Outcome::Unpin(args) => self.pin(&args, false),
             Outcome::McpPrompt(name, args) => self.mcp_prompt(name, args),
+            Outcome::StopTask(id) => self.stop_task(id),
+            Outcome::ContextWindow(tokens) => self.context_window(tokens),
         }
     }
 
@@ -444,6 +448,8 @@ impl EventLoop {
                     self.submit(next);
                 }
             }
+            Done::Notice(Ok(text)) => self.app.transcript.push(Cell::Info(text)),
+            Done::Notice(Err(text)) => self.app.transcript.push(Cell::Error(text)),
             Done::Rewound(agent, target, stage, report) => {
                 self.session.agent = Some(*agent);
                 self.rewound(target, stage, report);

@@ -177,6 +177,11 @@ impl Session {
             .collect()
     }
 
+    /// The merged settings, as JSON (`/config`).
+    pub(crate) fn settings_json(&self) -> &serde_json::Value {
+        &self.settings_json
+    }
+
     /// The working directory.
     pub(crate) fn cwd(&self) -> &PathBuf {
         &self.info.cwd

@@ -99,3 +99,54 @@ impl EventLoop {
         });
     }
 }
+
+impl EventLoop {
+    /// `/tasks stop <id>`: stops a background task in the background (the
+    /// registry waits for the process to go).
+    pub(super) fn stop_task(&mut self, id: String) {
+        let tasks = self.session.info.background.clone();
+        let done = self.done.clone();
+        tokio::spawn(async move {
+            let result = match tasks.stop(&id).await {
+                Ok(_) => Ok(format!("Stopped background task {id}.")),
+                Err(error) => Err(format!("/tasks stop {id}: {error}")),
+            };
+            let _ = done.send(Done::Notice(result));
+        });
+    }
+
+    /// `/context-window [tokens]`: sets the window of the session's model
+    /// (as `--context-window` does at start), then shows the context use.
+    pub(super) fn context_window(&mut self, tokens: Option<u64>) {
+        let Some(agent) = self
+            .session
+            .agent
+            .as_mut()
+            .filter(|_| self.app.busy.is_none())
+        else {
+            self.app.transcript.push(Cell::Error(BUSY.into()));
+            return;
+        };
+        if let Some(tokens) = tokens {
+            agent.set_context_window(tokens);
+        }
+        let usage = agent.context_usage();
+        let mut text = format!(
+            "Context: {} of {} tokens ({}%) for {} · auto-compact at {} tokens{}",
+            usage.used_tokens,
+            usage.context_window,
+            usage.used_percentage,
+            usage.model,
+            usage.auto_compact_tokens,
+            if usage.auto_compact { "" } else { " (off)" }
+        );
+        if tokens.is_some() {
+            text.insert_str(0, "Context window set for this session. ");
+        } else {
+            text.push_str(
+                "\nSet the window with /context-window 200K, 400K, 1M or a number of tokens.",
+            );
+        }
+        self.app.transcript.push(Cell::Info(text));
+    }
+}

@@ -602,3 +602,55 @@ async fn hook_system_messages_and_errors_show_as_notice_lines() {
         "{screen}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_context_window_effort_and_export() {
+    let server = server().await;
+    let project = Project::new();
+    std::fs::write(
+        project.base.join("user/settings.json"),
+        r#"{"permissions": {"allow": ["Bash"]}}"#,
+    )
+    .expect("user settings");
+    server.mount(tool_call(
+        "call_1",
+        "Bash",
+        serde_json::json!({"command": "echo started-in-background; sleep 30", "run_in_background": true}),
+    ));
+    server.mount(openai::text_reply("Started it."));
+    let export = project.dir().join("chat.txt");
+    let tui = Tui::start(project, &server.base_url());
+    tui.ready();
+    tui.type_text("start a server");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Started it.");
+    tui.type_text("/tasks");
+    tui.keys(&["Enter"]);
+    tui.wait_text("bash_1 · running · echo started-in-background");
+    tui.type_text("/tasks bash_1");
+    tui.keys(&["Enter"]);
+    tui.wait_text("started-in-background\n");
+    tui.type_text("/tasks stop bash_1");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Stopped background task bash_1.");
+    tui.type_text("/context-window 400K");
+    tui.keys(&["Enter"]);
+    tui.wait_text("of 400000 tokens");
+    tui.type_text("/effort high");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Reasoning effort: high (16384 thinking tokens)");
+    tui.type_text("/export chat.txt");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Exported the conversation to");
+    let text = std::fs::read_to_string(&export).expect("export");
+    assert!(text.starts_with("> start a server\n"), "{text}");
+    assert!(text.contains("Started it."), "{text}");
+    // The effort reaches the model as the OpenAI reasoning_effort band.
+    server.mount(openai::text_reply("Thought hard."));
+    tui.type_text("think");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Thought hard.");
+    let requests = server.requests();
+    let last = &requests.last().expect("requests").body;
+    assert_eq!(last["reasoning_effort"], "high", "{last}");
+}
