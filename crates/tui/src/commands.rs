@@ -54,7 +54,10 @@ pub const BUILT_INS: &[(&str, &str)] = &[
         "Put the files back as they were before a prompt: /rewind [number]",
     ),
     ("agents", "List the subagents"),
-    ("mcp", "List the MCP servers and their state"),
+    (
+        "mcp",
+        "List the MCP servers: /mcp [reload | approve|reject NAME | enable|disable NAME [--session]]",
+    ),
     ("hooks", "List the configured hooks"),
     ("cost", "Tokens and cost of this session"),
     ("usage", "Tokens and cost of this session"),
@@ -109,6 +112,9 @@ pub(crate) enum Outcome {
     Expand(String),
     /// Replace the session (`/clear`, `/resume`).
     NewSession(Box<SetupOptions>),
+    /// Rebuild the session on the same conversation (`/mcp reload`,
+    /// approvals, switches), then show the note.
+    Reload(Box<SetupOptions>, String),
     /// Switch the model by name.
     Model(String),
     /// Rewind files (`/rewind` and its arguments).
@@ -197,18 +203,7 @@ pub(crate) fn run_command(app: &mut App, session: &Session, line: &str) -> Outco
         "pin" => return Outcome::Pin(args.to_owned()),
         "unpin" => return Outcome::Unpin(args.to_owned()),
         "agents" => info(app, agents(session)),
-        "mcp" => {
-            let lines = session.mcp_lines();
-            info(
-                app,
-                if lines.is_empty() {
-                    "No MCP servers are configured (mcpServers in settings, .mcp.json, --mcp-config)."
-                        .to_owned()
-                } else {
-                    format!("MCP servers:\n{}", lines.join("\n"))
-                },
-            );
-        }
+        "mcp" => return crate::mcp_commands::run(app, session, args),
         "hooks" => info(
             app,
             if session.facts.hooks.is_empty() {

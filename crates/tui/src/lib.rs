@@ -78,6 +78,7 @@ mod always;
 mod asker;
 mod commands;
 mod keys;
+mod mcp_commands;
 mod rewind;
 mod runner;
 mod session;

@@ -297,7 +297,7 @@ impl EventLoop {
             Outcome::Prompt(text) if busy => self.app.queued.push(text),
             Outcome::Prompt(text) => self.start_turn_quiet(text),
             Outcome::Expand(prompt) => self.expand(prompt),
-            Outcome::NewSession(_) | Outcome::Model(_) if busy => {
+            Outcome::NewSession(_) | Outcome::Reload(..) | Outcome::Model(_) if busy => {
                 self.app.transcript.push(Cell::Error(
                     "A turn is running: wait for it or interrupt it (Esc) first.".into(),
                 ));
@@ -312,6 +312,10 @@ impl EventLoop {
                     ),
                 };
                 self.pending_session = Some((options, note, switch));
+            }
+            Outcome::Reload(options, note) => {
+                // The same conversation, resumed by a rebuilt session.
+                self.pending_session = Some((options, note, switch::Switch::Resume));
             }
             Outcome::Model(name) => self.switch_model(&name),
             Outcome::Compact(instructions) => self.compact(instructions),

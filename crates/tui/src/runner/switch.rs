@@ -35,6 +35,10 @@ impl EventLoop {
             );
         }
         self.app.transcript.push(Cell::Info(text));
+        if !info.mcp_needs_approval.is_empty() {
+            let notice = crate::mcp_commands::approval_notice(&info.mcp_needs_approval);
+            self.app.transcript.push(Cell::Info(notice));
+        }
         for problem in &self.session.facts.problems {
             self.app
                 .transcript

@@ -7,6 +7,7 @@
 )]
 
 mod harness;
+mod mcp;
 
 use ferrule_test_support::{FakeModelServer, Reply, openai};
 use harness::{Project, Tui};
