@@ -43,15 +43,38 @@ async fn server(data: &Path, model: &FakeModelServer, url: Option<&str>) -> Serv
         .unwrap()
 }
 
+/// A server whose leases outlast a loaded machine's pauses: for tests in
+/// which no lease should ever run out.
+async fn steady_server(data: &Path, model: &FakeModelServer, url: Option<&str>) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut config = config(data, model);
+    config.work_min_ttl = Duration::from_secs(10);
+    config.work_ack_lease = Duration::from_secs(30);
+    config.work_lease = Duration::from_secs(30);
+    Server::start(listener, config, url).await.unwrap()
+}
+
 /// A `ferrule-server worker` process; killed when dropped.
 struct Worker(Child);
 
 impl Worker {
     fn start(server: &Server, env: &str, data: &Path, model: &FakeModelServer, id: &str) -> Self {
+        Self::start_with_ttl(server, env, data, model, id, 1)
+    }
+
+    /// A worker asking for `ttl` seconds per heartbeat.
+    fn start_with_ttl(
+        server: &Server,
+        env: &str,
+        data: &Path,
+        model: &FakeModelServer,
+        id: &str,
+        ttl: u64,
+    ) -> Self {
         let child = Command::new(BIN)
             .args(["worker", "--server", &format!("http://{}", server.addr())])
             .args(["--environment", env, "--api-key", KEY, "--worker-id", id])
-            .args(["--ttl-seconds", "1", "--data-dir"])
+            .args(["--ttl-seconds", &ttl.to_string(), "--data-dir"])
             .arg(data)
             .env("FERRULE_MODEL", "openai/fake-model")
             .env("OPENAI_BASE_URL", model.base_url())
@@ -490,8 +513,10 @@ async fn two_servers_and_two_workers_share_one_postgres_queue() {
     let url = url.to_string();
     let dir = tempfile::tempdir().unwrap();
     let model = FakeModelServer::openai().await.unwrap();
-    let a = server(&dir.path().join("a"), &model, Some(&url)).await;
-    let b = server(&dir.path().join("b"), &model, Some(&url)).await;
+    // Nothing is killed here, so no lease may run out: each turn must run
+    // exactly once even when the machine stalls.
+    let a = steady_server(&dir.path().join("a"), &model, Some(&url)).await;
+    let b = steady_server(&dir.path().join("b"), &model, Some(&url)).await;
     let (api_a, api_b) = (Api::new(&a), Api::new(&b));
     let (env, first) = api_a.setup(json!([])).await;
     let agent = api_a.get(&format!("/sessions/{first}")).await["agent"]["id"].clone();
@@ -505,8 +530,8 @@ async fn two_servers_and_two_workers_share_one_postgres_queue() {
     for _ in &sessions {
         model.mount(openai::text_reply("Served."));
     }
-    let _w1 = Worker::start(&a, &env, &dir.path().join("w1"), &model, "w1");
-    let _w2 = Worker::start(&b, &env, &dir.path().join("w2"), &model, "w2");
+    let _w1 = Worker::start_with_ttl(&a, &env, &dir.path().join("w1"), &model, "w1", 30);
+    let _w2 = Worker::start_with_ttl(&b, &env, &dir.path().join("w2"), &model, "w2", 30);
     for (i, session) in sessions.iter().enumerate() {
         let api = if i % 2 == 0 { &api_a } else { &api_b };
         api.say(session, "hello").await;
