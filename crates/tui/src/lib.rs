@@ -62,7 +62,8 @@
 //! the answer.
 //!
 //! # Limits
-//! - The history of inputs lives for the process only.
+//! - The input history is kept in `<user dir>/history.jsonl` (one JSON
+//!   line per input with its folder); ↑/↓ recall the inputs of this folder.
 //! - `/compact` is not offered: the agent compacts by itself (context
 //!   settings) but exposes no manual compaction to hosts yet. MCP servers
 //!   start with the session; `/mcp` lists them, their prompts are not
@@ -77,6 +78,7 @@ pub mod state;
 mod always;
 mod asker;
 mod commands;
+mod history;
 mod keys;
 mod mcp_commands;
 mod rewind;

@@ -105,6 +105,9 @@ pub(crate) async fn run_loop(
     let (done_tx, done_rx) = mpsc::unbounded_channel();
     let mut app = App::new(session.info.model.clone(), session.info.mode);
     app.bypass_allowed = session.facts.bypass_allowed;
+    let history_file = crate::history::history_file(&session.info.user_dir);
+    app.composer
+        .set_history(crate::history::load(&history_file, session.cwd()));
     let mut this = EventLoop {
         completer: Completer::new(session.cwd()),
         commands: command_list(&session),
@@ -237,6 +240,10 @@ impl EventLoop {
             Action::Edited => self.complete(),
             Action::Submit(text) => {
                 self.app.completion = None;
+                let file = crate::history::history_file(&self.session.info.user_dir);
+                if let Err(error) = crate::history::append(&file, self.session.cwd(), &text) {
+                    tracing::warn!(file = %file.display(), %error, "cannot save the input history");
+                }
                 self.submit(text);
             }
             Action::Interrupt => self.session.controls.interrupt(),

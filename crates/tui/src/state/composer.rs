@@ -179,6 +179,12 @@ impl Composer {
         }
     }
 
+    /// Replaces the history (inputs of earlier runs, oldest first).
+    pub fn set_history(&mut self, history: Vec<String>) {
+        self.history = history;
+        self.browsing = None;
+    }
+
     /// Empties the box and returns what was in it, adding it to the history.
     pub fn take(&mut self) -> String {
         let text = std::mem::take(&mut self.text);
