@@ -502,3 +502,7 @@ pub(crate) fn scope_name(scope: ferrule_memory::Scope) -> &'static str {
         _ => "other",
     }
 }
+
+#[cfg(test)]
+#[path = "commands_tests.rs"]
+mod tests;
