@@ -655,3 +655,31 @@ async fn tasks_context_window_effort_and_export() {
     let last = &requests.last().expect("requests").body;
     assert_eq!(last["reasoning_effort"], "high", "{last}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inputs_of_earlier_runs_come_back_with_up() {
+    let server = server().await;
+    server.mount(openai::text_reply("Answered."));
+    let project = Project::new();
+    let history = project.base.join("user/history.jsonl");
+    let entry = serde_json::json!({
+        "display": "an earlier prompt",
+        "project": project.dir().display().to_string(),
+        "timestamp": 1
+    });
+    std::fs::write(&history, format!("{entry}\n")).expect("history");
+    let tui = Tui::start(project, &server.base_url());
+    tui.ready();
+    tui.keys(&["Up"]);
+    tui.wait_text("> an earlier prompt");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Answered.");
+    let text = std::fs::read_to_string(&history).expect("history");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("an earlier prompt")),
+        "{text}"
+    );
+}
