@@ -64,12 +64,8 @@
 //! # Limits
 //! - The input history is kept in `<user dir>/history.jsonl` (one JSON
 //!   line per input with its folder); ↑/↓ recall the inputs of this folder.
-//! - `/compact` is not offered: the agent compacts by itself (context
-//!   settings) but exposes no manual compaction to hosts yet. MCP servers
-//!   start with the session; `/mcp` lists them, their prompts are not
-//!   slash commands yet. `/rewind` puts files
-//!   back (with `general.fileCheckpointing.enabled`) but keeps the
-//!   conversation.
+//! - `/rewind` puts files back (with `general.fileCheckpointing.enabled`)
+//!   but keeps the conversation.
 //! - Output of `!command` is shown, not added to the model's context.
 
 pub mod render;
