@@ -6,20 +6,28 @@ use std::time::Instant;
 use super::{Done, EventLoop};
 use crate::state::Cell;
 
-/// What `/compact`, `/pin` and `/unpin` say when a turn holds the agent.
-const BUSY: &str = "A turn is running: wait for it or interrupt it (Esc) first.";
+/// What `/compact`, `/pin`, `/unpin`, `/context-window` and `/rewind` say
+/// when a turn holds the agent.
+pub(super) const BUSY: &str = "A turn is running: wait for it or interrupt it (Esc) first.";
 
 impl EventLoop {
+    /// Takes the agent out for work of its own (compaction, a rewind) when
+    /// no turn runs; otherwise says so and leaves the session as it is.
+    pub(super) fn take_idle_agent(&mut self) -> Option<ferrule_agent::Agent> {
+        let agent = match self.app.busy {
+            None => self.session.agent.take(),
+            Some(_) => None,
+        };
+        if agent.is_none() {
+            self.app.transcript.push(Cell::Error(BUSY.into()));
+        }
+        agent
+    }
+
     /// Runs the agent's manual compaction in the background, like a turn:
     /// the spinner runs and Esc / Ctrl-C interrupt it.
     pub(super) fn compact(&mut self, instructions: String) {
-        let Some(mut agent) = self
-            .session
-            .agent
-            .take()
-            .filter(|_| self.app.busy.is_none())
-        else {
-            self.app.transcript.push(Cell::Error(BUSY.into()));
+        let Some(mut agent) = self.take_idle_agent() else {
             return;
         };
         self.app.start_turn(Instant::now());

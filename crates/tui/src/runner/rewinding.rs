@@ -8,9 +8,6 @@ use super::{Done, EventLoop};
 use crate::rewind::{self, Preview, RewindRequest, RewindStage, RewindTarget};
 use crate::state::{Cell, Prompt, QuestionPrompt};
 
-/// What `/rewind` says when a turn holds the agent.
-const BUSY: &str = "A turn is running: wait for it or interrupt it (Esc) first.";
-
 impl EventLoop {
     /// Runs `/rewind [N [force]]`: lists the prompts, or starts the dry run.
     pub(super) fn rewind(&mut self, args: &str) {
@@ -22,13 +19,7 @@ impl EventLoop {
     }
 
     fn run_rewind(&mut self, target: RewindTarget, stage: RewindStage) {
-        let Some(agent) = self
-            .session
-            .agent
-            .take()
-            .filter(|_| self.app.busy.is_none())
-        else {
-            self.app.transcript.push(Cell::Error(BUSY.into()));
+        let Some(agent) = self.take_idle_agent() else {
             return;
         };
         let done = self.done.clone();
