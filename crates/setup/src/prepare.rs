@@ -266,7 +266,7 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
         .unwrap_or_default();
     let tool_choice = ToolChoice::new(options.tools.clone(), &options.disallowed_tools, &excluded);
     let builtin = BuiltinOptions::default();
-    let (tools, unknown) = tool_registry(&tool_choice, &builtin)?;
+    let (mut tools, unknown) = tool_registry(&tool_choice, &builtin)?;
     // `Skill` is added below once the skills are known.
     for name in unknown.into_iter().filter(|name| name != "Skill") {
         if options.host == Host::Sdk && crate::tools::SDK_TOOL_NAMES.contains(&name.as_str()) {
@@ -364,7 +364,6 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
         Arc::clone(&workspace),
     );
 
-    let mut tools = tools;
     if tool_choice.keeps("Skill") && !workspace.skills.is_empty() {
         tools.register(skill_tool(
             &watch,
