@@ -7,8 +7,15 @@ use anyhow::{Context, Result, bail};
 
 /// The workspace root (the parent of `xtask/`).
 pub(crate) fn root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
+    // `cargo run` (the `cargo xtask` alias) passes the manifest directory
+    // at run time too. Prefer that over the compile-time value: a build
+    // cache shared between checkouts can hand one checkout an xtask
+    // binary compiled in another, whose baked-in path is the other tree.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest
+        .parent()
+        .map_or_else(|| manifest.clone(), Path::to_path_buf)
 }
 
 /// Runs `program args...` in the workspace root and fails if it fails.
