@@ -257,6 +257,7 @@ mod tests {
                 ask_kind: Some(kind),
                 rule: None,
                 reason: "no rule covers this command".into(),
+                classifiable: None,
             },
             suggestions: Vec::new(),
             agent_id: None,

@@ -51,6 +51,7 @@ pub struct AgentBuilder {
     policy: PolicyChoice,
     hooks: Option<Arc<Dispatcher>>,
     asker: Arc<dyn Asker>,
+    classifier: Option<Arc<dyn crate::classifier::Classifier>>,
     system_prompt: Option<SystemPrompt>,
     max_turns: Option<u32>,
     max_tokens: Option<u32>,
@@ -94,6 +95,7 @@ impl AgentBuilder {
             policy: PolicyChoice::Default,
             hooks: None,
             asker: Arc::new(HeadlessAsker),
+            classifier: None,
             system_prompt: None,
             max_turns: None,
             max_tokens: None,
@@ -169,6 +171,14 @@ impl AgentBuilder {
     /// Who answers "ask" (default [`HeadlessAsker`]).
     pub fn asker(mut self, asker: Arc<dyn Asker>) -> Self {
         self.asker = asker;
+        self
+    }
+
+    /// The `auto` mode classifier: it decides the calls that mode would
+    /// otherwise deny for want of someone to ask (protected paths and
+    /// dangerous commands stay denied). Without one they are denied.
+    pub fn classifier(mut self, classifier: Arc<dyn crate::classifier::Classifier>) -> Self {
+        self.classifier = Some(classifier);
         self
     }
 
@@ -342,6 +352,7 @@ impl AgentBuilder {
                 permissions: Mutex::new(permissions),
                 live: crate::live::Live::new(self.hooks, self.subagents),
                 asker: self.asker,
+                classifier: self.classifier,
                 prices: self.prices,
                 env: self.env,
                 cwd: cwd.clone(),

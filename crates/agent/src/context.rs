@@ -64,6 +64,7 @@ impl RunParts<'_> {
             user_message_uuid: self.user_message_uuid.to_owned(),
             scope: self.scope,
             transcript,
+            request: None,
         }
     }
 }

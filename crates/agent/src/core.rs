@@ -23,6 +23,8 @@ pub(crate) struct Core {
     /// Hooks, subagents and queued context, swappable during the session.
     pub(crate) live: crate::live::Live,
     pub(crate) asker: Arc<dyn Asker>,
+    /// Decides in `auto` mode what would have asked; none denies it.
+    pub(crate) classifier: Option<Arc<dyn crate::classifier::Classifier>>,
     pub(crate) prices: PriceTable,
     pub(crate) env: BTreeMap<String, String>,
     pub(crate) cwd: PathBuf,

@@ -42,7 +42,8 @@
 //!
 //! Contents: [`AgentBuilder`] and [`Agent`]; [`AgentControls`] (interrupt,
 //! mode, model); [`Asker`], [`AskRequest`], [`AskAnswer`] and
-//! [`HeadlessAsker`], [`FnAsker`]; [`EventSink`], [`Emitted`], [`FnSink`], [`NullSink`];
+//! [`HeadlessAsker`], [`FnAsker`]; [`Classifier`] and [`ModelClassifier`]
+//! (`auto` mode's judge of what would otherwise ask); [`EventSink`], [`Emitted`], [`FnSink`], [`NullSink`];
 //! [`UserInput`] and [`TurnResult`]; [`SystemPrompt`]; the loop's own
 //! tools in [`tools`]; [`hook_runners`] for prompt and agent hooks.
 //!
@@ -78,6 +79,7 @@ mod ask;
 mod background_hooks;
 mod builder;
 mod checkpointing;
+mod classifier;
 mod context;
 mod context_api;
 mod core;
@@ -108,6 +110,9 @@ pub use ask::{
     HeadlessAsker,
 };
 pub use builder::{AgentBuildError, AgentBuilder};
+pub use classifier::{
+    AutoModeGuidance, Classifier, ClassifyError, ClassifyRequest, ClassifyVerdict, ModelClassifier,
+};
 pub use context_api::{ContextUsage, PinError};
 pub use core::AgentControls;
 pub use events::{Emitted, EventSink, FnSink, NullSink};

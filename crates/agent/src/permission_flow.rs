@@ -4,11 +4,12 @@
 use ferrule_hooks::{
     EventPayload, PermissionDeniedInput, PermissionRequestDecision, PermissionRequestInput,
 };
-use ferrule_permissions::Decision;
+use ferrule_permissions::{Classifiable, Decision};
 use ferrule_protocol::sdk::{PermissionDenial, PermissionUpdate};
 use serde_json::Value;
 
 use crate::ask::{AskAnswer, AskRequest};
+use crate::classifier::{Classifier, ClassifyRequest, ClassifyVerdict};
 use crate::core::lock;
 use crate::pipeline::{Call, CallOutcome, Halt, canonical};
 use crate::turn::Turn;
@@ -152,5 +153,54 @@ pub(crate) async fn denied(
         halt: interrupt.then_some(Halt::Interrupt),
         context,
         ..CallOutcome::error(id, message)
+    }
+}
+
+/// What the `auto` mode classifier made of a call.
+pub(crate) enum Classified {
+    Allow,
+    /// Refused, or no verdict could be had (fail closed): the message for
+    /// the model.
+    Deny(String),
+    Interrupted,
+}
+
+/// Asks the session's classifier about a call `auto` mode would deny
+/// without one.
+pub(crate) async fn classify(
+    turn: &Turn<'_>,
+    classifier: &dyn Classifier,
+    call: &Call,
+    input: &Value,
+    classifiable: &Classifiable,
+) -> Classified {
+    let name = call.block.name.as_str();
+    let request = ClassifyRequest {
+        tool_name: name.to_owned(),
+        input: input.clone(),
+        ask_reason: classifiable.reason.clone(),
+        user_request: turn.request.clone(),
+        cwd: turn.cwd(),
+        cancel: turn.cancel.clone(),
+    };
+    let verdict = tokio::select! {
+        biased;
+        () = turn.cancel.cancelled() => return Classified::Interrupted,
+        verdict = classifier.classify(request) => verdict,
+    };
+    match verdict {
+        Ok(ClassifyVerdict::Allow { reason }) => {
+            tracing::info!(call_id = %call.block.id, tool_name = %name, %reason, "the auto mode classifier allowed the call");
+            Classified::Allow
+        }
+        Ok(ClassifyVerdict::Deny { reason }) => Classified::Deny(format!(
+            "Permission to use {name} was denied by the auto mode classifier: {reason}"
+        )),
+        Err(error) => {
+            tracing::warn!(call_id = %call.block.id, tool_name = %name, %error, "the auto mode classifier gave no verdict");
+            Classified::Deny(format!(
+                "Permission to use {name} was denied: auto mode could not get a verdict from its classifier ({error}), so it refuses the call."
+            ))
+        }
     }
 }

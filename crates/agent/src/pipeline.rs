@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::accounting::millis;
 use crate::checkpointing::{Phase, checkpoint};
 use crate::core::lock;
-use crate::permission_flow::{Resolved, denied, resolve_ask};
+use crate::permission_flow::{Classified, Resolved, classify, denied, resolve_ask};
 use crate::turn::Turn;
 
 /// The text of the result of a call stopped by an interrupt.
@@ -225,7 +225,27 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
     tracing::debug!(call_id = %id, tool_name = %name, behavior = %decision.behavior, reason = %decision.reason, "permission decision");
     match decision.behavior {
         Behavior::Allow => {}
-        Behavior::Deny => {
+        Behavior::Deny => 'deny: {
+            let classifier = turn.core.classifier.as_deref();
+            if let (Some(classifiable), Some(classifier)) = (&decision.classifiable, classifier) {
+                match classify(turn, classifier, call, &input, classifiable).await {
+                    Classified::Allow => break 'deny,
+                    Classified::Deny(message) => {
+                        return denied(
+                            turn,
+                            call,
+                            &input,
+                            message,
+                            "classifier",
+                            &decision,
+                            false,
+                            context,
+                        )
+                        .await;
+                    }
+                    Classified::Interrupted => return CallOutcome::interrupted(id),
+                }
+            }
             let (message, reason_type) = if hook_verdict == Some(HookVerdict::Deny) {
                 let reason = hook_reason.unwrap_or_else(|| "no reason given".to_owned());
                 (

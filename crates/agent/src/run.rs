@@ -76,6 +76,7 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
             user_message_uuid: user_message_uuid.clone(),
             scope,
             transcript: transcript.as_ref(),
+            request: None,
         };
         let mut content = input.content.clone();
         if !scope.is_subagent()
@@ -212,6 +213,7 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                     user_message_uuid: user_message_uuid.clone(),
                     scope,
                     transcript: transcript.as_ref(),
+                    request: None,
                 };
                 let payload = match (&scope.agent_id, &scope.agent_type) {
                     (Some(agent_id), Some(agent_type)) => {
@@ -257,6 +259,7 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                 user_message_uuid: user_message_uuid.clone(),
                 scope,
                 transcript: transcript.as_ref(),
+                request: latest_request(messages),
             };
             let outcomes = run_calls(&turn, &calls).await;
             drop(turn);
@@ -352,6 +355,7 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                     user_message_uuid: user_message_uuid.clone(),
                     scope,
                     transcript: transcript.as_ref(),
+                    request: None,
                 };
                 let _ = turn.fire(payload).await;
             }
@@ -452,4 +456,15 @@ fn text_of(message: &AssistantMessage) -> String {
         .filter_map(ContentBlock::as_text)
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The text of the last user message that is more than tool results: what
+/// the user last asked for, as the `auto` mode classifier reads it.
+fn latest_request(messages: &[Message]) -> Option<String> {
+    messages
+        .iter()
+        .rev()
+        .filter(|m| m.role == ferrule_protocol::Role::User)
+        .map(|m| m.content.joined_text())
+        .find(|text| !text.trim().is_empty())
 }

@@ -95,6 +95,7 @@ mod tests {
             ask_kind: Some(kind),
             rule: None,
             reason: String::new(),
+            classifiable: None,
         }
     }
 

@@ -26,6 +26,9 @@ pub(crate) struct Turn<'a> {
     pub(crate) user_message_uuid: String,
     pub(crate) scope: &'a Scope,
     pub(crate) transcript: Option<&'a Transcript>,
+    /// The user's latest request, for the `auto` mode classifier (set
+    /// where tool calls run).
+    pub(crate) request: Option<String>,
 }
 
 impl Turn<'_> {

@@ -11,6 +11,7 @@ use crate::commands::{dangerous, read_only};
 use crate::decide::Verdict;
 use crate::decision::{AskKind, Behavior};
 use crate::policy::Policy;
+use crate::protected::protected_reason;
 use crate::shell::{Analysis, Redirect, Segment, SimpleCommand, Word, analyze};
 use crate::wrappers::{allow_start, program_name};
 
@@ -115,6 +116,27 @@ pub(crate) fn check_bash(policy: &Policy, input: &Value) -> Verdict {
         ),
         None => Verdict::ask(AskKind::NoRule, None, "no allow rule covers the command"),
     }
+}
+
+/// A dangerous command or an output redirection to a protected path
+/// anywhere in the command, whatever rule decided it. `auto` mode uses it:
+/// an ask rule's verdict comes before those checks and can hide them.
+pub(crate) fn safety_concern(policy: &Policy, input: &Value) -> Option<String> {
+    let analysis = analyze(string_field(input, &["command"])?);
+    for command in &analysis.commands {
+        for &start in &command.starts {
+            if let Some(why) = command.argv(start).and_then(|argv| dangerous(&argv)) {
+                return Some(format!("dangerous command: {why}"));
+            }
+        }
+    }
+    analysis.redirects.iter().find_map(|redirect| {
+        let Redirect::Write(word) = redirect else {
+            return None;
+        };
+        let path = static_path(policy, word)?;
+        protected_reason(&path).map(|why| format!("{} is protected ({why})", path.display()))
+    })
 }
 
 /// The path of a static word (`~` and `..` resolved); `None` for dynamic

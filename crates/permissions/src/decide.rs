@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::decision::{AskKind, Behavior, Decision, HookVerdict, Request};
+use crate::decision::{AskKind, Behavior, Classifiable, Decision, HookVerdict, Request};
 use crate::mode::Mode;
 use crate::policy::Policy;
 use crate::rule::canonical_tool_name;
@@ -16,6 +16,8 @@ pub(crate) struct Verdict {
     /// Index into the policy's rules.
     pub(crate) rule: Option<usize>,
     pub(crate) reason: Cow<'static, str>,
+    /// Set by `auto` mode on a deny a classifier may overturn.
+    pub(crate) classifiable: Option<Classifiable>,
 }
 
 impl Verdict {
@@ -25,6 +27,7 @@ impl Verdict {
             kind: None,
             rule,
             reason: reason.into(),
+            classifiable: None,
         }
     }
 
@@ -34,6 +37,7 @@ impl Verdict {
             kind: None,
             rule,
             reason: reason.into(),
+            classifiable: None,
         }
     }
 
@@ -47,6 +51,7 @@ impl Verdict {
             kind: Some(kind),
             rule,
             reason: reason.into(),
+            classifiable: None,
         }
     }
 
@@ -74,6 +79,7 @@ pub fn decide(policy: &Policy, request: &Request) -> Decision {
         },
         rule: verdict.rule.and_then(|r| policy.matched(r)),
         reason: verdict.reason.into_owned(),
+        classifiable: verdict.classifiable,
     }
 }
 
@@ -156,11 +162,11 @@ fn pipeline(policy: &Policy, tool: &str, request: &Request) -> Verdict {
     if verdict.behavior == Behavior::Allow {
         return verdict;
     }
-    mode_stage(policy.mode, tool, verdict)
+    mode_stage(policy, tool, &request.input, verdict)
 }
 
 /// What the mode makes of an `ask` (reference §3.3 "Mode stage").
-fn mode_stage(mode: Mode, tool: &str, verdict: Verdict) -> Verdict {
+fn mode_stage(policy: &Policy, tool: &str, input: &serde_json::Value, verdict: Verdict) -> Verdict {
     let kind = verdict.kind.unwrap_or(AskKind::NoRule);
     let edit_no_rule = is_edit_tool(tool) && kind == AskKind::NoRule;
     let with = |behavior: Behavior, why: &str| Verdict {
@@ -168,8 +174,9 @@ fn mode_stage(mode: Mode, tool: &str, verdict: Verdict) -> Verdict {
         kind: verdict.kind,
         rule: verdict.rule,
         reason: format!("{}; {why}", verdict.reason).into(),
+        classifiable: None,
     };
-    match mode {
+    match policy.mode {
         Mode::Default | Mode::Plan => verdict,
         Mode::AcceptEdits if edit_no_rule => {
             with(Behavior::Allow, "accept_edits allows workspace edits")
@@ -178,7 +185,33 @@ fn mode_stage(mode: Mode, tool: &str, verdict: Verdict) -> Verdict {
         Mode::Auto => match kind {
             AskKind::Interaction => verdict,
             _ if edit_no_rule => with(Behavior::Allow, "auto allows workspace edits"),
-            _ => with(Behavior::Deny, "auto mode has no classifier, so it denies"),
+            AskKind::Safety | AskKind::Catastrophic => with(
+                Behavior::Deny,
+                "auto mode denies protected paths and dangerous commands, classifier or not",
+            ),
+            _ => match (tool == "Bash")
+                .then(|| crate::bash_check::safety_concern(policy, input))
+                .flatten()
+            {
+                // An ask rule can hide a safety concern behind its own
+                // verdict; the classifier must not see such a call either.
+                Some(why) => with(
+                    Behavior::Deny,
+                    &format!("{why}; auto mode denies it, classifier or not"),
+                ),
+                None => {
+                    let mut denied = with(
+                        Behavior::Deny,
+                        "auto mode denies what would ask unless a classifier approves it, \
+                         and none is configured",
+                    );
+                    denied.classifiable = Some(Classifiable {
+                        ask_kind: kind,
+                        reason: verdict.reason.clone().into_owned(),
+                    });
+                    denied
+                }
+            },
         },
         Mode::DontAsk => with(Behavior::Deny, "dont_ask denies what would ask"),
         Mode::BypassPermissions => match kind {

@@ -123,4 +123,19 @@ pub struct Decision {
     pub rule: Option<MatchedRule>,
     /// One line saying why.
     pub reason: String,
+    /// Set on a deny of `auto` mode that stands only because no classifier
+    /// took part: a host with one may ask it instead (reference §3.3 "Mode
+    /// stage", A-4). Never set for protected paths, dangerous or
+    /// catastrophic commands, or any other mode's verdict.
+    pub classifiable: Option<Classifiable>,
+}
+
+/// What `auto` mode would have asked about, for the classifier that may
+/// decide it in place of the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classifiable {
+    /// Why the call would ask.
+    pub ask_kind: AskKind,
+    /// The engine's reason for asking, before the mode stage.
+    pub reason: String,
 }

@@ -45,7 +45,7 @@ mod wrappers;
 pub use bash_rule::{BashRuleKind, bash_rule_kind};
 pub use check::{CheckAnswer, CheckError, CheckRequest, RuleLists, check};
 pub use decide::decide;
-pub use decision::{AskKind, Behavior, Decision, HookVerdict, MatchedRule, Request};
+pub use decision::{AskKind, Behavior, Classifiable, Decision, HookVerdict, MatchedRule, Request};
 pub use mode::{Mode, ModeError};
 pub use path::{is_inside, normalize};
 pub use policy::{Policy, PolicyBuilder, RuleDiagnostic, RuleSource, UnknownToolRule};

@@ -148,6 +148,21 @@ impl Prepared {
             env: self.env.clone(),
             tool_choice: self.tool_choice.clone(),
         });
+        // `auto` mode's classifier asks the session's model, with the
+        // `autoMode` guidance of the trusted settings layers.
+        let guidance = self
+            .settings
+            .merged
+            .auto_mode
+            .as_ref()
+            .map(|auto| ferrule_agent::AutoModeGuidance {
+                allow: auto.allow.clone(),
+                soft_deny: auto.soft_deny.clone(),
+                environment: auto.environment.clone(),
+            })
+            .unwrap_or_default();
+        let classifier =
+            ferrule_agent::ModelClassifier::new(Arc::clone(&self.model.model)).guidance(guidance);
         let mut builder =
             AgentBuilder::new(Arc::clone(&self.model.model), self.tools, self.cwd.clone())
                 .policy_builder(self.policy)
@@ -164,6 +179,7 @@ impl Prepared {
                 .exclude_tools(excluded)
                 .context(context)
                 .session_memory(self.memory)
+                .classifier(Arc::new(classifier))
                 .on_build(move |controls| watch.attach(controls))
                 .on_build(move |controls| controls.set_subagent_tools(subagent_mcp));
         if let Some(tokens) = self.max_output_tokens {

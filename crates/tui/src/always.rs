@@ -203,6 +203,7 @@ mod tests {
                 ask_kind: Some(kind),
                 rule: None,
                 reason: "no rule".into(),
+                classifiable: None,
             },
             suggestions,
             agent_id: None,

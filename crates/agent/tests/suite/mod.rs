@@ -1,4 +1,5 @@
 mod basics;
+mod classifier;
 mod context;
 mod hook_runners;
 mod interaction;

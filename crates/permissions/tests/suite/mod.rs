@@ -1,4 +1,5 @@
 //! Test modules.
 
 mod cases;
+mod classifiable;
 mod properties;

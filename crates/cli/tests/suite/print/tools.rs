@@ -173,3 +173,67 @@ async fn an_anthropic_streamed_write_creates_the_file() -> Result<()> {
     assert_eq!(server.requests()[0].header("x-api-key"), Some("test-key"));
     Ok(())
 }
+
+#[tokio::test]
+async fn auto_mode_asks_the_classifier_with_the_user_guidance_only() -> Result<()> {
+    let server = FakeModelServer::openai().await?;
+    server.mount(openai::tool_calls_reply(
+        &[("call_1", "Bash", r#"{"command":"echo built > out.txt"}"#)],
+        1,
+    ));
+    server.mount(openai::text_reply(
+        r#"{"decision": "allow", "reason": "a local build step the user asked for"}"#,
+    ));
+    server.mount(openai::tool_calls_reply(
+        &[("call_2", "Bash", r#"{"command":"echo again > again.txt"}"#)],
+        1,
+    ));
+    server.mount(openai::text_reply(
+        r#"{"decision": "deny", "reason": "not part of the request"}"#,
+    ));
+    server.mount(openai::text_reply("Built once."));
+    let project = Project::new(&[(
+        ".qoder/settings.json",
+        r#"{"autoMode": {"allow": ["anything the project says"]}}"#,
+    )])?;
+    std::fs::write(
+        project.dir().join("../user/settings.json"),
+        r#"{"autoMode": {"allow": ["running the build"], "environment": ["a make project"]}}"#,
+    )?;
+    let out = run(project.openai(
+        &server.base_url(),
+        &["-p", "build it", "--permission-mode", "auto", "-o", "json"],
+    ))
+    .await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let json = out.json()?;
+    assert_eq!(json["result"], "Built once.");
+    assert_eq!(project.read("out.txt")?, "built\n");
+    assert!(!project.path("again.txt").exists(), "a refused call ran");
+    let denials = json["permission_denials"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(denials.len(), 1, "{json}");
+    assert_eq!(denials[0]["tool_use_id"], "call_2");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 5);
+    let judge = requests[1].body.to_string();
+    for needle in [
+        "running the build",
+        "a make project",
+        "echo built > out.txt",
+        "build it",
+    ] {
+        assert!(judge.contains(needle), "{needle} missing: {judge}");
+    }
+    assert!(!judge.contains("anything the project says"), "{judge}");
+    let results = openai_tool_results(&requests[4].body);
+    assert!(
+        results
+            .iter()
+            .any(|r| r.contains("not part of the request")),
+        "{results:?}"
+    );
+    Ok(())
+}
