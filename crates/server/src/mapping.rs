@@ -95,6 +95,26 @@ impl EventMapper {
         self.calls.get(call_id)
     }
 
+    /// Takes over the calls of a response stored before the turn's runner
+    /// went away (§15.6): each is named by the ID of the event that
+    /// announced it, so nothing is announced again.
+    pub fn adopt(&mut self, message: &ferrule_protocol::AssistantMessage) {
+        for block in &message.content {
+            if let ContentBlock::ToolUse(call) = block {
+                let kind = match self.plan.mcp_tool(&call.name) {
+                    Some(tool) => CallKind::Mcp(tool.policy.as_str()),
+                    None => match self.plan.evaluate(&call.name) {
+                        None => CallKind::Custom,
+                        Some(policy) => CallKind::Builtin(policy.as_str()),
+                    },
+                };
+                let event_id = call.id.clone();
+                self.calls
+                    .insert(call.id.clone(), Announced { event_id, kind });
+            }
+        }
+    }
+
     /// Closes a model request left open by a failure
     /// (`span.model_request_end` with `is_error`).
     pub fn fail_open_request(&mut self) -> Vec<Value> {

@@ -26,6 +26,126 @@ pub(crate) struct Steps {
     /// Whether the last stored response made no tool calls, so the model
     /// already answered and only the turn's end is missing.
     pub(crate) answered: bool,
+    /// When the turn was waiting on the client (`requires_action`): it
+    /// keeps waiting instead of asking the model again.
+    #[serde(default)]
+    pub(crate) parked: Option<Parked>,
+}
+
+/// A turn that was waiting on confirmations or custom tool results when
+/// its runner went away. The stored response is replayed as the first
+/// model answer of the resumed run (no model request), so its calls go
+/// through the tool pipeline again and wait where they waited.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Parked {
+    /// The turn's conversation before the replayed response; calls of that
+    /// response that already have a result are split off into it.
+    pub(crate) before: Vec<Message>,
+    /// The replayed response: its text (when no call was split off) and
+    /// the calls still to run, named by their announcing event IDs.
+    pub(crate) response: Vec<ContentBlock>,
+    /// Event IDs whose pending action is stored already: they are not
+    /// announced again.
+    pub(crate) waiting: Vec<String>,
+}
+
+/// What a stored call without a result gets when its confirmation was
+/// taken by the former runner (it may have started; it is not run twice).
+const TAKEN: &str = "The call was interrupted when the turn's runner stopped.";
+
+/// The plan to keep waiting, when the last response of `steps` has a call
+/// whose action is still pending (`pending`: event IDs of the session's
+/// primary-thread pending actions). `events` are the session's events.
+pub(crate) fn parked(steps: &Steps, events: &[Value], pending: &[String]) -> Option<Parked> {
+    let last = steps
+        .messages
+        .iter()
+        .rposition(|m| m.role == ferrule_protocol::Role::Assistant)?;
+    let blocks = steps.messages[last].content.clone().into_blocks();
+    let calls: Vec<&ToolUseBlock> = blocks
+        .iter()
+        .filter_map(|b| match b {
+            ContentBlock::ToolUse(call) => Some(call),
+            _ => None,
+        })
+        .collect();
+    if !calls.iter().any(|c| pending.contains(&c.id)) {
+        return None;
+    }
+    let results: Vec<ToolResultBlock> = steps.messages[last + 1..]
+        .iter()
+        .flat_map(|m| m.content.clone().into_blocks())
+        .filter_map(|b| match b {
+            ContentBlock::ToolResult(result) => Some(result),
+            _ => None,
+        })
+        .collect();
+    let confirmed = confirmations(events);
+    let mut done_calls = Vec::new();
+    let mut done_results = Vec::new();
+    let mut replay = Vec::new();
+    for call in calls {
+        if let Some(result) = results.iter().find(|r| r.tool_use_id == call.id) {
+            done_calls.push(ContentBlock::ToolUse(call.clone()));
+            done_results.push(ContentBlock::ToolResult(result.clone()));
+        } else if !pending.contains(&call.id) && confirmed.contains(&call.id) {
+            done_calls.push(ContentBlock::ToolUse(call.clone()));
+            done_results.push(ContentBlock::ToolResult(ToolResultBlock::error(
+                call.id.clone(),
+                TAKEN,
+            )));
+        } else {
+            replay.push(ContentBlock::ToolUse(call.clone()));
+        }
+    }
+    // Everything has an answer: the model goes on from the stored results.
+    if replay.is_empty() {
+        return None;
+    }
+    let waiting = replay
+        .iter()
+        .filter_map(|b| match b {
+            ContentBlock::ToolUse(call) if pending.contains(&call.id) => Some(call.id.clone()),
+            _ => None,
+        })
+        .collect();
+    let texts: Vec<ContentBlock> = blocks
+        .into_iter()
+        .filter(|b| matches!(b, ContentBlock::Text(_)))
+        .collect();
+    let mut before = steps.messages[..last].to_vec();
+    let response = if done_calls.is_empty() {
+        texts.into_iter().chain(replay).collect()
+    } else {
+        before.push(Message::assistant(MessageContent::Blocks(
+            texts.into_iter().chain(done_calls).collect(),
+        )));
+        before.push(Message::user(MessageContent::Blocks(done_results)));
+        replay
+    };
+    Some(Parked {
+        before,
+        response,
+        waiting,
+    })
+}
+
+/// The call IDs the client confirmed (or denied) in the primary thread's
+/// current turn.
+fn confirmations(events: &[Value]) -> Vec<String> {
+    let events: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["session_thread_id"].is_null())
+        .collect();
+    let start = events
+        .iter()
+        .rposition(|e| e["type"] == "user.message")
+        .map_or(0, |i| i + 1);
+    events[start..]
+        .iter()
+        .filter(|e| e["type"] == "user.tool_confirmation")
+        .filter_map(|e| e["tool_use_id"].as_str().map(str::to_owned))
+        .collect()
 }
 
 impl Steps {
@@ -96,7 +216,11 @@ pub(crate) fn steps(events: &[Value]) -> Steps {
         }
     }
     flush_results(&mut messages, &mut results);
-    Steps { messages, answered }
+    Steps {
+        messages,
+        answered,
+        parked: None,
+    }
 }
 
 fn flush_results(messages: &mut Vec<Message>, results: &mut Vec<ContentBlock>) {
@@ -214,5 +338,63 @@ mod tests {
         );
         assert!(steps.answered);
         assert!(super::steps(&events[..4]).is_empty());
+    }
+
+    #[test]
+    fn a_waiting_call_is_replayed_and_a_call_with_a_result_is_split_off() {
+        let events = vec![
+            ev("u", json!({"type": "user.message", "content": []})),
+            ev("s", json!({"type": "span.model_request_start"})),
+            ev(
+                "m",
+                json!({"type": "agent.message", "content": [{"type": "text", "text": "t"}]}),
+            ),
+            ev(
+                "a",
+                json!({"type": "agent.tool_use", "name": "Read", "input": {}}),
+            ),
+            ev(
+                "b",
+                json!({"type": "agent.tool_use", "name": "Bash", "input": {}}),
+            ),
+            ev("e", json!({"type": "span.model_request_end"})),
+            ev(
+                "r",
+                json!({"type": "agent.tool_result", "tool_use_id": "a",
+                       "content": [{"type": "text", "text": "x"}], "is_error": false}),
+            ),
+        ];
+        let steps = steps(&events);
+        assert_eq!(parked(&steps, &events, &[]), None);
+        assert_eq!(parked(&steps, &events, &["zzz".to_owned()]), None);
+        let plan = parked(&steps, &events, &["b".to_owned()]).unwrap();
+        assert_eq!(plan.waiting, vec!["b".to_owned()]);
+        assert_eq!(
+            plan.response,
+            vec![ContentBlock::ToolUse(ToolUseBlock {
+                id: "b".into(),
+                name: "Bash".into(),
+                input: json!({}),
+            })]
+        );
+        assert_eq!(plan.before.len(), 2);
+        assert_eq!(
+            plan.before[1],
+            Message::user(MessageContent::Blocks(vec![ContentBlock::ToolResult(
+                ToolResultBlock {
+                    tool_use_id: "a".into(),
+                    content: Some(ToolResultContent::Text("x".into())),
+                    is_error: Some(false),
+                }
+            )]))
+        );
+        // A confirmation the former runner took: an interrupted result, not a rerun.
+        let mut taken = events;
+        taken.push(ev(
+            "c",
+            json!({"type": "user.tool_confirmation", "tool_use_id": "b"}),
+        ));
+        let steps = super::steps(&taken);
+        assert_eq!(parked(&steps, &taken, &["a".to_owned()]), None);
     }
 }

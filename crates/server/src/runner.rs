@@ -1,14 +1,17 @@
 //! Runs one turn of a work item against a [`SessionBackend`]: the same code
 //! for the server's own workers and for `ferrule-server worker`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ferrule_agent::{AgentBuilder, SystemPrompt, UserInput};
-use ferrule_protocol::{AgentError, AgentErrorKind, Message, MessageContent, TurnOutcome};
+use ferrule_model::{Model, ModelEvent, ModelRequest, ModelStream};
+use ferrule_protocol::{
+    AgentError, AgentErrorKind, AssistantMessage, Message, MessageContent, StopReason, TurnOutcome,
+};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -20,7 +23,7 @@ use crate::mapping::{EventMapper, error_event};
 use crate::pause::CloudAsker;
 use crate::toolset;
 use crate::turn::{HIDDEN_LOOP_TOOLS, TurnConfig, build_model, policy, registry};
-use crate::writer::{Pending, Sink, write_events};
+use crate::writer::{Pending, Replay, Sink, Waiters, write_events};
 
 /// How [`run_turn`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +56,7 @@ pub(crate) async fn run_turn(
         }
     };
     let started = Instant::now();
-    let pending: Pending = Arc::new(Mutex::new(HashMap::new()));
+    let pending: Pending = Arc::new(Mutex::new(Waiters::default()));
     let done = CancellationToken::new();
     let control = tokio::spawn(control_loop(
         backend.clone(),
@@ -172,13 +175,20 @@ async fn control_loop(
     }
 }
 
+/// Hands an answer to its parked call, or keeps it until the call parks
+/// (a resumed turn replays its calls after the control loop started).
 fn deliver(pending: &Pending, event_id: &str, resolution: Resolution) {
-    let waiter = match pending.lock() {
-        Ok(mut map) => map.remove(event_id),
-        Err(poisoned) => poisoned.into_inner().remove(event_id),
+    let mut waiters = match pending.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
     };
-    if let Some(waiter) = waiter {
-        let _: Result<(), Resolution> = waiter.send(resolution);
+    match waiters.waiting.remove(event_id) {
+        Some(waiter) => {
+            let _: Result<(), Resolution> = waiter.send(resolution);
+        }
+        None => {
+            waiters.early.insert(event_id.to_owned(), resolution);
+        }
     }
 }
 
@@ -196,7 +206,21 @@ async fn drive(
     let agent_json = &session["agent"];
     let cwd = config.workspaces.join(&session_id);
     std::fs::create_dir_all(&cwd).map_err(|e| format!("cannot create {}: {e}", cwd.display()))?;
-    let model = build_model(config, agent_json, &cwd)?;
+    let mut model = build_model(config, agent_json, &cwd)?;
+    let mut replay = Replay::default();
+    if let Some(parked) = &setup.steps.parked {
+        // The stored response is the first answer; no model request.
+        let mut message = AssistantMessage::new(model.name().to_owned(), parked.response.clone());
+        message.stop_reason = Some(Some(StopReason::ToolUse));
+        model = Arc::new(ReplayModel {
+            inner: model,
+            first: Mutex::new(Some(message)),
+        }) as Arc<dyn Model>;
+        replay = Replay {
+            replaying: true,
+            waiting: parked.waiting.iter().cloned().collect(),
+        };
+    }
     let mut plan = toolset::plan(&agent_json["tools"]);
     let extras_env = turn_env(session, setup.secrets.clone(), &cwd);
     let extras = crate::turn_extras::apply(
@@ -230,6 +254,7 @@ async fn drive(
         inbox,
         stopped.clone(),
         pending,
+        replay,
     ));
     let home = cwd.clone();
     let env = turn_env(session, setup.secrets, &home);
@@ -246,7 +271,9 @@ async fn drive(
     }
     // A resumed turn goes on from its stored steps with a note instead of
     // the user's message again (merged into the stored tool results).
-    let (history, input) = if setup.steps.is_empty() {
+    let (history, input) = if let Some(parked) = &setup.steps.parked {
+        parked_start(&setup.history, &setup.input, parked)
+    } else if setup.steps.is_empty() {
         (setup.history.clone(), setup.input.user_input())
     } else {
         (
@@ -326,6 +353,61 @@ fn resumed_history(
     )));
     history.extend(steps.messages.iter().cloned());
     history
+}
+
+/// Where a turn that waited on the client starts again: the conversation
+/// before its waiting response, and as the run's input the message that
+/// preceded that response (the user's, or the results of the step before).
+fn parked_start(
+    before: &[Message],
+    input: &crate::turn::TurnInput,
+    parked: &crate::resume::Parked,
+) -> (Vec<Message>, UserInput) {
+    if parked.before.is_empty() {
+        return (before.to_vec(), input.user_input());
+    }
+    let steps = crate::resume::Steps {
+        messages: parked.before.clone(),
+        answered: false,
+        parked: None,
+    };
+    let mut history = resumed_history(before, input, &steps);
+    match history.pop() {
+        Some(last) if last.role == ferrule_protocol::Role::User => {
+            (history, UserInput::blocks(last.content.into_blocks()))
+        }
+        Some(last) => {
+            history.push(last);
+            (history, UserInput::text(RESUMED_NOTE))
+        }
+        None => (history, UserInput::text(RESUMED_NOTE)),
+    }
+}
+
+/// A model whose first answer is a stored response (a resumed turn that
+/// waited on the client); later requests go to the real model.
+struct ReplayModel {
+    inner: Arc<dyn Model>,
+    first: Mutex<Option<AssistantMessage>>,
+}
+
+impl Model for ReplayModel {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn stream(&self, request: ModelRequest, cancel: CancellationToken) -> ModelStream {
+        let first = match self.first.lock() {
+            Ok(mut guard) => guard.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        match first {
+            Some(message) => Box::pin(futures::stream::iter([Ok(ModelEvent::Completed {
+                message: Box::new(message),
+            })])),
+            None => self.inner.stream(request, cancel),
+        }
+    }
 }
 
 /// The turn's process environment: the session's variables, its vault

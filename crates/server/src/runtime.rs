@@ -263,6 +263,23 @@ async fn take_answers(
     Ok(out)
 }
 
+/// The event IDs of the primary thread's pending actions (answered or
+/// not), oldest first.
+pub(crate) async fn pending_ids(state: &AppState, session_id: &str) -> ApiResult<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT event_id FROM pending_actions WHERE session_id = $1 AND thread_id IS NULL \
+         ORDER BY event_id",
+    )
+    .bind(session_id)
+    .fetch_all(&state.store.pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(row.try_get("event_id")?);
+    }
+    Ok(out)
+}
+
 /// Drops every pending action of the session's primary thread.
 pub(crate) async fn clear_pending(state: &AppState, session_id: &str) -> ApiResult<()> {
     sqlx::query("DELETE FROM pending_actions WHERE session_id = $1 AND thread_id IS NULL")

@@ -3,7 +3,7 @@
 //! place a turn's events are appended — and parks tool calls for the
 //! client.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -18,8 +18,29 @@ use crate::live::Resolution;
 use crate::mapping::{CallKind, EventMapper};
 use crate::pause::{CallRef, WriterMsg};
 
-/// Tool calls waiting for the client, by the event ID the answer names.
-pub(crate) type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Resolution>>>>;
+/// Tool calls waiting for the client, by the event ID the answer names,
+/// and answers that came before their call was parked again (a resumed
+/// turn whose client answered while no runner held it).
+#[derive(Debug, Default)]
+pub(crate) struct Waiters {
+    /// Parked calls.
+    pub(crate) waiting: HashMap<String, oneshot::Sender<Resolution>>,
+    /// Answers without a parked call yet.
+    pub(crate) early: HashMap<String, Resolution>,
+}
+
+/// The waiters of one turn, shared by the writer and the control loop.
+pub(crate) type Pending = Arc<Mutex<Waiters>>;
+
+/// How a resumed turn that waited on the client starts.
+#[derive(Debug, Default)]
+pub(crate) struct Replay {
+    /// The first response is the stored one: its events are not stored
+    /// again, its calls are adopted.
+    pub(crate) replaying: bool,
+    /// Event IDs whose pending action is stored already.
+    pub(crate) waiting: HashSet<String>,
+}
 
 /// The agent's event sink: forwards to the writer.
 pub(crate) struct Sink {
@@ -39,6 +60,7 @@ pub(crate) async fn write_events(
     mut inbox: mpsc::UnboundedReceiver<WriterMsg>,
     stopped: Arc<AtomicBool>,
     pending: Pending,
+    mut replay: Replay,
 ) {
     let mut custom_queue: VecDeque<(String, String)> = VecDeque::new();
     while let Some(msg) = inbox.recv().await {
@@ -49,18 +71,19 @@ pub(crate) async fn write_events(
             continue;
         }
         let (events, status) = match msg {
+            WriterMsg::Agent(emitted) if replay.replaying => {
+                // The stored response again: nothing of it is stored twice.
+                if let AgentEvent::MessageComplete { message } = &emitted.event {
+                    mapper.adopt(message);
+                    queue_custom(&mapper, message, &mut custom_queue);
+                    replay.replaying = false;
+                }
+                continue;
+            }
             WriterMsg::Agent(emitted) => {
                 if let AgentEvent::MessageComplete { message } = &emitted.event {
                     let events = mapper.map(&emitted.event, emitted.parent_tool_use_id.as_deref());
-                    for block in &message.content {
-                        if let ContentBlock::ToolUse(call) = block
-                            && mapper
-                                .call(&call.id)
-                                .is_some_and(|a| a.kind == CallKind::Custom)
-                        {
-                            custom_queue.push_back((call.name.clone(), call.id.clone()));
-                        }
-                    }
+                    queue_custom(&mapper, message, &mut custom_queue);
                     (events, None)
                 } else {
                     (
@@ -84,11 +107,24 @@ pub(crate) async fn write_events(
                     continue;
                 };
                 let (answer, receiver) = oneshot::channel();
-                match pending.lock() {
-                    Ok(mut map) => map.insert(event_id.clone(), answer),
-                    Err(poisoned) => poisoned.into_inner().insert(event_id.clone(), answer),
+                let early = {
+                    let mut waiters = match pending.lock() {
+                        Ok(guard) => guard,
+                        Err(poisoned) => poisoned.into_inner(),
+                    };
+                    match waiters.early.remove(&event_id) {
+                        Some(resolution) => Some((answer, resolution)),
+                        None => {
+                            waiters.waiting.insert(event_id.clone(), answer);
+                            None
+                        }
+                    }
                 };
-                if let Err(error) = backend.park(&event_id, kind).await {
+                if let Some((answer, resolution)) = early {
+                    let _: Result<(), Resolution> = answer.send(resolution);
+                } else if !replay.waiting.remove(&event_id)
+                    && let Err(error) = backend.park(&event_id, kind).await
+                {
                     tracing::error!(%error, "storing requires_action failed");
                 }
                 let _ = reply.send(Some(receiver));
@@ -108,6 +144,23 @@ pub(crate) async fn write_events(
         }
         if let Err(error) = backend.append(events, status).await {
             tracing::error!(%error, "storing turn events failed");
+        }
+    }
+}
+
+/// Queues the custom tool calls of a response for their tools to park.
+fn queue_custom(
+    mapper: &EventMapper,
+    message: &ferrule_protocol::AssistantMessage,
+    queue: &mut VecDeque<(String, String)>,
+) {
+    for block in &message.content {
+        if let ContentBlock::ToolUse(call) = block
+            && mapper
+                .call(&call.id)
+                .is_some_and(|a| a.kind == CallKind::Custom)
+        {
+            queue.push_back((call.name.clone(), call.id.clone()));
         }
     }
 }

@@ -84,17 +84,25 @@ impl SessionBackend for DbBackend {
         let resumed = input.started;
         input.started = true;
         runtime::set_marker(state, &self.session_id, &input).await?;
-        // Answers to a former runner's questions are void: the turn goes on
-        // from its stored steps and asks again for a call without a result.
-        runtime::clear_pending(state, &self.session_id).await?;
         let steps = if resumed {
             let events = state.store.events_after(&self.session_id, None).await?;
             let bodies: Vec<Value> = events.into_iter().map(|e| e.body).collect();
-            crate::resume::steps(&bodies)
+            let mut steps = crate::resume::steps(&bodies);
+            let pending = runtime::pending_ids(state, &self.session_id).await?;
+            steps.parked = crate::resume::parked(&steps, &bodies, &pending);
+            steps
         } else {
             crate::resume::Steps::default()
         };
-        if resumed {
+        // A turn that waited on the client keeps waiting (§15.6): its
+        // pending actions stay and the session stays idle. Otherwise the
+        // answers to a former runner's questions are void: the turn goes on
+        // from its stored steps and asks again for a call without a result.
+        let waiting = steps.parked.is_some();
+        if !waiting {
+            runtime::clear_pending(state, &self.session_id).await?;
+        }
+        if resumed && !waiting {
             state
                 .store
                 .append_locked(
@@ -107,7 +115,7 @@ impl SessionBackend for DbBackend {
                 )
                 .await?;
         }
-        if resumed || !input.announced {
+        if !waiting && (resumed || !input.announced) {
             state
                 .store
                 .append_locked(
