@@ -113,7 +113,12 @@ pub(crate) async fn resolve_ask(
     }
 }
 
-/// A refused call: an error result, a denial record, the PermissionDenied hook.
+/// Added to a refusal when a PermissionDenied hook answers `retry: true`.
+const RETRY_NOTE: &str =
+    "\n\nA PermissionDenied hook allows a retry: you may make this tool call again.";
+
+/// A refused call: an error result, a denial record, the PermissionDenied
+/// hook (whose `retry: true` tells the model it may try again).
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site per refusal kind, all fields needed"
@@ -130,9 +135,9 @@ pub(crate) async fn denied(
 ) -> CallOutcome {
     let name = call.block.name.as_str();
     let id = call.block.id.as_str();
+    let mut message = message;
     if reason_type != "hook" {
-        // `retry` is not honoured: the model reads the refusal and decides.
-        let _ = turn
+        let outcome = turn
             .fire(EventPayload::PermissionDenied(PermissionDeniedInput {
                 tool_name: name.to_owned(),
                 tool_input: input.clone(),
@@ -140,6 +145,12 @@ pub(crate) async fn denied(
                 reason: decision.reason.clone(),
             }))
             .await;
+        if outcome.is_some_and(|o| o.retry) {
+            // The hook vouches for another attempt; the model is told so
+            // and may call the tool again, which goes through the pipeline
+            // afresh.
+            message.push_str(RETRY_NOTE);
+        }
     }
     CallOutcome {
         denial: Some(PermissionDenial {

@@ -344,6 +344,9 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
             outcome
         }
         Ok(output) => {
+            if !output.session_allow.is_empty() {
+                lock(&turn.core.permissions).allow_for_session(&output.session_allow);
+            }
             let structured = output.structured.clone();
             let mut content = output.result_content();
             let mut stop = None;

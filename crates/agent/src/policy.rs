@@ -178,6 +178,22 @@ impl PermissionState {
         self.rebuild();
     }
 
+    /// Allows `rules` (settings syntax) for the rest of the session, as a
+    /// loaded skill's `allowed-tools` asks.
+    pub(crate) fn allow_for_session(&mut self, rules: &[String]) {
+        let mut changed = false;
+        for rule in rules {
+            let entry = (Behavior::Allow, rule.clone());
+            if !self.session_rules.contains(&entry) {
+                self.session_rules.push(entry);
+                changed = true;
+            }
+        }
+        if changed {
+            self.rebuild();
+        }
+    }
+
     /// Decides one call against the settings rules, the session rules and
     /// the mode.
     pub(crate) fn decide(&self, request: &Request) -> Decision {

@@ -16,6 +16,11 @@ pub struct ToolOutput {
     pub content: Vec<ToolResultContentBlock>,
     /// The structured result, e.g. `{"success": true, "file_path": ...}`.
     pub structured: Value,
+    /// Permission rules in settings syntax (`Bash(git diff:*)`, `Read`)
+    /// that the call asks the host to allow for the rest of the session,
+    /// as a skill's `allowed-tools` does. The host's deny rules and its
+    /// protected paths still stand above them.
+    pub session_allow: Vec<String>,
 }
 
 impl ToolOutput {
@@ -26,6 +31,7 @@ impl ToolOutput {
                 text: text.into(),
             })],
             structured,
+            session_allow: Vec::new(),
         }
     }
 
@@ -34,7 +40,16 @@ impl ToolOutput {
         Self {
             content,
             structured,
+            session_allow: Vec::new(),
         }
+    }
+
+    /// The same output, asking the host to allow `rules` for the rest of
+    /// the session (see [`ToolOutput::session_allow`]).
+    #[must_use]
+    pub fn allowing(mut self, rules: Vec<String>) -> Self {
+        self.session_allow = rules;
+        self
     }
 
     /// An image result (`media_type` such as `image/png`, `data` in base64).
@@ -44,6 +59,7 @@ impl ToolOutput {
                 media_type, data,
             ))],
             structured,
+            session_allow: Vec::new(),
         }
     }
 

@@ -18,7 +18,8 @@ pub type SkillSource = Arc<dyn Fn() -> Vec<Skill> + Send + Sync>;
 /// The `Skill` tool over the skills a [`SkillSource`] gives. A skill
 /// marked `disable-model-invocation` stays out of the system prompt's list
 /// (the host's business), but it still loads when the user's `/name`
-/// asked the model to use it.
+/// asked the model to use it. A skill's `allowed-tools` become session
+/// allow rules once it is loaded ([`ToolOutput::session_allow`]).
 pub struct SkillTool {
     source: SkillSource,
     vars: SkillVars,
@@ -123,7 +124,19 @@ impl Tool for SkillTool {
                 list.join("\n")
             ));
         }
-        let structured = json!({"skill": skill.name, "dir": skill.dir, "files": files});
-        Ok(ToolOutput::text(text, structured))
+        let allowed = skill.meta.allowed_tools.0.clone();
+        if !allowed.is_empty() {
+            text.push_str(&format!(
+                "\n\nThis skill may use without asking: {}.",
+                allowed.join(", ")
+            ));
+        }
+        let structured = json!({
+            "skill": skill.name,
+            "dir": skill.dir,
+            "files": files,
+            "allowed_tools": allowed,
+        });
+        Ok(ToolOutput::text(text, structured).allowing(allowed))
     }
 }

@@ -195,3 +195,46 @@ async fn dangerous_commands_and_other_modes_never_reach_the_classifier() {
     );
     assert!(judge.seen.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_permission_denied_hook_can_tell_the_model_to_retry() {
+    for retry in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let answer = if retry {
+            r#"{"hookSpecificOutput":{"hookEventName":"PermissionDenied","retry":true}}"#
+        } else {
+            "{}"
+        };
+        let hooks = json!({"PermissionDenied": [{"matcher": "Bash", "hooks": [{"type": "command",
+            "command": format!("cat > seen.json; echo '{answer}'")}]}]});
+        let dispatcher = Arc::new(
+            ferrule_hooks::Dispatcher::builder(dir.path())
+                .hooks(&hooks, ferrule_hooks::HookSource::session("test"))
+                .build(),
+        );
+        let mut agent = AgentBuilder::new(
+            scripted(bash("echo made > made.txt")),
+            builtins(),
+            dir.path(),
+        )
+        .policy_builder(policy(dir.path(), Mode::Auto, &[]))
+        .classifier(Arc::new(Recording::default()))
+        .hooks(dispatcher)
+        .build()
+        .unwrap();
+        let sink = Collect::default();
+        agent.run(UserInput::text("make made.txt"), &sink).await;
+        assert!(!dir.path().join("made.txt").exists(), "a refused call ran");
+        let seen: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.path().join("seen.json")).unwrap()).unwrap();
+        assert_eq!(seen["hook_event_name"], "PermissionDenied");
+        assert_eq!(seen["tool_use_id"], "c1");
+        let shown = sink.results()[0].content.clone().unwrap().joined_text();
+        assert!(shown.contains("auto mode classifier"), "{shown}");
+        assert_eq!(
+            shown.contains("you may make this tool call again"),
+            retry,
+            "{shown}"
+        );
+    }
+}

@@ -342,3 +342,60 @@ async fn a_pre_tool_use_ask_verdict_reaches_the_asker_even_when_the_mode_allows(
         Some("not now")
     );
 }
+
+#[tokio::test]
+async fn a_loaded_skill_allows_its_allowed_tools_for_the_session() {
+    for with_builder in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        let skill_dir = dir.path().join(".qoder/skills/stamp");
+        std::fs::create_dir_all(&skill_dir).unwrap();
+        std::fs::write(
+            skill_dir.join("SKILL.md"),
+            "---\nname: stamp\ndescription: Stamp files\nallowed-tools: Bash(touch:*), Read\n---\nTouch the stamp.\n",
+        )
+        .unwrap();
+        let skills = ferrule_memory::Workspace::load(
+            &ferrule_memory::LoadOptions::new(dir.path()).with_home(dir.path().join("home")),
+        )
+        .skills;
+        let mut tools = builtins();
+        tools
+            .register(ferrule_tools::SkillTool::new(
+                skills,
+                ferrule_memory::SkillVars::default(),
+            ))
+            .unwrap();
+        let model = scripted(vec![
+            // Before the skill is loaded the command would ask (and so be
+            // refused here, with no one to ask).
+            vec![call("c0", "Bash", json!({"command": "touch early.txt"}))],
+            vec![call("s1", "Skill", json!({"skill": "stamp"}))],
+            vec![
+                call("c1", "Bash", json!({"command": "touch made.txt"})),
+                call("c2", "Bash", json!({"command": "mkdir other"})),
+            ],
+            vec![text("ok")],
+        ]);
+        let mut builder = AgentBuilder::new(model, tools, dir.path());
+        if with_builder {
+            builder = builder.policy_builder(policy(dir.path(), Mode::Default, &[]));
+        }
+        let mut agent = builder.build().unwrap();
+        let sink = Collect::default();
+        let result = agent.run(UserInput::text("stamp it"), &sink).await;
+        assert!(!dir.path().join("early.txt").exists());
+        assert!(dir.path().join("made.txt").exists(), "{:?}", sink.results());
+        assert!(
+            !dir.path().join("other").exists(),
+            "a tool the skill does not name was allowed"
+        );
+        let denied: Vec<&str> = result
+            .summary
+            .permission_denials
+            .iter()
+            .map(|d| d.tool_use_id.as_str())
+            .collect();
+        assert_eq!(denied, ["c0", "c2"]);
+    }
+}

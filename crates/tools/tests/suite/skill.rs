@@ -93,3 +93,37 @@ async fn the_source_is_asked_on_every_call() {
     let out = tool.call(json!({"skill": "/late"}), &ctx).await.unwrap();
     assert!(out.text_content().contains("Late body."));
 }
+
+#[tokio::test]
+async fn a_skill_asks_for_its_allowed_tools_for_the_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    write(
+        &project.join(".qoder/skills/lint/SKILL.md"),
+        "---\nname: lint\ndescription: Lint\nallowed-tools: Bash(cargo clippy:*), Read\n---\nRun clippy.\n",
+    );
+    write(
+        &project.join(".qoder/skills/plain/SKILL.md"),
+        "---\nname: plain\ndescription: Plain\n---\nNothing special.\n",
+    );
+    let tool = SkillTool::new(
+        skills_of(&project, &dir.path().join("home")),
+        SkillVars::default(),
+    );
+    let ctx = ToolContext::builder(&project).build().unwrap();
+    let out = tool.call(json!({"skill": "lint"}), &ctx).await.unwrap();
+    assert_eq!(out.session_allow, ["Bash(cargo clippy:*)", "Read"]);
+    assert_eq!(
+        out.structured["allowed_tools"],
+        json!(["Bash(cargo clippy:*)", "Read"])
+    );
+    assert!(
+        out.text_content()
+            .contains("may use without asking: Bash(cargo clippy:*), Read."),
+        "{}",
+        out.text_content()
+    );
+    let out = tool.call(json!({"skill": "plain"}), &ctx).await.unwrap();
+    assert!(out.session_allow.is_empty());
+}
