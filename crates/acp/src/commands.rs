@@ -45,7 +45,15 @@ pub(crate) enum Action {
     Prompt(String),
     /// A custom command's prompt: expand its shell and file parts, then
     /// send it.
-    Expand(String),
+    Expand {
+        /// The prompt with its arguments substituted.
+        template: String,
+        /// The command's `allowed-tools`: allowed for its shell parts,
+        /// then for the rest of the session.
+        allowed_tools: Vec<String>,
+        /// The command's file.
+        path: std::path::PathBuf,
+    },
     /// Not a command: send the prompt as it is.
     Pass,
 }
@@ -109,7 +117,11 @@ pub(crate) fn action(text: &str, workspace: &Workspace, about: &About) -> Action
         "help" => Action::Reply(help(workspace)),
         _ => match workspace.slash(name) {
             Some(Slash::Command(command)) => match command.render(args) {
-                Ok(prompt) => Action::Expand(prompt),
+                Ok(template) => Action::Expand {
+                    template,
+                    allowed_tools: command.meta.allowed_tools.0.clone(),
+                    path: command.path.clone(),
+                },
                 Err(error) => Action::Reply(format!("/{name}: {error}")),
             },
             Some(Slash::Skill(skill)) => Action::Prompt(format!(
@@ -188,7 +200,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join(".qoder/commands")).unwrap();
         std::fs::write(
             dir.path().join(".qoder/commands/review.md"),
-            "---\ndescription: Review a file\nargument-hint: <file>\n---\nReview $ARGUMENTS\n",
+            "---\ndescription: Review a file\nargument-hint: <file>\nallowed-tools: Bash(git diff:*), Read\n---\nReview $ARGUMENTS\n",
         )
         .unwrap();
         let workspace = Workspace::load(&LoadOptions::new(dir.path()));
@@ -196,7 +208,11 @@ mod tests {
         assert_eq!(names, ["init", "memory", "about", "help", "review"]);
         assert_eq!(
             action("/review src/a.rs", &workspace, &about()),
-            Action::Expand("Review src/a.rs\n".into())
+            Action::Expand {
+                template: "Review src/a.rs\n".into(),
+                allowed_tools: vec!["Bash(git diff:*)".into(), "Read".into()],
+                path: dir.path().join(".qoder/commands/review.md"),
+            }
         );
         assert!(
             matches!(action("/init", &workspace, &about()), Action::Prompt(p) if p == INIT_PROMPT)

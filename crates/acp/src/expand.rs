@@ -1,13 +1,14 @@
 //! Running a custom command's `` !`cmd` `` parts and reading its `@file`
 //! parts: shell commands pass the Bash permission check first (asking the
-//! client on "ask"), files are read from the session's directory.
+//! client on "ask"; the command's `allowed-tools` allow without asking),
+//! files are read from the session's directory.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use ferrule_agent::{AgentControls, AskAnswer, AskRequest, Asker};
 use ferrule_memory::CommandHost;
-use ferrule_permissions::{Behavior, PolicyBuilder, Request, decide};
+use ferrule_permissions::{Behavior, PolicyBuilder, Request, RuleSource, decide};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -15,6 +16,10 @@ use tokio_util::sync::CancellationToken;
 pub(crate) struct ExpandHost {
     pub(crate) cwd: PathBuf,
     pub(crate) policy: PolicyBuilder,
+    /// The command's `allowed-tools`, allowed for its shell parts.
+    pub(crate) allowed_tools: Vec<String>,
+    /// The command's file (where those rules come from).
+    pub(crate) path: PathBuf,
     pub(crate) controls: AgentControls,
     pub(crate) asker: Arc<dyn Asker>,
     pub(crate) cancel: CancellationToken,
@@ -23,7 +28,16 @@ pub(crate) struct ExpandHost {
 impl CommandHost for ExpandHost {
     async fn run_shell(&self, command: &str) -> Result<String, String> {
         let input = json!({"command": command});
-        let policy = self.policy.clone().mode(self.controls.mode()).build();
+        let source = RuleSource {
+            path: Some(self.path.clone()),
+            root: self.cwd.clone(),
+        };
+        let policy = self
+            .policy
+            .clone()
+            .mode(self.controls.mode())
+            .rules(Behavior::Allow, &self.allowed_tools, source)
+            .build();
         let decision = decide(&policy, &Request::new("Bash", input.clone()));
         match decision.behavior {
             Behavior::Allow => {}

@@ -233,16 +233,25 @@ async fn prompt(
             return Ok(PromptResponse::new(StopReason::EndTurn));
         }
         Action::Prompt(text) => blocks = vec![ContentBlock::text(text)],
-        Action::Expand(template) => {
+        Action::Expand {
+            template,
+            allowed_tools,
+            path,
+        } => {
             let host = ExpandHost {
                 cwd: task.cwd.clone(),
                 policy: task.policy.clone(),
+                allowed_tools,
+                path,
                 controls: agent.controls(),
                 asker: Arc::clone(&task.asker),
                 cancel: token.clone(),
             };
             match ferrule_memory::expand(&template, &host).await {
-                Ok(expanded) => blocks = vec![ContentBlock::text(expanded.text)],
+                Ok(expanded) => {
+                    agent.controls().allow_for_session(&host.allowed_tools);
+                    blocks = vec![ContentBlock::text(expanded.text)];
+                }
                 Err(error) if token.is_cancelled() => {
                     tracing::debug!(%error, "command expansion cancelled");
                     return Ok(PromptResponse::new(StopReason::Cancelled));

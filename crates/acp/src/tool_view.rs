@@ -40,6 +40,11 @@ pub(crate) fn title(tool: &str, input: &Value) -> String {
         "WebFetch" => field(input, "url").map(|u| format!("Fetch {u}")),
         "WebSearch" => field(input, "query").map(|q| format!("Search the web for {q:?}")),
         "TodoWrite" => Some("Update the plan".to_owned()),
+        "Config" => match (field(input, "action"), field(input, "key")) {
+            (Some("set"), Some(key)) => Some(format!("Set setting {key}")),
+            (Some("get"), Some(key)) => Some(format!("Read setting {key}")),
+            _ => Some("List settings".to_owned()),
+        },
         "Agent" | "Task" => field(input, "description").map(str::to_owned),
         "ExitPlanMode" => Some("Ready to code".to_owned()),
         "EnterPlanMode" => Some("Plan first".to_owned()),
@@ -193,5 +198,13 @@ mod tests {
         assert_eq!(kind("Bash"), ToolKind::Execute);
         assert_eq!(title("Bash", &json!({"command": " ls -la "})), "`ls -la`");
         assert_eq!(title("mcp__x__y", &json!({})), "mcp__x__y");
+        assert_eq!(
+            title(
+                "Config",
+                &json!({"action": "set", "key": "model", "value": "m"})
+            ),
+            "Set setting model"
+        );
+        assert_eq!(title("Config", &json!({"action": "list"})), "List settings");
     }
 }

@@ -156,4 +156,14 @@ impl AgentControls {
     pub fn apply_permission_updates(&self, updates: &[ferrule_protocol::sdk::PermissionUpdate]) {
         lock(&self.core.permissions).apply(updates);
     }
+
+    /// Allows `rules` (settings syntax, e.g. `Bash(git add:*)`) for the rest
+    /// of the session without asking, as a custom command's or skill's
+    /// `allowed-tools` asks. Deny rules still win; a malformed rule is
+    /// reported in the policy's diagnostics and allows nothing.
+    pub fn allow_for_session(&self, rules: &[String]) {
+        if !rules.is_empty() {
+            lock(&self.core.permissions).allow_for_session(rules);
+        }
+    }
 }

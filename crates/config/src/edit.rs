@@ -49,6 +49,9 @@ pub enum SettingsEdit {
     AddDirectories(Vec<String>),
     /// Remove from `permissions.additionalDirectories`.
     RemoveDirectories(Vec<String>),
+    /// Set the value at a key path (`["permissions", "defaultMode"]`),
+    /// creating the objects on the way; `None` removes the key.
+    Set(Vec<String>, Option<Value>),
 }
 
 /// Why a settings file could not be edited.
@@ -58,6 +61,10 @@ pub enum EditError {
     /// The file exists but is not usable settings; it was left unchanged.
     #[error("not editing a broken settings file: {0}")]
     Invalid(Diagnostic),
+    /// The edit would make the file unusable settings (a value of the
+    /// wrong type, say); the file was left unchanged.
+    #[error("the change would break the settings file: {0}")]
+    Rejected(Diagnostic),
     /// Reading or writing failed.
     #[error("{action} {}: {source}", path.display())]
     Io {
@@ -103,6 +110,14 @@ pub fn edit_settings_file(path: &Path, edits: &[SettingsEdit]) -> Result<bool, E
     }
     let mut out = serde_json::to_string_pretty(&Value::Object(root)).unwrap_or_default();
     out.push('\n');
+    // The edited file must still be settings ferrule can load.
+    if let Some(error) = crate::parse::parse_settings(&out, path)
+        .diagnostics
+        .into_iter()
+        .find(|d| d.severity == crate::diagnostic::Severity::Error)
+    {
+        return Err(EditError::Rejected(error));
+    }
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(io("creating", parent))?;
     }
@@ -183,6 +198,31 @@ fn apply(root: &mut Map<String, Value>, edit: &SettingsEdit) {
                 dirs,
             );
         }
+        SettingsEdit::Set(path, value) => set(root, path, value.as_ref()),
+    }
+}
+
+/// Sets (or, with `None`, removes) the value at `path` under `root`.
+/// Objects on the way are created; a scalar on the way is replaced by an
+/// object only when setting.
+fn set(root: &mut Map<String, Value>, path: &[String], value: Option<&Value>) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut map = root;
+    for key in parents {
+        if value.is_none() && !map.get(key).is_some_and(Value::is_object) {
+            return;
+        }
+        map = section(map, key);
+    }
+    match value {
+        Some(value) => {
+            map.insert(last.clone(), value.clone());
+        }
+        None => {
+            map.shift_remove(last);
+        }
     }
 }
 
@@ -209,6 +249,42 @@ mod tests {
             read(&path),
             json!({"permissions": {"allow": ["Bash(npm test)"]}})
         );
+    }
+
+    #[test]
+    fn set_writes_and_removes_nested_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        std::fs::write(&path, r#"{"model": "a", "env": {"X": "1"}}"#).unwrap();
+        let key = |k: &str| k.split('.').map(str::to_owned).collect::<Vec<_>>();
+        let edits = [
+            SettingsEdit::Set(key("model"), Some(json!("b"))),
+            SettingsEdit::Set(key("env.Y"), Some(json!("2"))),
+            SettingsEdit::Set(key("permissions.defaultMode"), Some(json!("plan"))),
+            SettingsEdit::Set(key("env.X"), None),
+            SettingsEdit::Set(key("nothing.here"), None),
+        ];
+        assert!(edit_settings_file(&path, &edits).unwrap());
+        assert_eq!(
+            read(&path),
+            json!({"model": "b", "env": {"Y": "2"}, "permissions": {"defaultMode": "plan"}})
+        );
+    }
+
+    #[test]
+    fn an_edit_that_breaks_the_settings_is_rejected_and_the_file_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.json");
+        let before = "{\"permissions\": {\"allow\": [\"Read\"]}}";
+        std::fs::write(&path, before).unwrap();
+        let edits = [SettingsEdit::Set(
+            vec!["permissions".to_owned(), "allow".to_owned()],
+            Some(json!(42)),
+        )];
+        let error = edit_settings_file(&path, &edits).unwrap_err();
+        assert!(matches!(error, EditError::Rejected(_)), "{error}");
+        assert!(error.to_string().contains("permissions.allow"), "{error}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
     }
 
     #[test]

@@ -45,6 +45,12 @@ pub(crate) fn check(policy: &Policy, tool: &str, input: &Value) -> Verdict {
         | "ListMcpResources" | "ReadMcpResource" | "EnterWorktree" | "ExitWorktree" => {
             Verdict::allow(None, "the tool has no effect outside the session")
         }
+        "Config" => match string_field(input, &["action"]) {
+            Some("get" | "list") => Verdict::allow(None, "Config only reads settings"),
+            // Settings files are protected: an allow rule does not skip
+            // the question, auto mode denies it, bypass allows it.
+            _ => Verdict::ask(AskKind::Safety, None, "Config changes a settings file"),
+        },
         _ if tool.starts_with("mcp__") => {
             Verdict::ask(AskKind::NoRule, None, "no rule covers this MCP tool")
         }

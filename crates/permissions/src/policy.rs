@@ -159,12 +159,38 @@ pub struct Policy {
     pub(crate) ask: CompiledList,
     pub(crate) deny: CompiledList,
     diagnostics: Vec<RuleDiagnostic>,
+    /// The builder's user directory and extra directories as given, so
+    /// [`Policy::with_rules`] can rebuild exactly.
+    user_dir: Option<PathBuf>,
+    dirs: Vec<String>,
 }
 
 impl Policy {
     /// A builder for a session started in `cwd` by a user whose home is `home`.
     pub fn builder(cwd: impl Into<PathBuf>, home: impl Into<PathBuf>) -> PolicyBuilder {
         PolicyBuilder::new(cwd, home)
+    }
+
+    /// This policy with one more list of rules, from `source`, added after
+    /// the others (a custom command's `allowed-tools`, say). Deny and ask
+    /// rules keep their precedence over the added allow rules.
+    #[must_use]
+    pub fn with_rules<S: AsRef<str>>(
+        &self,
+        list: Behavior,
+        rules: impl IntoIterator<Item = S>,
+        source: RuleSource,
+    ) -> Policy {
+        PolicyBuilder {
+            mode: self.mode,
+            cwd: self.cwd.clone(),
+            home: self.home.clone(),
+            user_dir: self.user_dir.clone(),
+            dirs: self.dirs.clone(),
+            rules: self.rules.clone(),
+        }
+        .rules(list, rules, source)
+        .build()
     }
 
     /// The mode.
@@ -381,6 +407,8 @@ impl PolicyBuilder {
             ask,
             deny,
             diagnostics,
+            user_dir: self.user_dir,
+            dirs: self.dirs,
         }
     }
 }

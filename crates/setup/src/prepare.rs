@@ -364,6 +364,11 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
         Arc::clone(&workspace),
     );
 
+    if tool_choice.keeps("Config") {
+        tools.register(ferrule_tools::ConfigTool::new(load_options(
+            &options, &home, &user_dir,
+        )))?;
+    }
     if tool_choice.keeps("Skill") && !workspace.skills.is_empty() {
         tools.register(skill_tool(
             &watch,

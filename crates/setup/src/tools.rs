@@ -33,6 +33,10 @@ pub const LOOP_TOOLS: &[&str] = &[
     "ExitWorktree",
 ];
 
+/// Tools the session setup adds beside [`builtin_tools`] (they need the
+/// session's settings paths), so `--tools` may name them.
+pub const SESSION_TOOLS: &[&str] = &["Config"];
+
 /// Which tool names stay visible to the model.
 #[derive(Debug, Clone, Default)]
 pub struct ToolChoice {
@@ -94,6 +98,7 @@ impl ToolChoice {
                 !name.starts_with("mcp__")
                     && registry.get(name).is_none()
                     && !LOOP_TOOLS.contains(&name.as_str())
+                    && !SESSION_TOOLS.contains(&name.as_str())
             })
             .cloned()
             .collect()

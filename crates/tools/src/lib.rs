@@ -51,6 +51,10 @@
 //!   result.
 //! - `Skill` ([`SkillTool`]) is not in [`builtin_tools`]: a host adds it
 //!   over its session's skills (it needs the memory workspace).
+//! - `Config` ([`ConfigTool`]) is not in [`builtin_tools`] either: a host
+//!   adds it with the settings layers of its session (it needs their
+//!   paths). It reads merged or per-file settings and writes one key of
+//!   the user, project or local file, refusing values that would break it.
 //! - WebSearch is not shipped: the reference documents its input and output
 //!   but no search backend to call.
 //!
@@ -78,6 +82,7 @@
 
 mod bash;
 mod builtin;
+mod config;
 mod diff;
 mod edit;
 mod file_io;
@@ -104,6 +109,7 @@ pub use bash::{
     MAX_OUTPUT_CHARS, StopError, TASK_BUFFER_BYTES, TaskExit, TaskSnapshot, TaskStatus,
 };
 pub use builtin::{BuiltinOptions, Extensions, builtin_tools};
+pub use config::{ConfigAction, ConfigInput, ConfigScope, ConfigTool};
 pub use diff::unified_diff;
 pub use edit::{EditInput, EditTool};
 pub use file_io::MAX_FILE_BYTES;

@@ -101,6 +101,18 @@ follow. Keep it short and specific to this project: no generic advice, no obviou
 instructions, no invented facts. If there are README files or rules for other agents \
 (CLAUDE.md, .cursorrules, .github/copilot-instructions.md), take over what matters from them.";
 
+/// A custom command's prompt, before its shell and file parts run.
+#[derive(Debug)]
+pub(crate) struct CommandPrompt {
+    /// The prompt with its arguments substituted.
+    pub(crate) template: String,
+    /// The command's `allowed-tools`: allowed for its shell parts, then
+    /// for the rest of the session.
+    pub(crate) allowed_tools: Vec<String>,
+    /// The command's file, named by diagnostics of those rules.
+    pub(crate) path: std::path::PathBuf,
+}
+
 /// What the event loop does after a command.
 #[derive(Debug)]
 pub(crate) enum Outcome {
@@ -109,7 +121,7 @@ pub(crate) enum Outcome {
     /// Send this text to the model as the user's message.
     Prompt(String),
     /// Expand a custom command's shell and file parts, then send it.
-    Expand(String),
+    Expand(CommandPrompt),
     /// Replace the session (`/clear`, `/resume`).
     NewSession(Box<SetupOptions>),
     /// Rebuild the session on the same conversation (`/mcp reload`,
@@ -287,7 +299,11 @@ fn custom(app: &mut App, session: &Session, name: &str, args: &str) -> Outcome {
     }
     match session.workspace().slash(&format!("/{name}")) {
         Some(Slash::Command(command)) => match command.render(args) {
-            Ok(prompt) => Outcome::Expand(prompt),
+            Ok(template) => Outcome::Expand(CommandPrompt {
+                template,
+                allowed_tools: command.meta.allowed_tools.0.clone(),
+                path: command.path.clone(),
+            }),
             Err(error) => {
                 app.transcript
                     .push(Cell::Error(format!("/{name}: {error}")));

@@ -13,13 +13,14 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyEventKind};
 use ferrule_agent::{Agent, Asker, Emitted, TurnResult, UserInput};
+use ferrule_permissions::{Behavior, RuleSource};
 use ferrule_protocol::{AgentEvent, ContentBlock, ToolResultBlock, ToolUseBlock};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::TuiError;
 use crate::asker::{PendingAsk, TuiAsker};
-use crate::commands::{Outcome, command_list, run_command};
+use crate::commands::{CommandPrompt, Outcome, command_list, run_command};
 use crate::keys::{Action, handle_key};
 use crate::rewind::{RewindStage, RewindTarget, TurnMark};
 use crate::session::Session;
@@ -37,7 +38,8 @@ enum Done {
     /// A `!command` finished.
     Shell(String, ShellOutput),
     /// A custom command was expanded, or an MCP prompt fetched (or failed).
-    Expanded(Result<String, String>),
+    /// On success, the prompt and the rules to allow for the session.
+    Expanded(Result<(String, Vec<String>), String>),
     /// `/compact` ended; the agent comes back.
     Compacted(Box<Agent>, Result<(), String>),
     /// A command's background work ended: a note, or an error.
@@ -387,18 +389,26 @@ impl EventLoop {
         });
     }
 
-    fn expand(&mut self, prompt: String) {
+    fn expand(&mut self, prompt: CommandPrompt) {
+        let source = RuleSource {
+            path: Some(prompt.path),
+            root: self.session.cwd().clone(),
+        };
         let host = ExpandHost {
             cwd: self.session.cwd().clone(),
-            policy: self.session.policy.clone(),
+            policy: self
+                .session
+                .policy
+                .with_rules(Behavior::Allow, &prompt.allowed_tools, source),
             asker: Arc::clone(&self.asker),
             cancel: CancellationToken::new(),
         };
         let done = self.done.clone();
         tokio::spawn(async move {
-            let result = ferrule_memory::expand(&prompt, &host)
+            let allowed = prompt.allowed_tools;
+            let result = ferrule_memory::expand(&prompt.template, &host)
                 .await
-                .map(|expanded| expanded.text)
+                .map(|expanded| (expanded.text, allowed))
                 .map_err(|error| error.to_string());
             let _ = done.send(Done::Expanded(result));
         });
@@ -438,7 +448,8 @@ impl EventLoop {
                     None,
                 );
             }
-            Done::Expanded(Ok(text)) => {
+            Done::Expanded(Ok((text, allowed))) => {
+                self.session.controls.allow_for_session(&allowed);
                 if self.app.busy.is_some() || self.session.agent.is_none() {
                     self.app.queued.push(text);
                 } else {

@@ -349,3 +349,47 @@ async fn cancel_while_a_permission_request_is_pending_ends_the_turn() {
     assert_eq!(stop, StopReason::Cancelled);
     assert!(!sandbox.project().join("a.txt").exists());
 }
+
+#[tokio::test]
+async fn a_commands_allowed_tools_need_no_permission_requests() {
+    let sandbox = Sandbox::new();
+    let commands = sandbox.project().join(".qoder/commands");
+    std::fs::create_dir_all(&commands).unwrap();
+    std::fs::write(
+        commands.join("stamp.md"),
+        "---\ndescription: Stamp\nallowed-tools: Bash(touch:*)\n---\n\
+         Stamped: !`touch by-command`\n",
+    )
+    .unwrap();
+    let setup = sandbox.setup(json!([
+        tool_turn("call_1", "Bash", json!({"command": "touch by-model"})),
+        text_turn("Stamped.")
+    ]));
+    let (transport, _agent) = in_memory(setup);
+    let recorder = Recorder::default();
+    let project = sandbox.project();
+    let text = with_client(transport, recorder.clone(), async |cx, _| {
+        let session = cx
+            .send_request(NewSessionRequest::new(&project))
+            .block_task()
+            .await
+            .unwrap();
+        cx.send_request(PromptRequest::new(
+            session.session_id,
+            vec!["/stamp".into()],
+        ))
+        .block_task()
+        .await
+        .unwrap();
+        Recorder::agent_text(&recorder.take_updates())
+    })
+    .await;
+    assert_eq!(text, "Stamped.");
+    assert!(project.join("by-command").exists(), "the shell part ran");
+    assert!(project.join("by-model").exists(), "the model's call ran");
+    assert!(
+        recorder.permissions().is_empty(),
+        "{:?}",
+        recorder.permissions()
+    );
+}

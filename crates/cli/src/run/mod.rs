@@ -175,7 +175,13 @@ async fn run(
         match slash::expand(&prompt, &info.workspace, &command_host, info.mcp.as_ref()).await {
             Err(error) => error_result(agent.session_id(), error),
             Ok(expanded) => {
-                let prompt = expanded.unwrap_or(prompt);
+                let prompt = match expanded {
+                    Some(expansion) => {
+                        agent.controls().allow_for_session(&expansion.allowed_tools);
+                        expansion.text
+                    }
+                    None => prompt,
+                };
                 if let Some(instructions) = compact::instructions(&prompt) {
                     compact::run(&mut agent, instructions, &sink).await
                 } else {

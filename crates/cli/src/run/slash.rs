@@ -1,7 +1,9 @@
 //! Custom commands in print mode: a prompt `/name args` naming one of the
 //! workspace's commands runs as that command's prompt, its `` !`cmd` ``
 //! parts through the Bash permission check (print mode has no one to ask,
-//! so "ask" refuses) and its `@file` parts read from the project. A
+//! so "ask" refuses) and its `@file` parts read from the project. The
+//! command's `allowed-tools` apply to its shell parts and, for the rest of
+//! the session, to the model's calls. A
 //! `/mcp__<server>__<prompt> args` naming a prompt of a running MCP server
 //! is sent as that prompt's text, as in the TUI (cli-core.md §8.3). Any
 //! other `/x` is sent as written.
@@ -10,8 +12,17 @@ use std::path::PathBuf;
 
 use ferrule_mcp::McpManager;
 use ferrule_memory::{CommandHost, Slash, Workspace};
-use ferrule_permissions::{Behavior, Policy, Request, decide};
+use ferrule_permissions::{Behavior, Policy, Request, RuleSource, decide};
 use serde_json::json;
+
+/// What a `/name args` prompt became.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Expansion {
+    /// The prompt to send.
+    pub(crate) text: String,
+    /// The command's `allowed-tools`: session allow rules.
+    pub(crate) allowed_tools: Vec<String>,
+}
 
 /// The prompt a custom command or an MCP prompt expands to; `Ok(None)`
 /// when `prompt` is neither.
@@ -24,7 +35,7 @@ pub(crate) async fn expand(
     workspace: &Workspace,
     host: &PrintHost,
     mcp: Option<&McpManager>,
-) -> Result<Option<String>, String> {
+) -> Result<Option<Expansion>, String> {
     let Some(line) = prompt.trim_start().strip_prefix('/') else {
         return Ok(None);
     };
@@ -32,13 +43,22 @@ pub(crate) async fn expand(
         .split_once(char::is_whitespace)
         .map_or((line, ""), |(name, args)| (name, args.trim()));
     let Some(Slash::Command(command)) = workspace.slash(name) else {
-        return mcp_prompt(name, args, mcp).await;
+        let text = mcp_prompt(name, args, mcp).await?;
+        return Ok(text.map(|text| Expansion {
+            text,
+            allowed_tools: Vec::new(),
+        }));
     };
     let template = command.render(args).map_err(|e| format!("/{name}: {e}"))?;
-    let expanded = ferrule_memory::expand(&template, host)
+    let allowed_tools = command.meta.allowed_tools.0.clone();
+    let host = host.allowing(&allowed_tools, &command.path);
+    let expanded = ferrule_memory::expand(&template, &host)
         .await
         .map_err(|e| format!("/{name}: {e}"))?;
-    Ok(Some(expanded.text))
+    Ok(Some(Expansion {
+        text: expanded.text,
+        allowed_tools,
+    }))
 }
 
 /// The text of MCP prompt command `name` (`mcp__server__prompt`) with
@@ -65,6 +85,23 @@ async fn mcp_prompt(
 pub(crate) struct PrintHost {
     pub(crate) cwd: PathBuf,
     pub(crate) policy: Policy,
+}
+
+impl PrintHost {
+    /// This host with a command's `allowed-tools` (from the file `path`)
+    /// added as allow rules.
+    fn allowing(&self, allowed_tools: &[String], path: &std::path::Path) -> Self {
+        let source = RuleSource {
+            path: Some(path.to_path_buf()),
+            root: self.cwd.clone(),
+        };
+        Self {
+            cwd: self.cwd.clone(),
+            policy: self
+                .policy
+                .with_rules(Behavior::Allow, allowed_tools, source),
+        }
+    }
 }
 
 impl CommandHost for PrintHost {

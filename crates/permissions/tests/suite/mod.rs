@@ -3,3 +3,4 @@
 mod cases;
 mod classifiable;
 mod properties;
+mod with_rules;

@@ -1,6 +1,7 @@
 mod bash;
 mod bash_background;
 mod common;
+mod config;
 mod edit;
 mod edit_fixtures;
 mod glob;

@@ -99,7 +99,7 @@ impl EventLoop {
         let done = self.done.clone();
         tokio::spawn(async move {
             let result = match manager.run_prompt_command(&name, &args).await {
-                Some(Ok(prompt)) => Ok(prompt.joined()),
+                Some(Ok(prompt)) => Ok((prompt.joined(), Vec::new())),
                 Some(Err(error)) => Err(format!("/{name}: {error}")),
                 None => Err(format!("/{name}: the MCP server no longer offers it")),
             };

@@ -17,7 +17,7 @@ async fn an_async_hooks_context_goes_with_a_later_request() -> Result<()> {
     ));
     // Gives the background hook time to finish before the next request.
     server.mount(openai::tool_calls_reply(
-        &[("call_2", "Bash", r#"{"command":"sleep 1"}"#)],
+        &[("call_2", "Bash", r#"{"command":"sleep 2"}"#)],
         2,
     ));
     server.mount(openai::text_reply("All read."));
@@ -28,7 +28,9 @@ async fn an_async_hooks_context_goes_with_a_later_request() -> Result<()> {
     let settings = json!({"hooks": {"PostToolUse": [{
         "matcher": "Read",
         "async": true,
-        "hooks": [{"type": "command", "command": format!("echo '{output}'")}]
+        // Slow enough to still be running when the request after the Read
+        // goes out (a finished hook's context would rightly go with it).
+        "hooks": [{"type": "command", "command": format!("sleep 0.7; echo '{output}'")}]
     }]}});
     let project = Project::new(&[
         (".qoder/settings.json", &settings.to_string()),
@@ -40,7 +42,7 @@ async fn an_async_hooks_context_goes_with_a_later_request() -> Result<()> {
             "-p",
             "read the notes",
             "--allowed-tools",
-            "Bash(sleep 1)",
+            "Bash(sleep 2)",
             "-o",
             "json",
         ],

@@ -136,3 +136,50 @@ async fn a_custom_command_expands_with_its_shell_part_checked() -> Result<()> {
     assert!(sent.contains("/nosuch thing"), "{sent}");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_commands_allowed_tools_cover_its_shell_parts_and_the_models_calls() -> Result<()> {
+    let server = FakeModelServer::openai().await?;
+    server.mount(openai::tool_calls_reply(
+        &[
+            ("c1", "Bash", r#"{"command":"touch by-model"}"#),
+            ("c2", "Bash", r#"{"command":"mkdir not-allowed"}"#),
+        ],
+        2,
+    ));
+    server.mount(openai::text_reply("Done."));
+    let project = Project::new(&[(
+        ".qoder/commands/stamp.md",
+        "---\ndescription: Stamp the tree\nallowed-tools: Bash(touch:*), Read\n---\n\
+         Stamped: !`touch by-command && echo yes`\n",
+    )])?;
+    let out = run(project.openai(&server.base_url(), &["-p", "/stamp", "-o", "json"])).await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(project.path("by-command").exists(), "the shell part ran");
+    let sent = server.requests()[0].body.to_string();
+    assert!(sent.contains("Stamped: yes"), "{sent}");
+    assert!(project.path("by-model").exists(), "the allowed call ran");
+    assert!(
+        !project.path("not-allowed").exists(),
+        "a call the command does not allow still needs permission"
+    );
+    let denials = out.json()?["permission_denials"].clone();
+    let denied: Vec<&str> = denials
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["tool_use_id"].as_str())
+        .collect();
+    assert_eq!(denied, ["c2"], "{denials}");
+
+    // Without the command the same call is not allowed.
+    server.mount(openai::tool_calls_reply(
+        &[("c3", "Bash", r#"{"command":"touch plain"}"#)],
+        1,
+    ));
+    server.mount(openai::text_reply("Refused."));
+    let plain = run(project.openai(&server.base_url(), &["-p", "stamp it", "-o", "json"])).await?;
+    assert_eq!(plain.code, Some(0), "{}", plain.stderr);
+    assert!(!project.path("plain").exists());
+    Ok(())
+}

@@ -237,3 +237,58 @@ async fn auto_mode_asks_the_classifier_with_the_user_guidance_only() -> Result<(
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn the_config_tool_reads_freely_and_writes_only_with_permission() -> Result<()> {
+    let server = FakeModelServer::openai().await?;
+    server.mount(openai::tool_calls_reply(
+        &[
+            ("c1", "Config", r#"{"action":"get","key":"env.GREETING"}"#),
+            (
+                "c2",
+                "Config",
+                r#"{"action":"set","key":"env.GREETING","value":"bye"}"#,
+            ),
+        ],
+        2,
+    ));
+    server.mount(openai::text_reply("Asked."));
+    server.mount(openai::tool_calls_reply(
+        &[(
+            "c3",
+            "Config",
+            r#"{"action":"set","key":"env.GREETING","value":"bye","scope":"project"}"#,
+        )],
+        2,
+    ));
+    server.mount(openai::text_reply("Changed."));
+    let project = Project::new(&[(".qoder/settings.json", r#"{"env": {"GREETING": "hello"}}"#)])?;
+
+    let out = run(project.openai(&server.base_url(), &["-p", "greeting?", "-o", "json"])).await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let results = openai_tool_results(&server.requests()[1].body);
+    assert!(
+        results[0].contains("env.GREETING = \"hello\""),
+        "{results:?}"
+    );
+    assert!(!results[1].contains("Set `env.GREETING`"), "{results:?}");
+    assert_eq!(out.json()?["permission_denials"][0]["tool_use_id"], "c2");
+    assert!(!project.path(".qoder/settings.local.json").exists());
+
+    let out = run(project.openai(
+        &server.base_url(),
+        &[
+            "-p",
+            "change it",
+            "--permission-mode",
+            "bypassPermissions",
+            "-o",
+            "json",
+        ],
+    ))
+    .await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let settings: serde_json::Value = serde_json::from_str(&project.read(".qoder/settings.json")?)?;
+    assert_eq!(settings, serde_json::json!({"env": {"GREETING": "bye"}}));
+    Ok(())
+}
