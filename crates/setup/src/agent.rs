@@ -180,6 +180,7 @@ impl Prepared {
                 .context(context)
                 .session_memory(self.memory)
                 .classifier(Arc::new(classifier))
+                .model_resolver(Arc::clone(&self.model.resolver))
                 .on_build(move |controls| watch.attach(controls))
                 .on_build(move |controls| controls.set_subagent_tools(subagent_mcp));
         if let Some(tokens) = self.max_output_tokens {

@@ -57,7 +57,7 @@ pub use error::SetupError;
 pub use init::InitFacts;
 pub use lifecycle::SessionHooks;
 pub use main_agent::{MainAgent, apply_main_agent};
-pub use model::{ModelSetupError, SessionModel};
+pub use model::{ModelResolver, ModelSetupError, SessionModel};
 pub use options::{Host, SetupOptions, SystemPromptChoice, ToolSelection};
 pub use policy::{PolicyError, add_layers, policy_builder, resolve_mode};
 pub use prepare::{Prepared, PromptParts, load_settings_of, prepare};

@@ -2,9 +2,9 @@
 //! settings, built with the HTTP options of the flags and environment, and
 //! wrapped in a [`Recorder`] for `--record`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ferrule_model::{
@@ -102,6 +102,48 @@ pub struct SessionModel {
     pub prices: PriceTable,
     /// The script file `--record` writes, if any.
     pub record: Option<PathBuf>,
+    /// Resolves other model names (a subagent's or a hook's `model`) the
+    /// way `--model` would, with the same settings and HTTP options; one
+    /// client per name. A name that does not resolve is logged and gives
+    /// `None` (the session's model runs instead).
+    pub resolver: ModelResolver,
+}
+
+/// See [`SessionModel::resolver`].
+pub type ModelResolver = Arc<dyn Fn(&str) -> Option<Arc<dyn Model>> + Send + Sync>;
+
+/// A [`ModelResolver`] over `env`, `settings`, `cwd` and `http`.
+fn resolver(
+    env: &BTreeMap<String, String>,
+    settings: &serde_json::Value,
+    cwd: &Path,
+    http: HttpOptions,
+) -> ModelResolver {
+    let env = env.clone();
+    let settings = settings.clone();
+    let cwd = cwd.to_path_buf();
+    let built: Mutex<HashMap<String, Option<Arc<dyn Model>>>> = Mutex::default();
+    Arc::new(move |name: &str| {
+        let mut built = built.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(model) = built.get(name) {
+            return model.clone();
+        }
+        let model = ModelSettings::from_settings(&settings)
+            .map_err(ModelSetupError::from)
+            .and_then(|model_settings| {
+                let resolved = resolve_model(Some(name), &env, &model_settings)?;
+                Ok(resolved.build(&cwd, http.clone())?)
+            });
+        let model = match model {
+            Ok(model) => Some(model),
+            Err(error) => {
+                tracing::warn!(model = %name, %error, "cannot use this model; the session's model runs instead");
+                None
+            }
+        };
+        built.insert(name.to_owned(), model.clone());
+        model
+    })
 }
 
 impl std::fmt::Debug for SessionModel {
@@ -127,7 +169,7 @@ pub fn session_model(
 ) -> Result<SessionModel, ModelSetupError> {
     let model_settings = ModelSettings::from_settings(settings)?;
     let resolved = resolve_model(flag, env, &model_settings)?;
-    let built = resolved.build(cwd, http)?;
+    let built = resolved.build(cwd, http.clone())?;
     let record = record.map(|path| cwd.join(path));
     let model: Arc<dyn Model> = match &record {
         Some(path) => Arc::new(Recorder::new(built, path.clone())),
@@ -139,6 +181,7 @@ pub fn session_model(
         resolved,
         prices,
         record,
+        resolver: resolver(env, settings, cwd, http),
     })
 }
 

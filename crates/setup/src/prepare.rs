@@ -291,10 +291,14 @@ pub fn prepare(options: SetupOptions) -> Result<Prepared, SetupError> {
     // Prompt and agent hooks run on the session's model; agent hooks get
     // the built-in tools under the session's permission policy.
     let runners = HookRunners {
-        prompt: Arc::new(ModelPromptRunner::new(Arc::clone(&model.model))),
+        prompt: Arc::new(
+            ModelPromptRunner::new(Arc::clone(&model.model))
+                .with_resolver(Arc::clone(&model.resolver)),
+        ),
         agent: Arc::new(
             SubagentRunner::new(Arc::clone(&model.model), tools.clone(), &cwd)
-                .policy_builder(policy.clone()),
+                .policy_builder(policy.clone())
+                .with_resolver(Arc::clone(&model.resolver)),
         ),
     };
     let hooks = Arc::new(dispatcher(

@@ -292,3 +292,75 @@ async fn the_config_tool_reads_freely_and_writes_only_with_permission() -> Resul
     assert_eq!(settings, serde_json::json!({"env": {"GREETING": "bye"}}));
     Ok(())
 }
+
+#[tokio::test]
+async fn a_subagents_model_runs_the_subagent_and_the_sessions_model_the_rest() -> Result<()> {
+    let main = FakeModelServer::openai().await?;
+    main.mount(openai::tool_calls_reply(
+        &[(
+            "call_a",
+            "Agent",
+            r#"{"description":"ask the reviewer","prompt":"review a.rs","subagent_type":"reviewer"}"#,
+        )],
+        2,
+    ));
+    main.mount(openai::text_reply("The reviewer is happy."));
+    let other = FakeModelServer::anthropic().await?;
+    other.mount(anthropic::text_reply("Looks good to me."));
+    let project = Project::new(&[(
+        ".qoder/agents/reviewer.md",
+        "---\nname: reviewer\ndescription: Reviews code.\nmodel: anthropic/fake-claude\n---\nYou review.\n",
+    )])?;
+    let mut command = project.openai(
+        &main.base_url(),
+        &[
+            "-p",
+            "get a review",
+            "--allowed-tools",
+            "Agent",
+            "-o",
+            "json",
+        ],
+    );
+    command
+        .env("ANTHROPIC_BASE_URL", other.base_url())
+        .env("ANTHROPIC_API_KEY", "test-key");
+    let out = run(command).await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.json()?["result"], "The reviewer is happy.");
+    assert_eq!(main.requests().len(), 2, "the main model ran the subagent");
+    let asked = other.requests();
+    assert_eq!(asked.len(), 1);
+    assert!(
+        asked[0].body.to_string().contains("review a.rs"),
+        "{}",
+        asked[0].body
+    );
+    let told = openai_tool_results(&main.requests()[1].body);
+    assert!(told[0].contains("Looks good to me."), "{told:?}");
+
+    // A model that does not resolve leaves the subagent on the session's model.
+    project.write(
+        ".qoder/agents/reviewer.md",
+        "---\nname: reviewer\ndescription: Reviews code.\nmodel: nosuch-provider/x\n---\nYou review.\n",
+    )?;
+    main.mount(openai::tool_calls_reply(
+        &[(
+            "call_b",
+            "Agent",
+            r#"{"description":"ask again","prompt":"review b.rs","subagent_type":"reviewer"}"#,
+        )],
+        2,
+    ));
+    main.mount(openai::text_reply("Fine by me."));
+    main.mount(openai::text_reply("Done."));
+    let out = run(project.openai(
+        &main.base_url(),
+        &["-p", "again", "--allowed-tools", "Agent", "-o", "json"],
+    ))
+    .await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(main.requests().len(), 5);
+    assert!(out.stderr.contains("nosuch-provider/x"), "{}", out.stderr);
+    Ok(())
+}
