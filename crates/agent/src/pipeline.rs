@@ -58,6 +58,8 @@ pub(crate) struct CallOutcome {
     pub(crate) halt: Option<Halt>,
     /// The totals of the subagent an `Agent` call ran.
     pub(crate) child: Option<TurnSummary>,
+    /// The model the tool asked to run the rest of the turn on.
+    pub(crate) model: Option<String>,
 }
 
 impl CallOutcome {
@@ -70,6 +72,7 @@ impl CallOutcome {
             context: Vec::new(),
             halt: None,
             child: None,
+            model: None,
         }
     }
 
@@ -385,6 +388,7 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
             outcome.duration_ms = Some(duration_ms);
             outcome.context = context;
             outcome.halt = stop.map(Halt::Stop);
+            outcome.model = output.model;
             outcome
         }
         Err(error) => {

@@ -114,6 +114,8 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
         messages.push(user);
 
         let mut stop_continuations = 0;
+        // A model a tool (a skill's `model`) chose for the rest of the run.
+        let mut chosen_model: Option<std::sync::Arc<dyn ferrule_model::Model>> = None;
         // The tool set does not change during a run; build the schemas once.
         let specs = tools.specs();
         loop {
@@ -157,7 +159,7 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                     messages.push(user);
                 }
             }
-            let model = scope.model(core);
+            let model = chosen_model.clone().unwrap_or_else(|| scope.model(core));
             let request = ModelRequest {
                 system: Some(system_prompt.render()),
                 messages: merged_for_model(messages),
@@ -294,6 +296,19 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                 );
                 if let Some(child) = &outcome.child {
                     accounting.add_child(child);
+                }
+                if let Some(name) = &outcome.model {
+                    match core
+                        .model_resolver
+                        .as_ref()
+                        .and_then(|resolve| resolve(name))
+                    {
+                        Some(model) => chosen_model = Some(model),
+                        None => tracing::warn!(
+                            model = %name,
+                            "a skill's model does not resolve; the turn stays on its model"
+                        ),
+                    }
                 }
                 blocks.push(ContentBlock::ToolResult(outcome.result));
                 context.extend(outcome.context);

@@ -21,6 +21,9 @@ pub struct ToolOutput {
     /// as a skill's `allowed-tools` does. The host's deny rules and its
     /// protected paths still stand above them.
     pub session_allow: Vec<String>,
+    /// A model the call asks the host to use for the rest of the turn (a
+    /// skill's `model`), by the name `--model` would take.
+    pub model: Option<String>,
 }
 
 impl ToolOutput {
@@ -32,6 +35,7 @@ impl ToolOutput {
             })],
             structured,
             session_allow: Vec::new(),
+            model: None,
         }
     }
 
@@ -41,6 +45,7 @@ impl ToolOutput {
             content,
             structured,
             session_allow: Vec::new(),
+            model: None,
         }
     }
 
@@ -52,6 +57,14 @@ impl ToolOutput {
         self
     }
 
+    /// The same output, asking the host to run the rest of the turn on the
+    /// model `name` (see [`ToolOutput::model`]).
+    #[must_use]
+    pub fn with_model(mut self, name: impl Into<String>) -> Self {
+        self.model = Some(name.into());
+        self
+    }
+
     /// An image result (`media_type` such as `image/png`, `data` in base64).
     pub fn image(media_type: &str, data: String, structured: Value) -> Self {
         Self {
@@ -60,6 +73,7 @@ impl ToolOutput {
             ))],
             structured,
             session_allow: Vec::new(),
+            model: None,
         }
     }
 

@@ -19,7 +19,9 @@ pub type SkillSource = Arc<dyn Fn() -> Vec<Skill> + Send + Sync>;
 /// marked `disable-model-invocation` stays out of the system prompt's list
 /// (the host's business), but it still loads when the user's `/name`
 /// asked the model to use it. A skill's `allowed-tools` become session
-/// allow rules once it is loaded ([`ToolOutput::session_allow`]).
+/// allow rules once it is loaded ([`ToolOutput::session_allow`]), and its
+/// `model` (unless `inherit`) runs the rest of the turn
+/// ([`ToolOutput::model`]).
 pub struct SkillTool {
     source: SkillSource,
     vars: SkillVars,
@@ -137,6 +139,10 @@ impl Tool for SkillTool {
             "files": files,
             "allowed_tools": allowed,
         });
-        Ok(ToolOutput::text(text, structured).allowing(allowed))
+        let output = ToolOutput::text(text, structured).allowing(allowed);
+        Ok(match skill.meta.model.as_deref().map(str::trim) {
+            Some(model) if !model.is_empty() && model != "inherit" => output.with_model(model),
+            _ => output,
+        })
     }
 }

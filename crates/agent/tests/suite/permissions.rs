@@ -399,3 +399,73 @@ async fn a_loaded_skill_allows_its_allowed_tools_for_the_session() {
         assert_eq!(denied, ["c0", "c2"]);
     }
 }
+
+#[tokio::test]
+async fn a_loaded_skills_model_runs_the_rest_of_the_turn() {
+    for (model_line, resolves) in [("model: fast\n", true), ("model: nosuch\n", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let skill_dir = dir.path().join(".qoder/skills/quick");
+        std::fs::create_dir_all(&skill_dir).unwrap();
+        std::fs::write(
+            skill_dir.join("SKILL.md"),
+            format!(
+                "---\nname: quick\ndescription: Quick answers\n{model_line}---\nAnswer fast.\n"
+            ),
+        )
+        .unwrap();
+        let skills = ferrule_memory::Workspace::load(
+            &ferrule_memory::LoadOptions::new(dir.path()).with_home(dir.path().join("home")),
+        )
+        .skills;
+        let mut tools = builtins();
+        tools
+            .register(ferrule_tools::SkillTool::new(
+                skills,
+                ferrule_memory::SkillVars::default(),
+            ))
+            .unwrap();
+        let session = scripted(vec![
+            vec![call("s1", "Skill", json!({"skill": "quick"}))],
+            vec![text("answered by the session's model")],
+        ]);
+        let fast = scripted(vec![vec![text("answered by the skill's model")]]);
+        let resolve_to = Arc::clone(&fast);
+        let resolver: ferrule_agent::hook_runners::ModelResolver = Arc::new(move |name: &str| {
+            (name == "fast").then(|| Arc::clone(&resolve_to) as Arc<dyn ferrule_model::Model>)
+        });
+        let mut agent = AgentBuilder::new(session.clone(), tools, dir.path())
+            .model_resolver(resolver)
+            .build()
+            .unwrap();
+        let sink = Collect::default();
+        let result = agent.run(UserInput::text("quick question"), &sink).await;
+        assert_eq!(
+            result.outcome,
+            TurnOutcome::Completed,
+            "{:?}",
+            result.summary
+        );
+        if resolves {
+            assert_eq!((session.remaining_turns(), fast.remaining_turns()), (1, 0));
+            assert_eq!(
+                result.summary.result.as_deref(),
+                Some("answered by the skill's model")
+            );
+        } else {
+            assert_eq!((session.remaining_turns(), fast.remaining_turns()), (0, 1));
+            assert_eq!(
+                result.summary.result.as_deref(),
+                Some("answered by the session's model")
+            );
+        }
+        // The next turn is the session's model again.
+        if resolves {
+            let next = agent.run(UserInput::text("and now?"), &sink).await;
+            assert_eq!(
+                next.summary.result.as_deref(),
+                Some("answered by the session's model")
+            );
+            assert_eq!(session.remaining_turns(), 0);
+        }
+    }
+}
