@@ -146,6 +146,19 @@ impl LoadOptions {
             .or_else(|| self.resolved_home().map(|h| h.join(".qoder")))
     }
 
+    /// Qoder's settings file of `scope`: `settings.json` in the user
+    /// directory, the project's `.qoder/settings.json` or
+    /// `.qoder/settings.local.json`. `None` for scopes without a file of
+    /// their own, and for `User` when no user directory resolves.
+    pub fn settings_file(&self, scope: Scope) -> Option<PathBuf> {
+        match scope {
+            Scope::User => self.resolved_user_dir().map(|d| d.join("settings.json")),
+            Scope::Project => Some(self.cwd.join(".qoder/settings.json")),
+            Scope::Local => Some(self.cwd.join(".qoder/settings.local.json")),
+            Scope::Flag | Scope::CliArg | Scope::Session | Scope::Policy => None,
+        }
+    }
+
     /// The home directory these options resolve to, if any.
     pub fn resolved_home(&self) -> Option<PathBuf> {
         self.home.clone().or_else(|| non_empty_env("HOME"))
@@ -264,11 +277,7 @@ pub fn load(opts: &LoadOptions) -> LoadedSettings {
             Vendor::Claude,
             home.as_ref().map(|h| h.join(".claude/settings.json")),
         ),
-        (
-            Scope::User,
-            Vendor::Qoder,
-            opts.resolved_user_dir().map(|d| d.join("settings.json")),
-        ),
+        (Scope::User, Vendor::Qoder, opts.settings_file(Scope::User)),
         (
             Scope::Project,
             Vendor::Claude,
@@ -277,7 +286,7 @@ pub fn load(opts: &LoadOptions) -> LoadedSettings {
         (
             Scope::Project,
             Vendor::Qoder,
-            Some(cwd.join(".qoder/settings.json")),
+            opts.settings_file(Scope::Project),
         ),
         (
             Scope::Local,
@@ -287,7 +296,7 @@ pub fn load(opts: &LoadOptions) -> LoadedSettings {
         (
             Scope::Local,
             Vendor::Qoder,
-            Some(cwd.join(".qoder/settings.local.json")),
+            opts.settings_file(Scope::Local),
         ),
     ];
     for (scope, vendor, path) in file_layers {

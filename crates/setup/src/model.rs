@@ -112,15 +112,15 @@ pub struct SessionModel {
 /// See [`SessionModel::resolver`].
 pub type ModelResolver = Arc<dyn Fn(&str) -> Option<Arc<dyn Model>> + Send + Sync>;
 
-/// A [`ModelResolver`] over `env`, `settings`, `cwd` and `http`.
+/// A [`ModelResolver`] over `env`, the settings' model keys, `cwd` and
+/// `http` (what [`session_model`] resolved the session's model with).
 fn resolver(
     env: &BTreeMap<String, String>,
-    settings: &serde_json::Value,
+    model_settings: ModelSettings,
     cwd: &Path,
     http: HttpOptions,
 ) -> ModelResolver {
     let env = env.clone();
-    let settings = settings.clone();
     let cwd = cwd.to_path_buf();
     let built: Mutex<HashMap<String, Option<Arc<dyn Model>>>> = Mutex::default();
     Arc::new(move |name: &str| {
@@ -128,12 +128,9 @@ fn resolver(
         if let Some(model) = built.get(name) {
             return model.clone();
         }
-        let model = ModelSettings::from_settings(&settings)
+        let model = resolve_model(Some(name), &env, &model_settings)
             .map_err(ModelSetupError::from)
-            .and_then(|model_settings| {
-                let resolved = resolve_model(Some(name), &env, &model_settings)?;
-                Ok(resolved.build(&cwd, http.clone())?)
-            });
+            .and_then(|resolved| Ok(resolved.build(&cwd, http.clone())?));
         let model = match model {
             Ok(model) => Some(model),
             Err(error) => {
@@ -181,7 +178,7 @@ pub fn session_model(
         resolved,
         prices,
         record,
-        resolver: resolver(env, settings, cwd, http),
+        resolver: resolver(env, model_settings, cwd, http),
     })
 }
 

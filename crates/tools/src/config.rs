@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use ferrule_config::{LoadOptions, SettingsEdit, edit_settings_file, parse_settings};
+use ferrule_config::{LoadOptions, Scope, SettingsEdit, edit_settings_file, parse_settings};
 use ferrule_tool::{Access, ToolContext, ToolError, ToolOutput, ToolTarget, TypedTool};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -45,11 +45,12 @@ pub enum ConfigScope {
 }
 
 impl ConfigScope {
-    fn as_str(self) -> &'static str {
+    /// The settings layer this scope names.
+    fn layer(self) -> Scope {
         match self {
-            ConfigScope::User => "user",
-            ConfigScope::Project => "project",
-            ConfigScope::Local => "local",
+            ConfigScope::User => Scope::User,
+            ConfigScope::Project => Scope::Project,
+            ConfigScope::Local => Scope::Local,
         }
     }
 }
@@ -94,14 +95,7 @@ impl ConfigTool {
 
     /// The file of `scope`.
     pub fn file(&self, scope: ConfigScope) -> Option<PathBuf> {
-        match scope {
-            ConfigScope::User => self
-                .load
-                .resolved_user_dir()
-                .map(|dir| dir.join("settings.json")),
-            ConfigScope::Project => Some(self.load.cwd.join(".qoder/settings.json")),
-            ConfigScope::Local => Some(self.load.cwd.join(".qoder/settings.local.json")),
-        }
+        self.load.settings_file(scope.layer())
     }
 
     fn scope_file(&self, scope: ConfigScope) -> Result<PathBuf, String> {
@@ -162,14 +156,14 @@ impl ConfigTool {
                     format!(
                         "Removed `{}` from the {} settings ({}).",
                         key.join("."),
-                        scope.as_str(),
+                        scope.layer().as_str(),
                         path.display()
                     )
                 } else {
                     format!(
                         "Set `{}` to {value} in the {} settings ({}).",
                         key.join("."),
-                        scope.as_str(),
+                        scope.layer().as_str(),
                         path.display()
                     )
                 };

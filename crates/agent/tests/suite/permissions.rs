@@ -343,29 +343,36 @@ async fn a_pre_tool_use_ask_verdict_reaches_the_asker_even_when_the_mode_allows(
     );
 }
 
+/// The built-in tools and a Skill tool over the project skill `name` of
+/// `project`, written with `skill_md` as its SKILL.md.
+fn with_skill(project: &std::path::Path, name: &str, skill_md: &str) -> ferrule_tool::ToolRegistry {
+    let skill_dir = project.join(".qoder/skills").join(name);
+    std::fs::create_dir_all(&skill_dir).unwrap();
+    std::fs::write(skill_dir.join("SKILL.md"), skill_md).unwrap();
+    let skills = ferrule_memory::Workspace::load(
+        &ferrule_memory::LoadOptions::new(project).with_home(project.join("home")),
+    )
+    .skills;
+    let mut tools = builtins();
+    tools
+        .register(ferrule_tools::SkillTool::new(
+            skills,
+            ferrule_memory::SkillVars::default(),
+        ))
+        .unwrap();
+    tools
+}
+
 #[tokio::test]
 async fn a_loaded_skill_allows_its_allowed_tools_for_the_session() {
     for with_builder in [true, false] {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join(".git")).unwrap();
-        let skill_dir = dir.path().join(".qoder/skills/stamp");
-        std::fs::create_dir_all(&skill_dir).unwrap();
-        std::fs::write(
-            skill_dir.join("SKILL.md"),
+        let tools = with_skill(
+            dir.path(),
+            "stamp",
             "---\nname: stamp\ndescription: Stamp files\nallowed-tools: Bash(touch:*), Read\n---\nTouch the stamp.\n",
-        )
-        .unwrap();
-        let skills = ferrule_memory::Workspace::load(
-            &ferrule_memory::LoadOptions::new(dir.path()).with_home(dir.path().join("home")),
-        )
-        .skills;
-        let mut tools = builtins();
-        tools
-            .register(ferrule_tools::SkillTool::new(
-                skills,
-                ferrule_memory::SkillVars::default(),
-            ))
-            .unwrap();
+        );
         let model = scripted(vec![
             // Before the skill is loaded the command would ask (and so be
             // refused here, with no one to ask).
@@ -404,26 +411,13 @@ async fn a_loaded_skill_allows_its_allowed_tools_for_the_session() {
 async fn a_loaded_skills_model_runs_the_rest_of_the_turn() {
     for (model_line, resolves) in [("model: fast\n", true), ("model: nosuch\n", false)] {
         let dir = tempfile::tempdir().unwrap();
-        let skill_dir = dir.path().join(".qoder/skills/quick");
-        std::fs::create_dir_all(&skill_dir).unwrap();
-        std::fs::write(
-            skill_dir.join("SKILL.md"),
-            format!(
+        let tools = with_skill(
+            dir.path(),
+            "quick",
+            &format!(
                 "---\nname: quick\ndescription: Quick answers\n{model_line}---\nAnswer fast.\n"
             ),
-        )
-        .unwrap();
-        let skills = ferrule_memory::Workspace::load(
-            &ferrule_memory::LoadOptions::new(dir.path()).with_home(dir.path().join("home")),
-        )
-        .skills;
-        let mut tools = builtins();
-        tools
-            .register(ferrule_tools::SkillTool::new(
-                skills,
-                ferrule_memory::SkillVars::default(),
-            ))
-            .unwrap();
+        );
         let session = scripted(vec![
             vec![call("s1", "Skill", json!({"skill": "quick"}))],
             vec![text("answered by the session's model")],
