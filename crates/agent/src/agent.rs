@@ -27,6 +27,9 @@ pub(crate) struct Scope {
     pub(crate) mode: Option<ferrule_permissions::Mode>,
     /// The model of a subagent whose definition names one.
     pub(crate) model: Option<ScopedModel>,
+    /// The thinking of a subagent whose definition (or forked skill) sets
+    /// an effort.
+    pub(crate) thinking: Option<ferrule_model::Thinking>,
     /// Rules a subagent definition's `tools` put on some tools, e.g.
     /// `Bash(git:*)`: calls of those tools must match one.
     pub(crate) restrictions: Option<Arc<Restrictions>>,
@@ -73,6 +76,11 @@ impl Scope {
             Some(model) => Arc::clone(&model.0),
             None => core.model(),
         }
+    }
+
+    /// The thinking this scope's requests ask for.
+    pub(crate) fn thinking(&self, core: &Core) -> ferrule_model::Thinking {
+        self.thinking.unwrap_or_else(|| core.thinking())
     }
 }
 

@@ -84,6 +84,7 @@ mod context;
 mod context_api;
 mod core;
 mod events;
+mod fork;
 mod history;
 pub mod hook_runners;
 mod input;

@@ -60,6 +60,8 @@ pub(crate) struct CallOutcome {
     pub(crate) child: Option<TurnSummary>,
     /// The model the tool asked to run the rest of the turn on.
     pub(crate) model: Option<String>,
+    /// The reasoning effort the tool asked to run the rest of the turn with.
+    pub(crate) effort: Option<String>,
 }
 
 impl CallOutcome {
@@ -73,6 +75,7 @@ impl CallOutcome {
             halt: None,
             child: None,
             model: None,
+            effort: None,
         }
     }
 
@@ -333,6 +336,14 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
             }
         }
     };
+    let result = match result {
+        Ok(output) if output.fork.is_some() && !turn.cancel.is_cancelled() => {
+            let (result, summary) = crate::fork::run(turn, id, output, &ctx).await;
+            child = summary;
+            result
+        }
+        other => other,
+    };
     let duration_ms = millis(started.elapsed());
     checkpoint(turn, &targets, Phase::After).await;
 
@@ -389,6 +400,7 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
             outcome.context = context;
             outcome.halt = stop.map(Halt::Stop);
             outcome.model = output.model;
+            outcome.effort = output.effort;
             outcome
         }
         Err(error) => {

@@ -116,6 +116,8 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
         let mut stop_continuations = 0;
         // A model a tool (a skill's `model`) chose for the rest of the run.
         let mut chosen_model: Option<std::sync::Arc<dyn ferrule_model::Model>> = None;
+        // The thinking a tool (a skill's `effort`) chose for the rest of the run.
+        let mut chosen_thinking: Option<ferrule_model::Thinking> = None;
         // The tool set does not change during a run; build the schemas once.
         let specs = tools.specs();
         loop {
@@ -165,7 +167,7 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                 messages: merged_for_model(messages),
                 tools: specs.clone(),
                 max_tokens: core.max_tokens,
-                thinking: core.thinking(),
+                thinking: chosen_thinking.unwrap_or_else(|| scope.thinking(core)),
                 ..ModelRequest::default()
             };
             accounting.num_turns += 1;
@@ -307,6 +309,15 @@ pub(crate) async fn run(agent: &mut Agent, input: UserInput, sink: &dyn EventSin
                         None => tracing::warn!(
                             model = %name,
                             "a skill's model does not resolve; the turn stays on its model"
+                        ),
+                    }
+                }
+                if let Some(effort) = &outcome.effort {
+                    match ferrule_model::Thinking::from_effort(effort) {
+                        Ok(thinking) => chosen_thinking = Some(thinking),
+                        Err(error) => tracing::warn!(
+                            %error,
+                            "a skill's effort is not understood; the turn keeps its thinking"
                         ),
                     }
                 }

@@ -42,6 +42,16 @@ Work on it on your own with the tools you have: search and read the code, run \
 commands, make the changes the task asks for. When you are done, answer with a \
 concise report of what you found or did: that answer is all the main agent sees.";
 
+/// What a caller sets on a subagent over its definition: a forked skill's
+/// `model` and `effort`.
+#[derive(Debug, Default)]
+pub(crate) struct Overrides {
+    /// A model name, resolved as `--model` would.
+    pub(crate) model: Option<String>,
+    /// A reasoning effort (level name, `off` or a budget).
+    pub(crate) effort: Option<String>,
+}
+
 /// A run of the `Agent` tool from the loop: events go to the run's sink,
 /// nested under `tool_use_id`.
 pub(crate) async fn run_for_call(
@@ -54,6 +64,18 @@ pub(crate) async fn run_for_call(
         Ok(input) => input,
         Err(error) => return (Err(error), None),
     };
+    run_input_for_call(turn, tool_use_id, &input, Overrides::default(), ctx).await
+}
+
+/// A subagent run from the loop for an already parsed task (the `Agent`
+/// tool's, or a forked skill's with its overrides).
+pub(crate) async fn run_input_for_call(
+    turn: &Turn<'_>,
+    tool_use_id: &str,
+    input: &AgentInput,
+    overrides: Overrides,
+    ctx: &ToolContext,
+) -> (Result<ToolOutput, ToolError>, Option<TurnSummary>) {
     let parent = Parent {
         sink: turn.emitter.sink,
         tool_use_id: Some(tool_use_id.to_owned()),
@@ -71,14 +93,22 @@ pub(crate) async fn run_for_call(
         );
         return run(
             turn.core,
-            &input,
+            input,
             parent,
-            start.agent_id,
-            outcome.additional_context,
+            Launch {
+                agent_id: start.agent_id,
+                context: outcome.additional_context,
+                overrides,
+            },
         )
         .await;
     }
-    run(turn.core, &input, parent, start.agent_id, Vec::new()).await
+    let launch = Launch {
+        agent_id: start.agent_id,
+        context: Vec::new(),
+        overrides,
+    };
+    run(turn.core, input, parent, launch).await
 }
 
 /// A run of the `Agent` tool called outside the loop (`ToolRegistry::call`):
@@ -95,7 +125,20 @@ pub(crate) async fn run_detached(
         cancel: ctx.cancel_token().clone(),
         transcript: None,
     };
-    run(core, &input, parent, new_uuid(), Vec::new()).await.0
+    let launch = Launch {
+        agent_id: new_uuid(),
+        context: Vec::new(),
+        overrides: Overrides::default(),
+    };
+    run(core, &input, parent, launch).await.0
+}
+
+/// What a run starts with besides its task.
+struct Launch {
+    agent_id: String,
+    /// Context SubagentStart hooks added, for the system prompt.
+    context: Vec<String>,
+    overrides: Overrides,
 }
 
 /// Where a subagent is started from.
@@ -110,9 +153,13 @@ async fn run(
     core: &Arc<Core>,
     input: &AgentInput,
     parent: Parent<'_>,
-    agent_id: String,
-    context: Vec<String>,
+    launch: Launch,
 ) -> (Result<ToolOutput, ToolError>, Option<TurnSummary>) {
+    let Launch {
+        agent_id,
+        context,
+        overrides,
+    } = launch;
     let kind = input.kind();
     let subagents = core.live.subagents();
     let definition = subagents.iter().find(|agent| agent.name == kind);
@@ -168,8 +215,10 @@ async fn run(
     for text in context {
         prompt = prompt.append(text);
     }
-    let model = definition
-        .and_then(|d| d.meta.model.as_deref())
+    let model = overrides
+        .model
+        .as_deref()
+        .or_else(|| definition.and_then(|d| d.meta.model.as_deref()))
         .filter(|name| *name != "inherit")
         .and_then(|name| {
             let resolved = core.model_resolver.as_ref().and_then(|resolve| resolve(name));
@@ -179,6 +228,16 @@ async fn run(
             resolved
         })
         .map(ScopedModel);
+    let thinking = overrides
+        .effort
+        .or_else(|| definition.and_then(|d| d.meta.effort.as_ref()).map(effort_text))
+        .and_then(|effort| match ferrule_model::Thinking::from_effort(&effort) {
+            Ok(thinking) => Some(thinking),
+            Err(error) => {
+                tracing::warn!(subagent = %kind, %error, "subagent effort not understood; the session's thinking runs it");
+                None
+            }
+        });
     let child_cancel = parent.cancel.child_token();
     let transcript = parent
         .transcript
@@ -198,6 +257,7 @@ async fn run(
             parent_tool_use_id: parent.tool_use_id,
             parent_cancel: Some(child_cancel.clone()),
             model,
+            thinking,
             mode: definition.and_then(|d| d.meta.permission_mode).map(mode_of),
             restrictions: definition
                 .and_then(|d| restrictions_for(core, d))
@@ -304,6 +364,23 @@ fn restrictions_for(core: &Core, definition: &Subagent) -> Option<Restrictions> 
         rules,
         policy,
     })
+}
+
+/// A definition's `effort` as the text [`ferrule_model::Thinking::from_effort`]
+/// reads.
+fn effort_text(effort: &ferrule_memory::Effort) -> String {
+    use ferrule_memory::{Effort, EffortLevel};
+    match effort {
+        Effort::Budget(budget) => budget.to_string(),
+        Effort::Level(level) => match level {
+            EffortLevel::Low => "low",
+            EffortLevel::Medium => "medium",
+            EffortLevel::High => "high",
+            EffortLevel::Xhigh => "xhigh",
+            EffortLevel::Max => "max",
+        }
+        .to_owned(),
+    }
 }
 
 /// A definition's `permissionMode` as the permission engine's mode.

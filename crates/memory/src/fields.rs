@@ -118,6 +118,31 @@ pub struct PromptMeta {
     pub disable_model_invocation: bool,
     /// Whether the user can invoke it with `/name` (default yes).
     pub user_invocable: Option<bool>,
-    /// `fork` or `inline`.
+    /// `fork` (run as a subagent's task) or `inline` (the default: into
+    /// the conversation).
     pub context: Option<String>,
+    /// The subagent type that runs a `context: fork` prompt
+    /// (`general-purpose` when absent).
+    pub agent: Option<String>,
+}
+
+impl PromptMeta {
+    /// Whether the prompt runs as a subagent's task (`context: fork`).
+    pub fn forks(&self) -> bool {
+        self.context
+            .as_deref()
+            .is_some_and(|context| context.trim().eq_ignore_ascii_case("fork"))
+    }
+
+    /// The reasoning effort as the text a host parses: a level name, or a
+    /// budget number in digits; `None` when absent or of another type.
+    pub fn effort_text(&self) -> Option<String> {
+        match self.effort.as_ref()? {
+            serde_json::Value::String(text) if !text.trim().is_empty() => {
+                Some(text.trim().to_owned())
+            }
+            serde_json::Value::Number(number) => Some(number.to_string()),
+            _ => None,
+        }
+    }
 }

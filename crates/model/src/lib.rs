@@ -52,6 +52,7 @@
 mod anthropic;
 mod arguments;
 mod assemble;
+mod effort;
 mod error;
 mod event;
 mod model;
@@ -70,6 +71,7 @@ pub use anthropic::{
     ANTHROPIC_DEFAULT_BASE_URL, ANTHROPIC_VERSION, AnthropicModel, MessagesStreamDecoder,
 };
 pub use assemble::ResponseAssembler;
+pub use effort::{EFFORT_LEVELS, UnknownEffort};
 pub use error::ModelError;
 pub use event::{ModelEvent, ModelStream};
 pub use ferrule_tool::ToolSpec;

@@ -63,7 +63,7 @@ mod tool;
 pub use context::{ContextError, ToolContext, ToolContextBuilder};
 pub use error::ToolError;
 pub use file_state::{FileStamp, FileState, Staleness};
-pub use output::ToolOutput;
+pub use output::{Fork, ToolOutput};
 pub use registry::{RegistryError, ToolFilter, ToolRegistry};
 pub use target::{Access, ToolTarget};
 pub use tool::{Tool, ToolSpec, TypedTool, parse_input, schema_for};

@@ -24,19 +24,38 @@ pub struct ToolOutput {
     /// A model the call asks the host to use for the rest of the turn (a
     /// skill's `model`), by the name `--model` would take.
     pub model: Option<String>,
+    /// A reasoning effort the call asks the host to use for the rest of
+    /// the turn (a skill's `effort`): a level name (`low` … `max`), `off`
+    /// or a thinking budget in digits.
+    pub effort: Option<String>,
+    /// A task the call hands to a subagent (a skill with `context:
+    /// fork`): the host runs it and answers the call with the subagent's
+    /// report instead of this output's content. The output's `model` and
+    /// `effort` then apply to that subagent, not to the rest of the turn.
+    pub fork: Option<Fork>,
+}
+
+/// A task for a subagent, asked for by a tool's output
+/// ([`ToolOutput::fork`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fork {
+    /// The subagent type (`general-purpose` when `None`).
+    pub agent: Option<String>,
+    /// The subagent's task: everything it needs to know.
+    pub prompt: String,
+    /// A short description, shown where the subagent's run is listed.
+    pub description: String,
 }
 
 impl ToolOutput {
     /// A text result with its structured form.
     pub fn text(text: impl Into<String>, structured: Value) -> Self {
-        Self {
-            content: vec![ToolResultContentBlock::Text(TextBlock {
+        Self::blocks(
+            vec![ToolResultContentBlock::Text(TextBlock {
                 text: text.into(),
             })],
             structured,
-            session_allow: Vec::new(),
-            model: None,
-        }
+        )
     }
 
     /// A result made of several blocks.
@@ -46,6 +65,8 @@ impl ToolOutput {
             structured,
             session_allow: Vec::new(),
             model: None,
+            effort: None,
+            fork: None,
         }
     }
 
@@ -65,16 +86,30 @@ impl ToolOutput {
         self
     }
 
+    /// The same output, asking the host to run the rest of the turn with
+    /// reasoning effort `effort` (see [`ToolOutput::effort`]).
+    #[must_use]
+    pub fn with_effort(mut self, effort: impl Into<String>) -> Self {
+        self.effort = Some(effort.into());
+        self
+    }
+
+    /// The same output, asking the host to hand `fork` to a subagent (see
+    /// [`ToolOutput::fork`]).
+    #[must_use]
+    pub fn forking(mut self, fork: Fork) -> Self {
+        self.fork = Some(fork);
+        self
+    }
+
     /// An image result (`media_type` such as `image/png`, `data` in base64).
     pub fn image(media_type: &str, data: String, structured: Value) -> Self {
-        Self {
-            content: vec![ToolResultContentBlock::Image(ImageBlock::base64(
+        Self::blocks(
+            vec![ToolResultContentBlock::Image(ImageBlock::base64(
                 media_type, data,
             ))],
             structured,
-            session_allow: Vec::new(),
-            model: None,
-        }
+        )
     }
 
     /// The text blocks joined by newlines; images left out.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ferrule_memory::{Skill, SkillVars};
-use ferrule_tool::{Tool, ToolContext, ToolError, ToolOutput, ToolTarget};
+use ferrule_tool::{Fork, Tool, ToolContext, ToolError, ToolOutput, ToolTarget};
 use serde_json::{Value, json};
 
 /// Where the tool finds the skills in force now (a session's skills may be
@@ -19,9 +19,12 @@ pub type SkillSource = Arc<dyn Fn() -> Vec<Skill> + Send + Sync>;
 /// marked `disable-model-invocation` stays out of the system prompt's list
 /// (the host's business), but it still loads when the user's `/name`
 /// asked the model to use it. A skill's `allowed-tools` become session
-/// allow rules once it is loaded ([`ToolOutput::session_allow`]), and its
-/// `model` (unless `inherit`) runs the rest of the turn
-/// ([`ToolOutput::model`]).
+/// allow rules once it is loaded ([`ToolOutput::session_allow`]); its
+/// `model` (unless `inherit`) and `effort` run the rest of the turn
+/// ([`ToolOutput::model`], [`ToolOutput::effort`]). A skill with `context:
+/// fork` asks the host to run its instructions as a subagent's task
+/// ([`ToolOutput::fork`], the subagent type from its `agent` field), so
+/// that its work stays out of the main conversation.
 pub struct SkillTool {
     source: SkillSource,
     vars: SkillVars,
@@ -133,16 +136,31 @@ impl Tool for SkillTool {
                 allowed.join(", ")
             ));
         }
+        let forks = skill.meta.forks();
         let structured = json!({
             "skill": skill.name,
             "dir": skill.dir,
             "files": files,
             "allowed_tools": allowed,
+            "context": if forks { "fork" } else { "inline" },
         });
-        let output = ToolOutput::text(text, structured).allowing(allowed);
-        Ok(match skill.meta.model.as_deref().map(str::trim) {
-            Some(model) if !model.is_empty() && model != "inherit" => output.with_model(model),
-            _ => output,
-        })
+        let mut output = ToolOutput::text(text.clone(), structured).allowing(allowed);
+        if let Some(model) = skill.meta.model.as_deref().map(str::trim)
+            && !model.is_empty()
+            && model != "inherit"
+        {
+            output = output.with_model(model);
+        }
+        if let Some(effort) = skill.meta.effort_text() {
+            output = output.with_effort(effort);
+        }
+        if forks {
+            output = output.forking(Fork {
+                agent: skill.meta.agent.clone(),
+                prompt: text,
+                description: format!("skill {}", skill.name),
+            });
+        }
+        Ok(output)
     }
 }

@@ -155,17 +155,6 @@ pub(crate) fn skills_text(session: &Session) -> String {
     text.trim_end().to_owned()
 }
 
-/// The reasoning-effort levels with their thinking budgets: the bands of
-/// `--reasoning-effort` (ferrule-cli), so `/effort high` and
-/// `--reasoning-effort high` ask for the same.
-const EFFORTS: &[(&str, u32)] = &[
-    ("low", 2_048),
-    ("medium", 8_192),
-    ("high", 16_384),
-    ("xhigh", 32_768),
-    ("max", 65_536),
-];
-
 /// `/effort [level] [--session-only]`: the thinking to switch to, or
 /// `None` to show the current one.
 pub(crate) fn parse_effort(args: &str) -> Result<Option<Thinking>, String> {
@@ -178,27 +167,18 @@ pub(crate) fn parse_effort(args: &str) -> Result<Option<Thinking>, String> {
         [level] => level.to_ascii_lowercase(),
         _ => return Err(format!("/effort {args}: give one level")),
     };
-    if matches!(level.as_str(), "off" | "none" | "disabled" | "auto") {
+    if level == "auto" {
         return Ok(Some(Thinking::Disabled));
     }
-    EFFORTS
-        .iter()
-        .find(|(name, _)| *name == level)
-        .map(|&(_, budget_tokens)| Some(Thinking::Enabled { budget_tokens }))
-        .ok_or_else(|| {
-            format!("/effort {level}: expected low, medium, high, xhigh, max, auto or off")
-        })
+    Thinking::from_effort(&level).map(Some).map_err(|_| {
+        format!("/effort {level}: expected low, medium, high, xhigh, max, auto or off")
+    })
 }
 
 /// How a thinking setting reads in `/effort`.
 pub(crate) fn effort_text(thinking: Thinking) -> String {
-    match thinking {
-        Thinking::Enabled { budget_tokens } => {
-            let level = EFFORTS
-                .iter()
-                .rev()
-                .find(|(_, budget)| budget_tokens >= *budget)
-                .map_or("low", |(name, _)| *name);
+    match (thinking, thinking.effort_level()) {
+        (Thinking::Enabled { budget_tokens }, Some(level)) => {
             format!("{level} ({budget_tokens} thinking tokens)")
         }
         _ => "off (the model's default)".to_owned(),

@@ -10,6 +10,7 @@ mod pipeline_hooks;
 mod providers;
 mod rewind;
 mod sessions;
+mod skills;
 mod subagents;
 pub(crate) mod support;
 mod worktrees;

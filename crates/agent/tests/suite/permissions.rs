@@ -345,7 +345,11 @@ async fn a_pre_tool_use_ask_verdict_reaches_the_asker_even_when_the_mode_allows(
 
 /// The built-in tools and a Skill tool over the project skill `name` of
 /// `project`, written with `skill_md` as its SKILL.md.
-fn with_skill(project: &std::path::Path, name: &str, skill_md: &str) -> ferrule_tool::ToolRegistry {
+pub(crate) fn with_skill(
+    project: &std::path::Path,
+    name: &str,
+    skill_md: &str,
+) -> ferrule_tool::ToolRegistry {
     let skill_dir = project.join(".qoder/skills").join(name);
     std::fs::create_dir_all(&skill_dir).unwrap();
     std::fs::write(skill_dir.join("SKILL.md"), skill_md).unwrap();

@@ -385,18 +385,16 @@ impl RunArgs {
 /// The thinking budget of `--thinking enabled` without `--thinking-budget`.
 const DEFAULT_THINKING_BUDGET: u32 = 10_000;
 
-/// `--reasoning-effort LEVEL` as a thinking budget (`None`: off). The
-/// budgets land in the OpenAI `reasoning_effort` bands of the same name.
+/// `--reasoning-effort LEVEL` as a thinking budget (`None`: off), by the
+/// levels of [`ferrule_model::EFFORT_LEVELS`].
 fn effort_budget(level: &str) -> Result<Option<u32>> {
-    Ok(match level.to_ascii_lowercase().as_str() {
-        "off" | "none" | "disabled" => None,
-        "low" => Some(2_048),
-        "medium" => Some(8_192),
-        "high" => Some(16_384),
-        "xhigh" => Some(32_768),
-        "max" => Some(65_536),
-        _ => bail!("--reasoning-effort {level}: expected low, medium, high, xhigh, max or off"),
-    })
+    match ferrule_model::Thinking::from_effort(level) {
+        Ok(ferrule_model::Thinking::Enabled { budget_tokens }) => Ok(Some(budget_tokens)),
+        Ok(_) => Ok(None),
+        Err(_) => {
+            bail!("--reasoning-effort {level}: expected low, medium, high, xhigh, max or off")
+        }
+    }
 }
 
 /// `--context-window 400000`, `400K` or `1M`.

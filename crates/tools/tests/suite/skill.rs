@@ -127,3 +127,42 @@ async fn a_skill_asks_for_its_allowed_tools_for_the_session() {
     let out = tool.call(json!({"skill": "plain"}), &ctx).await.unwrap();
     assert!(out.session_allow.is_empty());
 }
+
+#[tokio::test]
+async fn a_skill_asks_for_its_model_effort_and_fork() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    write(
+        &project.join(".qoder/skills/audit/SKILL.md"),
+        "---\nname: audit\ndescription: Audit\ncontext: fork\nagent: Explore\nmodel: fast\neffort: 4096\n---\nAudit $ARGUMENTS.\n",
+    );
+    write(
+        &project.join(".qoder/skills/inline/SKILL.md"),
+        "---\nname: inline\ndescription: Inline\ncontext: inline\nmodel: inherit\neffort: high\n---\nStay here.\n",
+    );
+    let tool = SkillTool::new(
+        skills_of(&project, &dir.path().join("home")),
+        SkillVars::default(),
+    );
+    let ctx = ToolContext::builder(&project).build().unwrap();
+    let out = tool
+        .call(json!({"skill": "audit", "args": "deps"}), &ctx)
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.model.as_deref(), out.effort.as_deref()),
+        (Some("fast"), Some("4096"))
+    );
+    let fork = out.fork.clone().expect("a fork skill asks for a fork");
+    assert_eq!(fork.agent.as_deref(), Some("Explore"));
+    assert!(fork.prompt.contains("Audit deps."), "{}", fork.prompt);
+    assert_eq!(out.structured["context"], "fork");
+
+    let out = tool.call(json!({"skill": "inline"}), &ctx).await.unwrap();
+    assert_eq!(
+        (out.model, out.effort.as_deref(), out.fork),
+        (None, Some("high"), None)
+    );
+    assert_eq!(out.structured["context"], "inline");
+}
