@@ -364,3 +364,55 @@ async fn a_subagents_model_runs_the_subagent_and_the_sessions_model_the_rest() -
     assert!(out.stderr.contains("nosuch-provider/x"), "{}", out.stderr);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_forked_skill_runs_as_its_subagent_on_its_model_and_effort() -> Result<()> {
+    let main = FakeModelServer::openai().await?;
+    main.mount(openai::tool_calls_reply(
+        &[("call_s", "Skill", r#"{"skill":"review","args":"a.rs"}"#)],
+        2,
+    ));
+    main.mount(openai::text_reply("The review came back clean."));
+    let other = FakeModelServer::anthropic().await?;
+    other.mount(anthropic::text_reply("a.rs has no problems."));
+    let project = Project::new(&[
+        (
+            ".qoder/agents/reviewer.md",
+            "---\nname: reviewer\ndescription: Reviews code.\n---\nYou review.\n",
+        ),
+        (
+            ".qoder/skills/review/SKILL.md",
+            "---\nname: review\ndescription: Review one file.\ncontext: fork\nagent: reviewer\n\
+             model: anthropic/fake-claude\neffort: high\n---\nReview $ARGUMENTS closely.\n",
+        ),
+    ])?;
+    let mut command = project.openai(&main.base_url(), &["-p", "review a.rs", "-o", "json"]);
+    command
+        .env("ANTHROPIC_BASE_URL", other.base_url())
+        .env("ANTHROPIC_API_KEY", "test-key");
+    let out = run(command).await?;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.json()?["result"], "The review came back clean.");
+
+    // The reviewer ran the skill's instructions, on the skill's model with
+    // its effort.
+    let asked = other.requests();
+    assert_eq!(asked.len(), 1);
+    let body = &asked[0].body;
+    assert!(body.to_string().contains("Review a.rs closely."), "{body}");
+    assert!(body["system"].to_string().contains("You review."), "{body}");
+    assert_eq!(body["thinking"]["budget_tokens"], 16_384, "{body}");
+
+    // The main conversation read the report, not the instructions.
+    let requests = main.requests();
+    assert_eq!(requests.len(), 2);
+    let told = openai_tool_results(&requests[1].body);
+    assert!(told[0].contains("a.rs has no problems."), "{told:?}");
+    assert!(!told[0].contains("closely"), "{told:?}");
+    assert!(
+        requests[1].body.get("reasoning_effort").is_none(),
+        "{}",
+        requests[1].body
+    );
+    Ok(())
+}
