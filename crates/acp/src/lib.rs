@@ -50,7 +50,6 @@
 
 mod asker;
 mod commands;
-mod expand;
 mod host;
 mod mcp;
 mod modes;

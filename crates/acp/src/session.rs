@@ -16,13 +16,12 @@ use ferrule_mcp::McpManager;
 use ferrule_memory::Workspace;
 use ferrule_permissions::PolicyBuilder;
 use ferrule_protocol::{ContentBlock, ImageBlock, Message, StopReason as Reason, TurnOutcome};
-use ferrule_setup::{SessionHooks, SetupOptions};
+use ferrule_setup::{CommandShell, SessionHooks, SetupOptions};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::asker::ClientAsker;
 use crate::commands::{self, About, Action};
-use crate::expand::ExpandHost;
 use crate::updates::{Notifier, UpdateSink};
 use crate::{mcp, modes, replay};
 
@@ -238,18 +237,14 @@ async fn prompt(
             allowed_tools,
             path,
         } => {
-            let host = ExpandHost {
-                cwd: task.cwd.clone(),
-                policy: task.policy.clone(),
-                allowed_tools,
-                path,
-                controls: agent.controls(),
-                asker: Arc::clone(&task.asker),
-                cancel: token.clone(),
-            };
+            // The mode of the moment: the client may have switched it.
+            let policy = task.policy.clone().mode(agent.controls().mode()).build();
+            let host = CommandShell::new(task.cwd.clone(), policy)
+                .with_asker(Arc::clone(&task.asker), token.clone())
+                .allowing(&allowed_tools, &path);
             match ferrule_memory::expand(&template, &host).await {
                 Ok(expanded) => {
-                    agent.controls().allow_for_session(&host.allowed_tools);
+                    agent.controls().allow_for_session(&allowed_tools);
                     blocks = vec![ContentBlock::text(expanded.text)];
                 }
                 Err(error) if token.is_cancelled() => {

@@ -186,7 +186,7 @@ pub(crate) fn run(args: McpArgs) -> Result<ExitCode> {
         McpCommand::Enable(n) => switch(&cwd, &n.name, false, out),
         McpCommand::Disable(n) => switch(&cwd, &n.name, true, out),
         McpCommand::ResetProjectChoices => {
-            let path = local_settings(&cwd);
+            let path = ferrule_config::local_settings_file(&cwd);
             ferrule_mcp::reset_project_choices(&path)?;
             writeln!(
                 out,
@@ -197,10 +197,6 @@ pub(crate) fn run(args: McpArgs) -> Result<ExitCode> {
         }
         McpCommand::Serve => serve(&opts, &cwd, &user_dir),
     }
-}
-
-fn local_settings(cwd: &Path) -> PathBuf {
-    cwd.join(".qoder").join("settings.local.json")
 }
 
 /// The JSON config `ferrule mcp add` writes.
@@ -350,7 +346,7 @@ fn choose(
             cwd.join(".mcp.json").display()
         );
     }
-    let path = local_settings(cwd);
+    let path = ferrule_config::local_settings_file(cwd);
     set_project_choice(&path, name, approve)?;
     let verb = if approve { "Approved" } else { "Rejected" };
     writeln!(
@@ -362,7 +358,7 @@ fn choose(
 }
 
 fn switch(cwd: &Path, name: &str, off: bool, out: &mut impl std::io::Write) -> Result<ExitCode> {
-    let path = local_settings(cwd);
+    let path = ferrule_config::local_settings_file(cwd);
     ferrule_mcp::set_switched_off(&path, name, off)?;
     let in_project = ferrule_mcp::read_servers(&cwd.join(".mcp.json"))?;
     if !off && in_project.contains_key(name) {

@@ -82,7 +82,7 @@ pub use import::{
 };
 pub use load::{
     CliArgs, DEFAULT_POLICY_PATH, INLINE_FLAG_PATH, LayerStatus, LoadOptions, LoadedSettings,
-    SettingsLayer, Trust, load, split_rule_list,
+    SettingsLayer, Trust, load, local_settings_file, project_settings_file, split_rule_list,
 };
 pub use merge::Origins;
 pub use parse::{ParsedSettings, parse_settings};

@@ -153,8 +153,8 @@ impl LoadOptions {
     pub fn settings_file(&self, scope: Scope) -> Option<PathBuf> {
         match scope {
             Scope::User => self.resolved_user_dir().map(|d| d.join("settings.json")),
-            Scope::Project => Some(self.cwd.join(".qoder/settings.json")),
-            Scope::Local => Some(self.cwd.join(".qoder/settings.local.json")),
+            Scope::Project => Some(project_settings_file(&self.cwd)),
+            Scope::Local => Some(local_settings_file(&self.cwd)),
             Scope::Flag | Scope::CliArg | Scope::Session | Scope::Policy => None,
         }
     }
@@ -170,6 +170,18 @@ impl LoadOptions {
             None => std::env::var(name).ok(),
         }
     }
+}
+
+/// The project's shared Qoder settings file, `<cwd>/.qoder/settings.json`.
+pub fn project_settings_file(cwd: &Path) -> PathBuf {
+    cwd.join(".qoder").join("settings.json")
+}
+
+/// The project's personal Qoder settings file (kept out of version
+/// control), `<cwd>/.qoder/settings.local.json`: where "always allow"
+/// answers and `ferrule mcp add --scope local` write.
+pub fn local_settings_file(cwd: &Path) -> PathBuf {
+    cwd.join(".qoder").join("settings.local.json")
 }
 
 /// A directory from the environment; set-but-empty counts as unset.

@@ -43,7 +43,7 @@ pub enum FileError {
 pub fn scope_file(scope: McpScope, cwd: &Path, user_dir: &Path) -> Option<PathBuf> {
     match scope {
         McpScope::Project => Some(cwd.join(".mcp.json")),
-        McpScope::Local => Some(cwd.join(".qoder").join("settings.local.json")),
+        McpScope::Local => Some(ferrule_config::local_settings_file(cwd)),
         McpScope::User => Some(user_dir.join("settings.json")),
         McpScope::Plugin | McpScope::Flag | McpScope::Dynamic => None,
     }

@@ -52,7 +52,9 @@ mod watch;
 pub mod workspace;
 
 pub use agent::HostInfo;
-pub use embedded::{EMBEDDED_COMMAND_TIMEOUT, read_embedded_file, run_embedded_shell};
+pub use embedded::{
+    CommandShell, EMBEDDED_COMMAND_TIMEOUT, read_embedded_file, run_embedded_shell,
+};
 pub use error::SetupError;
 pub use init::InitFacts;
 pub use lifecycle::SessionHooks;

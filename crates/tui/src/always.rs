@@ -16,7 +16,7 @@
 //! The file is `<cwd>/.qoder/settings.local.json`, as for `/allow` and
 //! `/deny`; the rule is also added to the running session at once.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ferrule_agent::AskRequest;
 use ferrule_config::{RuleList, SettingsEdit, edit_settings_file};
@@ -67,12 +67,6 @@ impl Always {
         };
         edit_settings_file(file, &[edit])
     }
-}
-
-/// The project's local settings file, where prompt answers and `/allow`
-/// go.
-pub(crate) fn local_settings(cwd: &Path) -> PathBuf {
-    cwd.join(".qoder").join("settings.local.json")
 }
 
 /// Splits `Tool(content)` into the wire form.
@@ -303,7 +297,7 @@ mod tests {
     #[test]
     fn persisting_adds_the_rule_once() {
         let dir = tempfile::tempdir().unwrap();
-        let file = local_settings(dir.path());
+        let file = ferrule_config::local_settings_file(dir.path());
         let always = Always::Rule("Bash(ls:*)".into());
         assert!(always.persist(&file).unwrap());
         assert!(!always.persist(&file).unwrap());

@@ -9,7 +9,7 @@ use ferrule_protocol::sdk::{PermissionBehavior, PermissionDestination, Permissio
 use ferrule_session::SessionStore;
 use ferrule_setup::SetupOptions;
 
-use crate::always::{local_settings, rule_value};
+use crate::always::rule_value;
 use crate::session::Session;
 use crate::session_commands::{
     TasksRequest, config_text, effort_text, export_path, export_text, parse_effort, parse_tasks,
@@ -371,7 +371,7 @@ fn persist_rule(session: &Session, list: &str, rule: &str) -> Option<String> {
     } else {
         (RuleList::Deny, PermissionBehavior::Deny)
     };
-    let file = local_settings(session.cwd());
+    let file = ferrule_config::local_settings_file(session.cwd());
     let written = edit_settings_file(
         &file,
         &[SettingsEdit::AddRules(list_kind, vec![rule.to_owned()])],

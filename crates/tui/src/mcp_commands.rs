@@ -8,7 +8,6 @@
 
 use ferrule_setup::SetupOptions;
 
-use crate::always::local_settings;
 use crate::commands::Outcome;
 use crate::session::Session;
 use crate::state::{App, Cell};
@@ -135,7 +134,7 @@ fn choose(app: &mut App, session: &Session, name: &str, approve: bool) -> Outcom
         );
         return reload(session, options, &note);
     }
-    let path = local_settings(session.cwd());
+    let path = ferrule_config::local_settings_file(session.cwd());
     if let Err(error) = ferrule_mcp::set_project_choice(&path, name, approve) {
         app.transcript.push(Cell::Error(format!("/mcp: {error}")));
         return Outcome::Done;
@@ -170,7 +169,7 @@ fn switch(app: &mut App, session: &Session, name: &str, on: bool, lasting: Lasti
             format!("{verb} MCP server {name} for this session.")
         }
         Lasting::Saved => {
-            let path = local_settings(session.cwd());
+            let path = ferrule_config::local_settings_file(session.cwd());
             let mut saved = ferrule_mcp::set_switched_off(&path, name, !on).map(drop);
             if on && saved.is_ok() {
                 let in_project = project_servers(app, session).unwrap_or_default();

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyEventKind};
 use ferrule_agent::{Agent, Asker, Emitted, TurnResult, UserInput};
-use ferrule_permissions::{Behavior, RuleSource};
 use ferrule_protocol::{AgentEvent, ContentBlock, ToolResultBlock, ToolUseBlock};
+use ferrule_setup::CommandShell;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -24,7 +24,7 @@ use crate::commands::{CommandPrompt, Outcome, command_list, run_command};
 use crate::keys::{Action, handle_key};
 use crate::rewind::{RewindStage, RewindTarget, TurnMark};
 use crate::session::Session;
-use crate::shell::{ExpandHost, ShellOutput, run_shell};
+use crate::shell::{ShellOutput, run_shell};
 use crate::state::{App, Cell, Completer};
 use crate::terminal::TerminalGuard;
 
@@ -390,19 +390,9 @@ impl EventLoop {
     }
 
     fn expand(&mut self, prompt: CommandPrompt) {
-        let source = RuleSource {
-            path: Some(prompt.path),
-            root: self.session.cwd().clone(),
-        };
-        let host = ExpandHost {
-            cwd: self.session.cwd().clone(),
-            policy: self
-                .session
-                .policy
-                .with_rules(Behavior::Allow, &prompt.allowed_tools, source),
-            asker: Arc::clone(&self.asker),
-            cancel: CancellationToken::new(),
-        };
+        let host = CommandShell::new(self.session.cwd().clone(), self.session.policy.clone())
+            .with_asker(Arc::clone(&self.asker), CancellationToken::new())
+            .allowing(&prompt.allowed_tools, &prompt.path);
         let done = self.done.clone();
         tokio::spawn(async move {
             let allowed = prompt.allowed_tools;

@@ -1,16 +1,9 @@
-//! Shell commands the interface runs itself: `!command` typed by the user
-//! (bash mode) and the `` !`cmd` `` parts of custom commands, which go
-//! through the Bash permission check first and ask the user when the
-//! policy says ask.
+//! Shell commands the user types in bash mode (`!command`). A custom
+//! command's `` !`cmd` `` parts go through `ferrule_setup::CommandShell`.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 use std::time::Duration;
 
-use ferrule_agent::{AskAnswer, AskRequest, Asker};
-use ferrule_memory::CommandHost;
-use ferrule_permissions::{Behavior, Policy, Request, decide};
-use serde_json::json;
 use tokio::process::Command;
 use tokio_util::sync::CancellationToken;
 
@@ -78,59 +71,6 @@ pub(crate) async fn run_shell(
     }
 }
 
-/// Expands custom commands: shell parts after the Bash check (asking the
-/// user through `asker` on "ask"), `@file` parts read from the workspace.
-pub(crate) struct ExpandHost {
-    pub(crate) cwd: PathBuf,
-    pub(crate) policy: Policy,
-    pub(crate) asker: Arc<dyn Asker>,
-    pub(crate) cancel: CancellationToken,
-}
-
-impl CommandHost for ExpandHost {
-    async fn run_shell(&self, command: &str) -> Result<String, String> {
-        let input = json!({"command": command});
-        let decision = decide(&self.policy, &Request::new("Bash", input.clone()));
-        match decision.behavior {
-            Behavior::Allow => {}
-            Behavior::Deny => {
-                return Err(format!("Bash({command}) is denied: {}", decision.reason));
-            }
-            Behavior::Ask => {
-                let request = AskRequest {
-                    tool_use_id: format!("command-{}", fastrand_id()),
-                    tool_name: "Bash".into(),
-                    input,
-                    decision,
-                    suggestions: Vec::new(),
-                    agent_id: None,
-                    cancel: self.cancel.clone(),
-                };
-                if let AskAnswer::Deny { message, .. } = self.asker.ask(request).await {
-                    return Err(format!("Bash({command}) was not run: {message}"));
-                }
-            }
-        }
-        let output = run_shell(command, &self.cwd, &self.cancel).await;
-        if output.failed {
-            Err(output.text)
-        } else {
-            Ok(output.text)
-        }
-    }
-
-    async fn read_file(&self, path: &str) -> Result<String, String> {
-        ferrule_setup::read_embedded_file(&self.cwd, path).await
-    }
-}
-
-fn fastrand_id() -> u64 {
-    use std::time::{SystemTime, UNIX_EPOCH};
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,28 +98,5 @@ mod tests {
         cancel.cancel();
         let out = run_shell("sleep 30", dir.path(), &cancel).await;
         assert_eq!(out.text, "Interrupted");
-    }
-
-    #[tokio::test]
-    async fn denied_shell_parts_are_not_run() {
-        let dir = tempfile::tempdir().unwrap();
-        let source = ferrule_permissions::RuleSource {
-            path: None,
-            root: dir.path().to_path_buf(),
-        };
-        let policy = Policy::builder(dir.path(), dir.path())
-            .rules(Behavior::Deny, ["Bash(touch:*)"], source)
-            .build();
-        let host = ExpandHost {
-            cwd: dir.path().to_path_buf(),
-            policy,
-            asker: Arc::new(ferrule_agent::HeadlessAsker),
-            cancel: CancellationToken::new(),
-        };
-        assert!(host.run_shell("touch x").await.is_err());
-        assert!(!dir.path().join("x").exists());
-        assert_eq!(host.run_shell("echo hi").await.as_deref(), Ok("hi"));
-        let asked = host.run_shell("rm -f y").await.unwrap_err();
-        assert!(asked.contains("was not run"), "{asked}");
     }
 }

@@ -141,10 +141,10 @@ async fn run(
     let mut prepared = ferrule_setup::prepare(options)?;
     prepared.start_mcp().await?;
     let hooks = std::sync::Arc::clone(&prepared.hooks);
-    let command_host = slash::PrintHost {
-        cwd: prepared.cwd.clone(),
-        policy: prepared.policy.clone().mode(prepared.mode).build(),
-    };
+    let command_host = ferrule_setup::CommandShell::new(
+        prepared.cwd.clone(),
+        prepared.policy.clone().mode(prepared.mode).build(),
+    );
     let (builder, info) = prepared.into_builder();
     let session_hooks = ferrule_setup::SessionHooks::new(hooks, &info);
     let mut agent = builder.build()?;

@@ -8,12 +8,9 @@
 //! is sent as that prompt's text, as in the TUI (cli-core.md §8.3). Any
 //! other `/x` is sent as written.
 
-use std::path::PathBuf;
-
 use ferrule_mcp::McpManager;
-use ferrule_memory::{CommandHost, Slash, Workspace};
-use ferrule_permissions::{Behavior, Policy, Request, RuleSource, decide};
-use serde_json::json;
+use ferrule_memory::{Slash, Workspace};
+use ferrule_setup::CommandShell;
 
 /// What a `/name args` prompt became.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -33,7 +30,7 @@ pub(crate) struct Expansion {
 pub(crate) async fn expand(
     prompt: &str,
     workspace: &Workspace,
-    host: &PrintHost,
+    host: &CommandShell,
     mcp: Option<&McpManager>,
 ) -> Result<Option<Expansion>, String> {
     let Some(line) = prompt.trim_start().strip_prefix('/') else {
@@ -51,7 +48,7 @@ pub(crate) async fn expand(
     };
     let template = command.render(args).map_err(|e| format!("/{name}: {e}"))?;
     let allowed_tools = command.meta.allowed_tools.0.clone();
-    let host = host.allowing(&allowed_tools, &command.path);
+    let host = host.clone().allowing(&allowed_tools, &command.path);
     let expanded = ferrule_memory::expand(&template, &host)
         .await
         .map_err(|e| format!("/{name}: {e}"))?;
@@ -78,53 +75,5 @@ async fn mcp_prompt(
         None => Ok(None),
         Some(Ok(prompt)) => Ok(Some(prompt.joined())),
         Some(Err(error)) => Err(format!("/{name}: {error}")),
-    }
-}
-
-/// Runs a command's shell parts and reads its files, in the project.
-pub(crate) struct PrintHost {
-    pub(crate) cwd: PathBuf,
-    pub(crate) policy: Policy,
-}
-
-impl PrintHost {
-    /// This host with a command's `allowed-tools` (from the file `path`)
-    /// added as allow rules.
-    fn allowing(&self, allowed_tools: &[String], path: &std::path::Path) -> Self {
-        let source = RuleSource {
-            path: Some(path.to_path_buf()),
-            root: self.cwd.clone(),
-        };
-        Self {
-            cwd: self.cwd.clone(),
-            policy: self
-                .policy
-                .with_rules(Behavior::Allow, allowed_tools, source),
-        }
-    }
-}
-
-impl CommandHost for PrintHost {
-    async fn run_shell(&self, command: &str) -> Result<String, String> {
-        let decision = decide(
-            &self.policy,
-            &Request::new("Bash", json!({"command": command})),
-        );
-        match decision.behavior {
-            Behavior::Allow => {}
-            Behavior::Deny => {
-                return Err(format!("Bash({command}) is denied: {}", decision.reason));
-            }
-            Behavior::Ask => {
-                return Err(format!(
-                    "Bash({command}) needs permission, and print mode cannot ask; allow it with --allowed-tools"
-                ));
-            }
-        }
-        ferrule_setup::run_embedded_shell(&self.cwd, command, None).await
-    }
-
-    async fn read_file(&self, path: &str) -> Result<String, String> {
-        ferrule_setup::read_embedded_file(&self.cwd, path).await
     }
 }

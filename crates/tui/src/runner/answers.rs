@@ -4,7 +4,7 @@ use ferrule_agent::AskAnswer;
 
 use super::EventLoop;
 use super::switch::Switch;
-use crate::always::{Always, always_for, local_settings};
+use crate::always::{Always, always_for};
 use crate::asker::PendingAsk;
 use crate::state::{Cell, PermissionChoice, PermissionPrompt, Prompt, QuestionPrompt};
 
@@ -80,7 +80,7 @@ impl EventLoop {
                 let Some(always) = self.current.as_ref().and_then(|c| c.always.clone()) else {
                     return self.reply(AskAnswer::allow());
                 };
-                let file = local_settings(self.session.cwd());
+                let file = ferrule_config::local_settings_file(self.session.cwd());
                 let note = match always.persist(&file) {
                     Ok(_) => match &always {
                         Always::Rule(rule) => {

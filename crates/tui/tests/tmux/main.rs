@@ -374,6 +374,36 @@ async fn custom_commands_complete_expand_and_go_to_the_model() {
     assert!(body.contains("Say hello to Ferris. Today: sunny"), "{body}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commands_allowed_tools_run_its_shell_part_and_the_models_calls_unasked() {
+    let server = server().await;
+    server.mount(openai::tool_calls_reply(
+        &[("call_t", "Bash", r#"{"command":"touch by-model.txt"}"#)],
+        2,
+    ));
+    server.mount(openai::text_reply("Stamped twice."));
+    let project = Project::new();
+    let commands = project.base.join("user/commands");
+    std::fs::create_dir_all(&commands).expect("mkdir");
+    std::fs::write(
+        commands.join("stamp.md"),
+        "---\ndescription: Stamp the folder\nallowed-tools: Bash(touch:*)\n---\n\
+         Stamped: !`touch by-command.txt && echo yes`\n",
+    )
+    .expect("command file");
+    let dir = project.dir();
+    let tui = Tui::start(project, &server.base_url());
+    tui.ready();
+    tui.type_text("/stamp");
+    tui.keys(&["Enter"]);
+    // Neither touch asks: the run reaches the model's last answer.
+    tui.wait_text("Stamped twice.");
+    assert!(dir.join("by-command.txt").exists());
+    assert!(dir.join("by-model.txt").exists());
+    let body = server.requests()[0].body.to_string();
+    assert!(body.contains("Stamped: yes"), "{body}");
+}
+
 /// The first non-system message of a chat completions request, as text.
 fn first_message(body: &serde_json::Value) -> String {
     body["messages"]

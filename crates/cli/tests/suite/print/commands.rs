@@ -119,7 +119,7 @@ async fn a_custom_command_expands_with_its_shell_part_checked() -> Result<()> {
     assert_eq!(refused.code, Some(1), "{}", refused.stderr);
     assert_eq!(refused.json()?["is_error"], true);
     assert!(
-        refused.stdout.contains("print mode cannot ask"),
+        refused.stdout.contains("this session cannot ask"),
         "{}",
         refused.stdout
     );
