@@ -82,8 +82,15 @@ pub(crate) struct EventLoop {
     /// A session to switch to (`/clear`, `/resume`, trust), with the note
     /// to show; started by the loop, since starting MCP servers is async.
     pending_session: Option<(Box<ferrule_setup::SetupOptions>, String, switch::Switch)>,
+    /// Turns background hooks started since the user last sent something.
+    wakes: usize,
     exit: bool,
 }
+
+/// How many turns in a row background hooks may start without the user
+/// sending anything (a hook that wakes the model at every turn's end
+/// would otherwise never stop).
+const MAX_WAKES: usize = 8;
 
 /// Channels the loop reads.
 struct Inputs {
@@ -128,6 +135,7 @@ pub(crate) async fn run_loop(
         rewind_confirm: None,
         deferred: None,
         pending_session: None,
+        wakes: 0,
         exit: false,
     };
     this.welcome();
@@ -192,7 +200,10 @@ impl EventLoop {
                     self.show_next_ask();
                 }
                 Some(done) = inputs.done.recv() => self.finished(done, inputs),
-                _ = tick.tick() => self.app.tick = self.app.tick.wrapping_add(1),
+                _ = tick.tick() => {
+                    self.app.tick = self.app.tick.wrapping_add(1);
+                    self.wake_if_idle();
+                }
             }
             if let Some((options, note, switch)) = self.pending_session.take() {
                 self.new_session(*options, note, switch).await;
@@ -277,7 +288,31 @@ impl EventLoop {
     }
 
     /// Sends what the user typed: a command, a shell command or a message.
+    /// While no turn runs, an `asyncRewake` hook that exited 2 wakes the
+    /// model: a turn starts with its reminder (cli-core.md §5.2).
+    fn wake_if_idle(&mut self) {
+        let idle = self.app.busy.is_none()
+            && self.session.agent.is_some()
+            && self.app.prompt.is_none()
+            && self.app.queued.is_empty()
+            && self.pending_session.is_none();
+        if !idle || self.wakes >= MAX_WAKES {
+            return;
+        }
+        let wake = self.session.controls.take_background_wake();
+        if wake.is_empty() {
+            return;
+        }
+        self.wakes += 1;
+        self.app.transcript.push(Cell::Info(format!(
+            "A background hook woke the model: {}",
+            wake[0].lines().next().unwrap_or("")
+        )));
+        self.start_turn_quiet(wake.join("\n\n"));
+    }
+
     fn submit(&mut self, text: String) {
+        self.wakes = 0;
         self.app.scroll = 0;
         if let Some(command) = text.strip_prefix('!') {
             self.shell(command.trim().to_owned());

@@ -526,6 +526,50 @@ async fn mcp_prompts_are_slash_commands() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_rewake_hook_wakes_the_idle_model() {
+    let server = server().await;
+    server.mount(openai::tool_calls_reply(
+        &[("call_r", "Read", r#"{"file_path":"notes.txt"}"#)],
+        2,
+    ));
+    server.mount(openai::text_reply("Done reading."));
+    server.mount(openai::text_reply("Woken up: fixing the lint errors."));
+    let project = Project::new();
+    std::fs::write(project.dir().join("notes.txt"), "buy milk\n").expect("notes");
+    let hooks = serde_json::json!({"hooks": {"PostToolUse": [{
+        "matcher": "Read",
+        "hooks": [{
+            "type": "command",
+            "command": "sleep 1; echo 'lint: 3 errors in notes.txt' >&2; exit 2",
+            "asyncRewake": true,
+            "rewakeMessage": "The background lint found problems"
+        }]
+    }]}});
+    std::fs::write(project.base.join("user/settings.json"), hooks.to_string()).expect("settings");
+    let tui = Tui::start(project, &server.base_url());
+    tui.ready();
+    tui.type_text("read the notes");
+    tui.keys(&["Enter"]);
+    tui.wait_text("Done reading.");
+    // The turn is over; the hook's exit 2 a second later wakes the model
+    // with no input from the user.
+    tui.wait_text("Woken up: fixing the lint errors.");
+    let screen = tui.screen();
+    assert!(
+        screen.contains("A background hook woke the model"),
+        "{screen}"
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3, "read, answer, woken");
+    let woken = requests[2].body["messages"].to_string();
+    assert!(
+        woken.contains("The background lint found problems"),
+        "{woken}"
+    );
+    assert!(woken.contains("lint: 3 errors in notes.txt"), "{woken}");
+}
+
 /// One JSON payload per line of `path` (none when it does not exist yet).
 fn hook_payloads(path: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
