@@ -1,14 +1,13 @@
 //! A tool output that forks ([`ToolOutput::fork`], a skill with `context:
 //! fork`): its task runs as a subagent, and the subagent's report answers
 //! the call. The skill's `model` and `effort` go to that subagent instead
-//! of the rest of the turn; its `allowed-tools` still become session rules
-//! first, so the subagent's calls have them.
+//! of the rest of the turn. The pipeline has already made its
+//! `allowed-tools` session rules, so the subagent's calls have them.
 
 use ferrule_protocol::TurnSummary;
 use ferrule_tool::{ToolContext, ToolError, ToolOutput};
 use serde_json::Value;
 
-use crate::core::lock;
 use crate::subagent::{Overrides, run_input_for_call};
 use crate::tools::AgentInput;
 use crate::turn::Turn;
@@ -29,9 +28,6 @@ pub(crate) async fn run(
     let Some(fork) = output.fork.take() else {
         return (Ok(output), None);
     };
-    if !output.session_allow.is_empty() {
-        lock(&turn.core.permissions).allow_for_session(&std::mem::take(&mut output.session_allow));
-    }
     let input = AgentInput {
         description: fork.description,
         prompt: fork.prompt,

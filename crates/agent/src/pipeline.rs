@@ -336,11 +336,20 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
             }
         }
     };
+    // What the output asks of the session: its allow rules (before a fork
+    // runs, so the subagent has them), then its fork.
     let result = match result {
-        Ok(output) if output.fork.is_some() && !turn.cancel.is_cancelled() => {
-            let (result, summary) = crate::fork::run(turn, id, output, &ctx).await;
-            child = summary;
-            result
+        Ok(output) if !turn.cancel.is_cancelled() => {
+            if !output.session_allow.is_empty() {
+                lock(&turn.core.permissions).allow_for_session(&output.session_allow);
+            }
+            if output.fork.is_some() {
+                let (result, summary) = crate::fork::run(turn, id, output, &ctx).await;
+                child = summary;
+                result
+            } else {
+                Ok(output)
+            }
         }
         other => other,
     };
@@ -358,9 +367,6 @@ pub(crate) async fn run_call(turn: &Turn<'_>, call: &Call) -> CallOutcome {
             outcome
         }
         Ok(output) => {
-            if !output.session_allow.is_empty() {
-                lock(&turn.core.permissions).allow_for_session(&output.session_allow);
-            }
             let structured = output.structured.clone();
             let mut content = output.result_content();
             let mut stop = None;
