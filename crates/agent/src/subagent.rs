@@ -230,7 +230,7 @@ async fn run(
         .map(ScopedModel);
     let thinking = overrides
         .effort
-        .or_else(|| definition.and_then(|d| d.meta.effort.as_ref()).map(effort_text))
+        .or_else(|| definition.and_then(|d| d.meta.effort.as_ref()).map(ferrule_memory::Effort::text))
         .and_then(|effort| match ferrule_model::Thinking::from_effort(&effort) {
             Ok(thinking) => Some(thinking),
             Err(error) => {
@@ -364,23 +364,6 @@ fn restrictions_for(core: &Core, definition: &Subagent) -> Option<Restrictions> 
         rules,
         policy,
     })
-}
-
-/// A definition's `effort` as the text [`ferrule_model::Thinking::from_effort`]
-/// reads.
-fn effort_text(effort: &ferrule_memory::Effort) -> String {
-    use ferrule_memory::{Effort, EffortLevel};
-    match effort {
-        Effort::Budget(budget) => budget.to_string(),
-        Effort::Level(level) => match level {
-            EffortLevel::Low => "low",
-            EffortLevel::Medium => "medium",
-            EffortLevel::High => "high",
-            EffortLevel::Xhigh => "xhigh",
-            EffortLevel::Max => "max",
-        }
-        .to_owned(),
-    }
 }
 
 /// A definition's `permissionMode` as the permission engine's mode.

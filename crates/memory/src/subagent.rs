@@ -76,6 +76,29 @@ impl TryFrom<String> for Color {
     }
 }
 
+impl Effort {
+    /// The effort as written: the level's name, or the budget in digits.
+    pub fn text(&self) -> String {
+        match self {
+            Effort::Budget(budget) => budget.to_string(),
+            Effort::Level(level) => level.as_str().to_owned(),
+        }
+    }
+}
+
+impl EffortLevel {
+    /// The level's name, as the frontmatter writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EffortLevel::Low => "low",
+            EffortLevel::Medium => "medium",
+            EffortLevel::High => "high",
+            EffortLevel::Xhigh => "xhigh",
+            EffortLevel::Max => "max",
+        }
+    }
+}
+
 /// Reasoning effort: a level name or a positive budget.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
