@@ -7,6 +7,12 @@ use ferrule_hooks::{BackgroundRun, Effect, Outcome, Parsed};
 
 use crate::core::{AgentControls, Core};
 
+/// How many turns in a row `asyncRewake` hooks may start without the user
+/// sending anything: a hook that wakes the model at the end of every turn
+/// would otherwise never let the session rest. Hosts that run wake-up
+/// turns stop at this many.
+pub const MAX_WAKE_TURNS: usize = 8;
+
 /// The context queued for the next model request: the host's and the
 /// session watcher's, then what background hooks that finished since the
 /// last request report.

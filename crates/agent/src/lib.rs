@@ -110,6 +110,7 @@ pub use ask::{
     AskAnswer, AskRequest, Asker, ElicitAnswer, ElicitRequest, ElicitationAction, FnAsker,
     HeadlessAsker,
 };
+pub use background_hooks::MAX_WAKE_TURNS;
 pub use builder::{AgentBuildError, AgentBuilder};
 pub use classifier::{
     AutoModeGuidance, Classifier, ClassifyError, ClassifyRequest, ClassifyVerdict, ModelClassifier,

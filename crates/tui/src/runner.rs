@@ -87,11 +87,6 @@ pub(crate) struct EventLoop {
     exit: bool,
 }
 
-/// How many turns in a row background hooks may start without the user
-/// sending anything (a hook that wakes the model at every turn's end
-/// would otherwise never stop).
-const MAX_WAKES: usize = 8;
-
 /// Channels the loop reads.
 struct Inputs {
     terminal: mpsc::UnboundedReceiver<Event>,
@@ -296,7 +291,7 @@ impl EventLoop {
             && self.app.prompt.is_none()
             && self.app.queued.is_empty()
             && self.pending_session.is_none();
-        if !idle || self.wakes >= MAX_WAKES {
+        if !idle || self.wakes >= ferrule_agent::MAX_WAKE_TURNS {
             return;
         }
         let wake = self.session.controls.take_background_wake();

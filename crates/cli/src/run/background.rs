@@ -2,11 +2,8 @@
 //! them, and an `asyncRewake` hook that exited 2 wakes the model for one
 //! more turn with its reminder (cli-core.md §5.2).
 
-use ferrule_agent::{Agent, EventSink, TurnResult, UserInput};
+use ferrule_agent::{Agent, EventSink, MAX_WAKE_TURNS, TurnResult, UserInput};
 use ferrule_protocol::TurnOutcome;
-
-/// How many wake-up turns one print-mode run may take.
-const MAX_WAKES: usize = 8;
 
 /// Waits for the background hooks `result`'s run started; while
 /// `asyncRewake` hooks ask to wake the model, runs a turn with their
@@ -17,7 +14,7 @@ pub(super) async fn settle(
     mut result: TurnResult,
 ) -> TurnResult {
     let controls = agent.controls();
-    for _ in 0..MAX_WAKES {
+    for _ in 0..MAX_WAKE_TURNS {
         if result.outcome == TurnOutcome::Interrupted {
             break;
         }
