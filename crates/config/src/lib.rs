@@ -83,6 +83,7 @@ pub use import::{
 pub use load::{
     CliArgs, DEFAULT_POLICY_PATH, INLINE_FLAG_PATH, LayerStatus, LoadOptions, LoadedSettings,
     SettingsLayer, Trust, load, local_settings_file, project_settings_file, split_rule_list,
+    user_settings_file,
 };
 pub use merge::Origins;
 pub use parse::{ParsedSettings, parse_settings};

@@ -152,7 +152,7 @@ impl LoadOptions {
     /// their own, and for `User` when no user directory resolves.
     pub fn settings_file(&self, scope: Scope) -> Option<PathBuf> {
         match scope {
-            Scope::User => self.resolved_user_dir().map(|d| d.join("settings.json")),
+            Scope::User => self.resolved_user_dir().map(|d| user_settings_file(&d)),
             Scope::Project => Some(project_settings_file(&self.cwd)),
             Scope::Local => Some(local_settings_file(&self.cwd)),
             Scope::Flag | Scope::CliArg | Scope::Session | Scope::Policy => None,
@@ -170,6 +170,12 @@ impl LoadOptions {
             None => std::env::var(name).ok(),
         }
     }
+}
+
+/// The user's Qoder settings file in user directory `user_dir`
+/// (`~/.qoder` by default): `<user_dir>/settings.json`.
+pub fn user_settings_file(user_dir: &Path) -> PathBuf {
+    user_dir.join("settings.json")
 }
 
 /// The project's shared Qoder settings file, `<cwd>/.qoder/settings.json`.

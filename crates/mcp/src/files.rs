@@ -44,7 +44,7 @@ pub fn scope_file(scope: McpScope, cwd: &Path, user_dir: &Path) -> Option<PathBu
     match scope {
         McpScope::Project => Some(cwd.join(".mcp.json")),
         McpScope::Local => Some(ferrule_config::local_settings_file(cwd)),
-        McpScope::User => Some(user_dir.join("settings.json")),
+        McpScope::User => Some(ferrule_config::user_settings_file(user_dir)),
         McpScope::Plugin | McpScope::Flag | McpScope::Dynamic => None,
     }
 }
