@@ -46,11 +46,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod dirwalk;
 mod engine;
 mod mtime;
 mod mtime_cache;
 mod pattern;
 mod query;
+mod rules;
 mod search;
 
 pub use pattern::{GlobPattern, MatchTarget};

@@ -13,7 +13,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use rustix::fd::OwnedFd;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, StatxFlags};
 
 /// Stats files through the last directory it opened.
@@ -65,26 +65,36 @@ impl MtimeReader {
             }
         }
         let (_, fd) = self.dir.as_ref()?;
-        let stat = rustix::fs::statx(
-            fd,
-            OsStr::from_bytes(name),
-            AtFlags::SYMLINK_NOFOLLOW,
-            StatxFlags::TYPE | StatxFlags::MTIME | StatxFlags::NLINK,
-        )
-        .ok()?;
-        if FileType::from_raw_mode(u32::from(stat.stx_mode)) != FileType::RegularFile {
-            return None;
-        }
-        let nanos = Duration::from_nanos(u64::from(stat.stx_mtime.tv_nsec));
-        let modified = match u64::try_from(stat.stx_mtime.tv_sec) {
-            Ok(secs) => SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs) + nanos),
-            // Before 1970: count back from the epoch.
-            Err(_) => SystemTime::UNIX_EPOCH
-                .checked_sub(Duration::from_secs(stat.stx_mtime.tv_sec.unsigned_abs()))?
-                .checked_add(nanos),
-        }?;
-        Some((modified, stat.stx_nlink))
+        regular_at(fd, OsStr::from_bytes(name))
     }
+}
+
+/// The modification time and hard link count of `name` in the open
+/// directory `dir` when it is a regular file (a final symlink is not
+/// followed).
+pub(crate) fn regular_at<P: rustix::path::Arg>(
+    dir: impl AsFd,
+    name: P,
+) -> Option<(SystemTime, u32)> {
+    let stat = rustix::fs::statx(
+        dir,
+        name,
+        AtFlags::SYMLINK_NOFOLLOW,
+        StatxFlags::TYPE | StatxFlags::MTIME | StatxFlags::NLINK,
+    )
+    .ok()?;
+    if FileType::from_raw_mode(u32::from(stat.stx_mode)) != FileType::RegularFile {
+        return None;
+    }
+    let nanos = Duration::from_nanos(u64::from(stat.stx_mtime.tv_nsec));
+    let modified = match u64::try_from(stat.stx_mtime.tv_sec) {
+        Ok(secs) => SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs) + nanos),
+        // Before 1970: count back from the epoch.
+        Err(_) => SystemTime::UNIX_EPOCH
+            .checked_sub(Duration::from_secs(stat.stx_mtime.tv_sec.unsigned_abs()))?
+            .checked_add(nanos),
+    }?;
+    Some((modified, stat.stx_nlink))
 }
 
 /// The plain stat by full path, for when the parent cannot be opened.

@@ -8,6 +8,7 @@ use std::time::SystemTime;
 
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
 
+use crate::glob::dirwalk;
 use crate::glob::mtime::MtimeReader;
 use crate::glob::{GlobError, GlobOutput, GlobPattern, GlobQuery};
 use crate::limits::{Control, PartialReason, SearchLimits};
@@ -26,7 +27,16 @@ pub fn glob(query: &GlobQuery, limits: &SearchLimits) -> Result<GlobOutput, Glob
     let pattern = GlobPattern::with_case(&query.pattern, query.case)?;
     let root = resolve_root(&pattern, query.path.as_deref())?;
     let control = Control::new(limits);
-    let found = walk(&root, &pattern, &control)?;
+    if control.has_budget() && !control.add_results(0) {
+        return Ok(finish(Vec::new(), query.limit, &control, limits));
+    }
+    if let Some(found) = dirwalk::walk(&root, &pattern, &control) {
+        return Ok(finish(found, query.limit, &control, limits));
+    }
+    // The fast walker gave up (a relative root, no descriptors left):
+    // walk again with the crate, counting limits afresh.
+    let control = Control::new(limits);
+    let found = crate_walk(&root, &pattern, &control)?;
     Ok(finish(found, query.limit, &control, limits))
 }
 
@@ -176,9 +186,14 @@ impl<'s> ParallelVisitorBuilder<'s> for Builder<'s, '_> {
     }
 }
 
-/// Walks `root` in parallel with the Grep engine's rules (rg's defaults)
-/// and returns the matching files, unsorted.
-fn walk(root: &Path, pattern: &GlobPattern, control: &Control) -> Result<Vec<Found>, GlobError> {
+/// Walks `root` in parallel with the `ignore` crate, under the Grep
+/// engine's rules (rg's defaults), and returns the matching files,
+/// unsorted.
+pub(crate) fn crate_walk(
+    root: &Path,
+    pattern: &GlobPattern,
+    control: &Control,
+) -> Result<Vec<Found>, GlobError> {
     let plan = WalkPlan::new(root, &WalkFilter::new()).map_err(|e| GlobError::Root {
         root: root.to_path_buf(),
         reason: e.to_string(),
