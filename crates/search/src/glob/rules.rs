@@ -79,21 +79,9 @@ impl RuleFiles {
     }
 }
 
-/// Where a level's directory sits relative to the walk root.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Place {
-    /// Inside the walk: paths relative to it start at this byte of a
-    /// root-relative path.
-    Walk { offset: usize },
-    /// Above the root: matched with the canonical root joined with the
-    /// root-relative path.
-    Above,
-}
-
 /// The rules one directory contributes.
 #[derive(Debug)]
 pub(crate) struct Level {
-    place: Place,
     rgignore: Gitignore,
     ignore: Gitignore,
     gitignore: Gitignore,
@@ -105,10 +93,7 @@ impl Level {
     /// The rules of directory `dir` (its full path as the walk names it),
     /// given which rule files its listing holds; `None` when it adds
     /// nothing (no rules and no repository).
-    fn read(dir: &Path, place: Place, files: RuleFiles) -> Option<Self> {
-        if !files.any() {
-            return None;
-        }
+    fn read(dir: &Path, files: RuleFiles) -> Option<Self> {
         let git_type = if files.git {
             std::fs::metadata(dir.join(".git"))
                 .ok()
@@ -118,7 +103,6 @@ impl Level {
         };
         let has_jj = files.jj && dir.join(".jj").exists();
         let level = Self {
-            place,
             rgignore: rule_file(dir, dir, ".rgignore", files.rgignore),
             ignore: rule_file(dir, dir, ".ignore", files.ignore),
             gitignore: rule_file(dir, dir, ".gitignore", files.gitignore),
@@ -213,19 +197,12 @@ impl WalkRules {
     /// [`Self::new`] with the global excludes given (tests).
     pub(crate) fn with_global(root: &Path, global: Gitignore) -> Self {
         let canonical = root.canonicalize().ok();
-        let mut above = Vec::new();
-        if let Some(canonical) = &canonical {
-            // From `/` down to the root's parent, then reversed: the
-            // nearest comes first when matching.
-            let mut parents: Vec<&Path> = canonical.ancestors().skip(1).collect();
-            parents.reverse();
-            for parent in parents {
-                if let Some(level) = Level::read(parent, Place::Above, RuleFiles::probe_all()) {
-                    above.push(level);
-                }
-            }
-            above.reverse();
-        }
+        // Nearest first, the order they are matched in.
+        let above: Vec<Level> = canonical
+            .iter()
+            .flat_map(|canonical| canonical.ancestors().skip(1))
+            .filter_map(|parent| Level::read(parent, RuleFiles::probe_all()))
+            .collect();
         let above_has_git = above.iter().any(|level| level.has_git);
         Self {
             root: root.to_path_buf(),
@@ -244,12 +221,12 @@ impl WalkRules {
         }
         let dir = self.full_path(rel);
         let offset = if rel.is_empty() { 0 } else { rel.len() + 1 };
-        match Level::read(&dir, Place::Walk { offset }, files) {
+        match Level::read(&dir, files) {
             None => Arc::clone(parent),
             Some(level) => {
                 let mut levels = parent.levels.clone();
                 let has_git = parent.has_git || level.has_git;
-                levels.push(Arc::new(level));
+                levels.push((offset, Arc::new(level)));
                 Arc::new(Chain { levels, has_git })
             }
         }
@@ -295,12 +272,8 @@ impl WalkRules {
             return Match::None;
         }
         let mut found = Found::new();
-        for level in chain.levels.iter().rev() {
-            let offset = match level.place {
-                Place::Walk { offset } => offset,
-                Place::Above => 0,
-            };
-            let path = Path::new(OsStr::from_bytes(rel.get(offset..).unwrap_or_default()));
+        for (offset, level) in chain.levels.iter().rev() {
+            let path = Path::new(OsStr::from_bytes(rel.get(*offset..).unwrap_or_default()));
             found.consider(level, path, is_dir, any_git);
         }
         if !self.above.is_empty() {
@@ -366,6 +339,8 @@ impl Found {
 /// shared by that directory's subdirectories until one adds its own.
 #[derive(Debug, Default)]
 pub(crate) struct Chain {
-    levels: Vec<Arc<Level>>,
+    /// Each level's rules, root first, with the byte of a root-relative
+    /// path where paths relative to that level's directory start.
+    levels: Vec<(usize, Arc<Level>)>,
     has_git: bool,
 }

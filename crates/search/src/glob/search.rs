@@ -30,13 +30,15 @@ pub fn glob(query: &GlobQuery, limits: &SearchLimits) -> Result<GlobOutput, Glob
     if control.has_budget() && !control.add_results(0) {
         return Ok(finish(Vec::new(), query.limit, &control, limits));
     }
-    if let Some(found) = dirwalk::walk(&root, &pattern, &control) {
-        return Ok(finish(found, query.limit, &control, limits));
-    }
-    // The fast walker gave up (a relative root, no descriptors left):
-    // walk again with the crate, counting limits afresh.
-    let control = Control::new(limits);
-    let found = crate_walk(&root, &pattern, &control)?;
+    let (found, control) = match dirwalk::walk(&root, &pattern, &control) {
+        Some(found) => (found, control),
+        // The fast walker gave up (a relative root, no descriptors
+        // left): walk again with the crate, counting limits afresh.
+        None => {
+            let control = Control::new(limits);
+            (crate_walk(&root, &pattern, &control)?, control)
+        }
+    };
     Ok(finish(found, query.limit, &control, limits))
 }
 
@@ -204,9 +206,6 @@ pub(crate) fn crate_walk(
         control,
         found: Mutex::new(Vec::new()),
     };
-    if control.has_budget() && !control.add_results(0) {
-        return Ok(Vec::new());
-    }
     plan.builder(default_threads())
         .build_parallel()
         .visit(&mut Builder { shared: &shared });
