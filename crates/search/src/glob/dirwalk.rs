@@ -10,17 +10,26 @@
 //! entry types come with the names), and each matching file is stat'ed
 //! relative to the same descriptor; only files that match get a path.
 //!
+//! The files come out newest first without a sort that compares paths:
+//! each directory's entries are put in the order their paths sort in
+//! (a directory's name counts with its trailing `/`), so reading the
+//! directories depth first yields every path in byte order, and a stable
+//! sort by time alone finishes the job. Sorting the kernel tree's 78 k
+//! paths, all with one modification time, by comparing them took 10 ms
+//! on the calling thread; this takes about 2.
+//!
 //! It skips exactly what the crate's walk skips (see [`super::rules`]):
 //! the tests below compare the two on trees built to exercise each rule.
 //! When the walk cannot go on for a reason the crate's walk would not
 //! share (the process runs out of file descriptors), it reports that and
 //! the caller walks again with the crate.
 
+use std::cmp::Ordering as Order;
 use std::ffi::{CStr, CString, OsStr};
 use std::mem::MaybeUninit;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use rustix::fd::OwnedFd;
@@ -46,7 +55,8 @@ const LISTING_BUFFER: usize = 32 * 1024;
 const CHECK_EVERY: usize = 512;
 
 /// Walks `root` (an absolute directory) and returns the files that match
-/// `pattern` with their modification times, unsorted; `None` when this
+/// `pattern` with their modification times, in the order of
+/// [`super::search::newest_first`]; `None` when this
 /// walker cannot be used here (a relative root, no descriptors left) and
 /// the crate's walk must be used instead.
 pub(crate) fn walk(root: &Path, pattern: &GlobPattern, control: &Control) -> Option<Vec<Found>> {
@@ -72,10 +82,12 @@ pub(crate) fn walk_with(
             rel: Vec::new(),
             depth: 0,
             chain: Arc::new(Chain::default()),
+            slot: 0,
         }),
+        next_slot: AtomicUsize::new(1),
         unsupported: AtomicBool::new(false),
     };
-    let results: Vec<Option<Vec<Found>>> = std::thread::scope(|scope| {
+    let results: Vec<Option<Listed>> = std::thread::scope(|scope| {
         let helpers: Vec<_> = (1..threads.max(1))
             .filter_map(|_| {
                 std::thread::Builder::new()
@@ -91,12 +103,64 @@ pub(crate) fn walk_with(
     if shared.unsupported.load(Ordering::Relaxed) {
         return None;
     }
-    let mut found = Vec::new();
+    let mut slots: Vec<Vec<Item>> = Vec::new();
+    slots.resize_with(shared.next_slot.load(Ordering::Relaxed), Vec::new);
+    let mut files = 0;
     for part in results {
         // A thread that panicked lost its files: let the crate walk again.
-        found.append(&mut part?);
+        let part = part?;
+        files += part.files;
+        for (slot, items) in part.dirs {
+            if let Some(place) = slots.get_mut(slot) {
+                *place = items;
+            }
+        }
     }
+    let mut found = in_path_order(slots, files);
+    // Stable: equal times keep the path order.
+    found.sort_by_key(|file| std::cmp::Reverse(file.0));
     Some(found)
+}
+
+/// The files of every directory, depth first from the root (slot 0): each
+/// directory's items are in path order, so this is every path in byte
+/// order.
+fn in_path_order(mut slots: Vec<Vec<Item>>, files: usize) -> Vec<Found> {
+    let mut found = Vec::with_capacity(files);
+    let mut stack = Vec::new();
+    if let Some(root) = slots.first_mut() {
+        stack.push(std::mem::take(root).into_iter());
+    }
+    while let Some(items) = stack.last_mut() {
+        match items.next() {
+            Some(Item::File(file)) => found.push(file),
+            Some(Item::Dir(slot)) => {
+                if let Some(dir) = slots.get_mut(slot) {
+                    let items = std::mem::take(dir).into_iter();
+                    stack.push(items);
+                }
+            }
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    found
+}
+
+/// One entry of a listed directory, in path order.
+enum Item {
+    /// A matching file.
+    File(Found),
+    /// A subdirectory walked, by its slot.
+    Dir(usize),
+}
+
+/// What one thread listed: each directory's items by slot, and how many
+/// files they hold.
+struct Listed {
+    dirs: Vec<(usize, Vec<Item>)>,
+    files: usize,
 }
 
 /// How a directory gets opened.
@@ -116,6 +180,8 @@ struct Job {
     depth: usize,
     /// The rules of the directories above it.
     chain: Arc<Chain>,
+    /// Where its items go among the walk's directories.
+    slot: usize,
 }
 
 /// The stack of directories not yet listed (last in, first out: the walk
@@ -192,6 +258,8 @@ struct Shared<'a> {
     pattern: &'a GlobPattern,
     control: &'a Control,
     queue: Queue,
+    /// The slot the next directory found gets.
+    next_slot: AtomicUsize,
     unsupported: AtomicBool,
 }
 
@@ -200,12 +268,13 @@ struct Local {
     listing: Vec<MaybeUninit<u8>>,
     /// The names of the directory being processed, each NUL-terminated.
     names: Vec<u8>,
-    /// Where each name starts in `names`, its length and its type.
-    entries: Vec<(usize, usize, FileType)>,
+    /// Where each name starts in `names`, its length and whether it is a
+    /// directory (else a regular file), in path order.
+    entries: Vec<(usize, usize, bool)>,
     /// The root-relative path of the entry being looked at.
     rel: Vec<u8>,
     subdirs: Vec<Job>,
-    found: Vec<Found>,
+    listed: Listed,
     seen: usize,
 }
 
@@ -219,14 +288,17 @@ enum Halt {
 
 impl Shared<'_> {
     /// One thread's loop: list directories until none are left.
-    fn work(&self) -> Vec<Found> {
+    fn work(&self) -> Listed {
         let mut local = Local {
             listing: vec![MaybeUninit::uninit(); LISTING_BUFFER],
             names: Vec::new(),
             entries: Vec::new(),
             rel: Vec::new(),
             subdirs: Vec::new(),
-            found: Vec::new(),
+            listed: Listed {
+                dirs: Vec::new(),
+                files: 0,
+            },
             seen: 0,
         };
         let mut finished = false;
@@ -241,11 +313,11 @@ impl Shared<'_> {
                 }
             }
         }
-        local.found
+        local.listed
     }
 
-    /// Lists one directory: queues its subdirectories and collects its
-    /// matching files.
+    /// Lists one directory: queues its subdirectories and records them
+    /// with its matching files, in path order, under the job's slot.
     fn list(&self, job: Job, local: &mut Local) -> Result<(), Halt> {
         if self.control.should_stop() {
             return Err(Halt::Limit);
@@ -256,16 +328,31 @@ impl Shared<'_> {
         let files = read_listing(&dir, &job.rel, local);
         let chain = self.rules.child(&job.chain, &job.rel, files);
         let dir = Arc::new(dir);
+        let mut items = Vec::new();
+        let walked = self.list_entries(&job, &dir, &chain, local, &mut items);
+        local.listed.dirs.push((job.slot, items));
+        walked
+    }
+
+    /// Goes through the listing `read_listing` left in `local`.
+    fn list_entries(
+        &self,
+        job: &Job,
+        dir: &Arc<OwnedFd>,
+        chain: &Arc<Chain>,
+        local: &mut Local,
+        items: &mut Vec<Item>,
+    ) -> Result<(), Halt> {
         let Local {
             names,
             entries,
             rel,
             subdirs,
-            found,
+            listed,
             seen,
             ..
         } = local;
-        for &(start, len, kind) in entries.iter() {
+        for &(start, len, is_dir) in entries.iter() {
             *seen += 1;
             if (*seen).is_multiple_of(CHECK_EVERY) && self.control.should_stop() {
                 return Err(Halt::Limit);
@@ -273,24 +360,13 @@ impl Shared<'_> {
             let Ok(name) = CStr::from_bytes_with_nul(&names[start..=start + len]) else {
                 continue;
             };
-            let kind = match kind {
-                FileType::Unknown => match entry_type(&dir, name) {
-                    Some(kind) => kind,
-                    None => continue,
-                },
-                kind => kind,
-            };
-            let is_dir = kind == FileType::Directory;
-            if !is_dir && kind != FileType::RegularFile {
-                continue;
-            }
             rel.clear();
             rel.extend_from_slice(&job.rel);
             if !job.rel.is_empty() {
                 rel.push(b'/');
             }
             rel.extend_from_slice(name.to_bytes());
-            if self.rules.is_skipped(&chain, rel, is_dir) {
+            if self.rules.is_skipped(chain, rel, is_dir) {
                 continue;
             }
             if is_dir {
@@ -299,16 +375,19 @@ impl Shared<'_> {
                     Open::Path
                 } else {
                     Open::At {
-                        parent: Arc::clone(&dir),
+                        parent: Arc::clone(dir),
                         name: name.to_owned(),
                     }
                 };
+                let slot = self.next_slot.fetch_add(1, Ordering::Relaxed);
                 subdirs.push(Job {
                     open,
                     rel: rel.clone(),
                     depth,
-                    chain: Arc::clone(&chain),
+                    chain: Arc::clone(chain),
+                    slot,
                 });
+                items.push(Item::Dir(slot));
                 continue;
             }
             if !self
@@ -319,10 +398,11 @@ impl Shared<'_> {
             }
             // A file that vanished or changed type since the listing is
             // skipped.
-            let Some((modified, _)) = regular_at(&*dir, name) else {
+            let Some((modified, _)) = regular_at(&**dir, name) else {
                 continue;
             };
-            found.push((modified, self.rules.full_path(rel)));
+            items.push(Item::File((modified, self.rules.full_path(rel))));
+            listed.files += 1;
             if self.control.has_budget() && !self.control.add_results(1) {
                 return Err(Halt::Limit);
             }
@@ -366,9 +446,9 @@ impl Shared<'_> {
 }
 
 /// Reads the whole listing of `dir` into `local.names` / `local.entries`
-/// and says which rule files it holds. A read error ends the listing
-/// early; the entries read so far are kept (the crate's walk does the
-/// same).
+/// (its directories and regular files, in path order) and says which rule
+/// files it holds. A read error ends the listing early; the entries read
+/// so far are kept (the crate's walk does the same).
 fn read_listing(dir: &OwnedFd, rel: &[u8], local: &mut Local) -> RuleFiles {
     local.names.clear();
     local.entries.clear();
@@ -391,14 +471,42 @@ fn read_listing(dir: &OwnedFd, rel: &[u8], local: &mut Local) -> RuleFiles {
             continue;
         }
         files.note(name);
-        local
-            .entries
-            .push((local.names.len(), name.len(), entry.file_type()));
+        let is_dir = match entry.file_type() {
+            FileType::Unknown => match entry_type(dir, entry.file_name()) {
+                Some(kind) => kind == FileType::Directory,
+                None => continue,
+            },
+            FileType::Directory => true,
+            // Other types are not walked nor listed.
+            FileType::RegularFile => false,
+            _ => continue,
+        };
+        local.entries.push((local.names.len(), name.len(), is_dir));
         local
             .names
             .extend_from_slice(entry.file_name().to_bytes_with_nul());
     }
+    let names = &local.names;
+    local.entries.sort_unstable_by(|a, b| {
+        path_order(&names[a.0..a.0 + a.1], a.2, &names[b.0..b.0 + b.1], b.2)
+    });
     files
+}
+
+/// How two entries of one directory compare as paths (byte order of the
+/// whole path): a directory's name counts with a trailing `/`, since every
+/// path below it continues that way.
+fn path_order(a: &[u8], a_dir: bool, b: &[u8], b_dir: bool) -> Order {
+    let common = a.len().min(b.len());
+    match a[..common].cmp(&b[..common]) {
+        Order::Equal => {}
+        other => return other,
+    }
+    // One name is a prefix of the other: compare the next byte of each
+    // path (none for a file name that ends here).
+    let next =
+        |name: &[u8], is_dir: bool| name.get(common).copied().or_else(|| is_dir.then_some(b'/'));
+    next(a, a_dir).cmp(&next(b, b_dir))
 }
 
 /// The type of `name` in `dir` (not following a symlink) when the listing
@@ -411,11 +519,12 @@ fn entry_type(dir: &OwnedFd, name: &CStr) -> Option<FileType> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::glob::search::crate_walk;
+    use crate::glob::search::{crate_walk, newest_first};
     use crate::limits::SearchLimits;
     use ignore::gitignore::GitignoreBuilder;
     use pretty_assertions::assert_eq;
     use std::path::PathBuf;
+    use std::time::SystemTime;
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -443,6 +552,12 @@ mod tests {
         let none = SearchLimits::none();
         let one = walk_with(&rules, &pattern, &Control::new(&none), 1).ok_or("unsupported")?;
         let two = walk_with(&rules, &pattern, &Control::new(&none), 2).ok_or("unsupported")?;
+        for found in [&one, &two] {
+            assert!(
+                found.is_sorted_by(|a, b| newest_first(a, b) != Order::Greater),
+                "not newest first, then by path: {found:?}"
+            );
+        }
         let (one, two) = (sorted(one), sorted(two));
         assert_eq!(one, two, "one thread and two threads disagree");
         Ok(one)
@@ -705,6 +820,48 @@ mod tests {
         };
         assert_eq!(listed(dir.path().join("repo"))?, ["a.c"]);
         assert_eq!(listed(dir.path().join("plain"))?, ["b.c", "b.swp"]);
+        Ok(())
+    }
+
+    #[test]
+    fn files_come_newest_first_then_in_path_byte_order() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let root = dir.path().join("order");
+        // `.` and `-` sort before `/`, `0` after it: a directory's files
+        // interleave with its neighbours' by bytes, not by components.
+        let names = [
+            "a.c", "a/x", "a/y/z", "a-b/y", "a0", "a.b/z", "ab", "b", "a/.x", "a/x0",
+        ];
+        let files: Vec<(&str, &str)> = names.iter().map(|n| (*n, "")).collect();
+        write(&root, &files)?;
+        let same_time = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        for name in names {
+            std::fs::File::options()
+                .write(true)
+                .open(root.join(name))?
+                .set_modified(same_time)?;
+        }
+        std::fs::File::options()
+            .write(true)
+            .open(root.join("b"))?
+            .set_modified(same_time + std::time::Duration::from_secs(5))?;
+        let pattern = GlobPattern::new("**/*")?;
+        let rules = WalkRules::new(&root);
+        for threads in [1, 2, 3] {
+            let control = Control::new(&SearchLimits::none());
+            let found = walk_with(&rules, &pattern, &control, threads).ok_or("unsupported")?;
+            let got: Vec<String> = found
+                .iter()
+                .map(|(_, path)| path.strip_prefix(&root).map(|p| p.display().to_string()))
+                .collect::<Result<_, _>>()?;
+            assert_eq!(
+                got,
+                [
+                    "b", "a-b/y", "a.b/z", "a.c", "a/x", "a/x0", "a/y/z", "a0", "ab"
+                ],
+                "{threads} threads"
+            );
+        }
         Ok(())
     }
 

@@ -46,6 +46,10 @@ pub struct GlobPattern {
     /// extension lookup for `**/*.rs`, a literal compare for a name) before
     /// falling back to a regex.
     matcher: GlobSet,
+    /// The glob matches every path (`**/*`, `**`, `*` on a name), so no
+    /// matcher needs to run: globset has no shortcut for these and falls
+    /// back to a regex, which showed in profiles of a fresh `**/*`.
+    matches_all: bool,
 }
 
 impl GlobPattern {
@@ -120,6 +124,10 @@ impl GlobPattern {
             .add(compiled)
             .build()
             .map_err(|e| invalid(e.kind().to_string()))?;
+        let matches_all = match target {
+            MatchTarget::RelativePath => glob == "**" || glob == "**/*",
+            MatchTarget::FileName => glob == "*" || glob == "**",
+        };
         Ok(Self {
             original: pattern.to_string(),
             base,
@@ -127,6 +135,7 @@ impl GlobPattern {
             glob,
             target,
             matcher,
+            matches_all,
         })
     }
 
@@ -188,7 +197,9 @@ impl GlobPattern {
     /// [`GlobPattern::search_root`] returns).
     pub fn is_match_below_root(&self, relative: &Path) -> bool {
         match self.target {
+            MatchTarget::RelativePath if self.matches_all => true,
             MatchTarget::RelativePath => self.matcher.is_match(relative),
+            MatchTarget::FileName if self.matches_all => relative.file_name().is_some(),
             MatchTarget::FileName => relative
                 .file_name()
                 .is_some_and(|name| self.matcher.is_match(name)),
@@ -297,6 +308,43 @@ mod tests {
             p.search_root(Path::new("/r")),
             PathBuf::from("/r/src/tools")
         );
+        Ok(())
+    }
+
+    #[test]
+    fn the_match_everything_shortcut_agrees_with_globset() -> Result<(), GlobError> {
+        use std::os::unix::ffi::OsStrExt;
+        let paths: Vec<&Path> = [
+            &b""[..],
+            b"a",
+            b".hidden",
+            b"a/b/c.rs",
+            b"deep/.dot/x",
+            b"sp ace/\xc3\xa9t\xc3\xa9",
+            b"bad\xff/\xfe",
+            b"a/",
+        ]
+        .iter()
+        .map(|bytes| Path::new(std::ffi::OsStr::from_bytes(bytes)))
+        .collect();
+        for pattern in ["**/*", "**", "*"] {
+            for case in [CaseMode::Sensitive, CaseMode::Insensitive] {
+                let p = GlobPattern::with_case(pattern, case)?;
+                assert!(p.matches_all, "{pattern}");
+                let mut slow = p.clone();
+                slow.matches_all = false;
+                for path in &paths {
+                    assert_eq!(
+                        p.is_match_below_root(path),
+                        slow.is_match_below_root(path),
+                        "{pattern} on {path:?}"
+                    );
+                }
+            }
+        }
+        for pattern in ["**/*.rs", "*.rs", "src/*", "**/a", "?", "**/**"] {
+            assert!(!GlobPattern::new(pattern)?.matches_all, "{pattern}");
+        }
         Ok(())
     }
 

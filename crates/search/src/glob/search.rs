@@ -30,15 +30,13 @@ pub fn glob(query: &GlobQuery, limits: &SearchLimits) -> Result<GlobOutput, Glob
     if control.has_budget() && !control.add_results(0) {
         return Ok(finish(Vec::new(), query.limit, &control, limits));
     }
-    let (found, control) = match dirwalk::walk(&root, &pattern, &control) {
-        Some(found) => (found, control),
-        // The fast walker gave up (a relative root, no descriptors
-        // left): walk again with the crate, counting limits afresh.
-        None => {
-            let control = Control::new(limits);
-            (crate_walk(&root, &pattern, &control)?, control)
-        }
-    };
+    if let Some(found) = dirwalk::walk(&root, &pattern, &control) {
+        return Ok(finish_sorted(found, query.limit, &control, limits));
+    }
+    // The fast walker gave up (a relative root, no descriptors left):
+    // walk again with the crate, counting limits afresh.
+    let control = Control::new(limits);
+    let found = crate_walk(&root, &pattern, &control)?;
     Ok(finish(found, query.limit, &control, limits))
 }
 
@@ -70,47 +68,68 @@ pub(crate) fn resolve_root(
     }
 }
 
-/// Sorts newest first (ties by path bytes, so equal times give a stable
-/// order) and applies the limit. A budget that stopped the walk caps the
-/// files at the budget (threads racing past it may find a few more).
+/// Sorts newest first (in the order of [`newest_first`]) and applies
+/// the limit. A budget that stopped the walk caps the files at the budget
+/// (threads racing past it may find a few more).
 pub(crate) fn finish(
     mut found: Vec<Found>,
     limit: Option<usize>,
     control: &Control,
     limits: &SearchLimits,
 ) -> GlobOutput {
-    let partial = control.partial();
-    if partial == Some(PartialReason::Budget)
+    cap_at_budget(&mut found, control, limits);
+    let keep = limit.unwrap_or(usize::MAX).min(found.len());
+    if keep < found.len() && keep > 0 {
+        // Only the first `keep` need to be in order.
+        found.select_nth_unstable_by(keep - 1, newest_first);
+    }
+    found[..keep].sort_unstable_by(newest_first);
+    output(found, keep, control)
+}
+
+/// [`finish`] for files already in the order of [`newest_first`] (a cap
+/// at the budget then keeps the newest).
+pub(crate) fn finish_sorted(
+    mut found: Vec<Found>,
+    limit: Option<usize>,
+    control: &Control,
+    limits: &SearchLimits,
+) -> GlobOutput {
+    cap_at_budget(&mut found, control, limits);
+    let keep = limit.unwrap_or(usize::MAX).min(found.len());
+    output(found, keep, control)
+}
+
+fn cap_at_budget(found: &mut Vec<Found>, control: &Control, limits: &SearchLimits) {
+    if control.partial() == Some(PartialReason::Budget)
         && let Some(max) = limits.max_results
     {
         found.truncate(max);
     }
+}
+
+/// The first `keep` of `found` (in order) as the output.
+fn output(mut found: Vec<Found>, keep: usize, control: &Control) -> GlobOutput {
     let total_matches = found.len();
-    let keep = limit.unwrap_or(usize::MAX).min(total_matches);
-    // Ties compare the paths' bytes: a stable order, and several times
-    // cheaper than `Path`'s component-wise comparison on large results.
-    let newest_first = |a: &Found, b: &Found| {
-        b.0.cmp(&a.0).then_with(|| {
-            a.1.as_os_str()
-                .as_encoded_bytes()
-                .cmp(b.1.as_os_str().as_encoded_bytes())
-        })
-    };
-    if keep < total_matches {
-        // Only the first `keep` need to be in order.
-        if keep > 0 {
-            found.select_nth_unstable_by(keep - 1, newest_first);
-        }
-        found.truncate(keep);
-    }
-    found.sort_unstable_by(newest_first);
+    found.truncate(keep);
     GlobOutput {
         files: found.into_iter().map(|(_, path)| path).collect(),
         total_matches,
         truncated: keep < total_matches,
-        partial,
+        partial: control.partial(),
         walk_reused: false,
     }
+}
+
+/// The order of Glob results: newest first, ties by the paths' bytes (a
+/// stable order, and several times cheaper than `Path`'s component-wise
+/// comparison on large results).
+pub(crate) fn newest_first(a: &Found, b: &Found) -> std::cmp::Ordering {
+    b.0.cmp(&a.0).then_with(|| {
+        a.1.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.1.as_os_str().as_encoded_bytes())
+    })
 }
 
 /// What every walker thread shares.
