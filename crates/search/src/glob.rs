@@ -48,6 +48,7 @@
 
 mod dirwalk;
 mod engine;
+mod ignore_file;
 mod mtime;
 mod mtime_cache;
 mod pattern;

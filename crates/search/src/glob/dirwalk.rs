@@ -519,9 +519,9 @@ fn entry_type(dir: &OwnedFd, name: &CStr) -> Option<FileType> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::glob::ignore_file::IgnoreFile;
     use crate::glob::search::{crate_walk, newest_first};
     use crate::limits::SearchLimits;
-    use ignore::gitignore::GitignoreBuilder;
     use pretty_assertions::assert_eq;
     use std::path::PathBuf;
     use std::time::SystemTime;
@@ -808,9 +808,7 @@ mod tests {
                 ("plain/b.swp", ""),
             ],
         )?;
-        let mut global = GitignoreBuilder::new(dir.path());
-        global.add_line(None, "*.swp")?;
-        let global = global.build()?;
+        let global = IgnoreFile::from_lines(dir.path(), ["*.swp"], Path::new("global"));
         let pattern = GlobPattern::new("**/*")?;
         let control = Control::new(&SearchLimits::none());
         let listed = |root: PathBuf| -> Result<Vec<String>, Box<dyn std::error::Error>> {

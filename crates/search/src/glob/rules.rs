@@ -3,8 +3,8 @@
 //!
 //! The fast walker ([`super::dirwalk`]) reads directories itself, so it
 //! cannot use the crate's matcher stack; this module rebuilds the same
-//! decision from the crate's public pieces (`Gitignore` matchers built the
-//! way the crate builds them) and follows its precedence
+//! decision: each rule file is read as the crate reads it (see
+//! [`super::ignore_file`]) and the files follow the crate's precedence
 //! (`ignore::dir::Ignore::matched_ignore`, 0.4.30):
 //!
 //! - four kinds of rules: `.rgignore` beats `.ignore`, which beats
@@ -30,8 +30,10 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use globset::Candidate;
 use ignore::Match;
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+use crate::glob::ignore_file::{IgnoreFile, strip};
 
 /// The names in one directory listing that carry rules.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -82,10 +84,12 @@ impl RuleFiles {
 /// The rules one directory contributes.
 #[derive(Debug)]
 pub(crate) struct Level {
-    rgignore: Gitignore,
-    ignore: Gitignore,
-    gitignore: Gitignore,
-    exclude: Gitignore,
+    /// The directory, as its rule files are relative to it.
+    dir: Vec<u8>,
+    rgignore: IgnoreFile,
+    ignore: IgnoreFile,
+    gitignore: IgnoreFile,
+    exclude: IgnoreFile,
     has_git: bool,
 }
 
@@ -103,12 +107,13 @@ impl Level {
         };
         let has_jj = files.jj && dir.join(".jj").exists();
         let level = Self {
+            dir: dir.as_os_str().as_bytes().to_vec(),
             rgignore: rule_file(dir, dir, ".rgignore", files.rgignore),
             ignore: rule_file(dir, dir, ".ignore", files.ignore),
             gitignore: rule_file(dir, dir, ".gitignore", files.gitignore),
             exclude: match files.git.then(|| git_common_dir(dir, git_type)).flatten() {
                 Some(git_dir) => rule_file(dir, &git_dir, "info/exclude", true),
-                None => Gitignore::empty(),
+                None => IgnoreFile::empty(),
             },
             has_git: git_type.is_some() || has_jj,
         };
@@ -121,24 +126,17 @@ impl Level {
     }
 }
 
-/// The matcher for one rule file, built as the crate builds it: rooted at
-/// `dir`, read from `file_dir/name` when that exists, bad lines dropped.
-fn rule_file(dir: &Path, file_dir: &Path, name: &str, present: bool) -> Gitignore {
+/// The rules of one rule file, as the crate reads them: rooted at `dir`,
+/// read from `file_dir/name` when that exists, bad lines dropped.
+fn rule_file(dir: &Path, file_dir: &Path, name: &str, present: bool) -> IgnoreFile {
     if !present {
-        return Gitignore::empty();
+        return IgnoreFile::empty();
     }
     let path = file_dir.join(name);
     if !path.exists() {
-        return Gitignore::empty();
+        return IgnoreFile::empty();
     }
-    let mut builder = GitignoreBuilder::new(dir);
-    if let Some(error) = builder.add(&path) {
-        tracing::debug!(%error, path = %path.display(), "glob: part of an ignore file was not usable");
-    }
-    builder.build().unwrap_or_else(|error| {
-        tracing::debug!(%error, path = %path.display(), "glob: ignore file did not compile");
-        Gitignore::empty()
-    })
+    IgnoreFile::read(dir, &path)
 }
 
 /// The directory holding `info/exclude` for the repository at `dir`: its
@@ -173,7 +171,7 @@ pub(crate) struct WalkRules {
     canonical: PathBuf,
     above: Vec<Level>,
     above_has_git: bool,
-    global: Gitignore,
+    global: IgnoreFile,
 }
 
 impl WalkRules {
@@ -181,21 +179,21 @@ impl WalkRules {
     /// above its canonical form and the global git excludes read relative
     /// to the working directory.
     pub(crate) fn new(root: &Path) -> Self {
-        let global = match std::env::current_dir() {
-            Ok(cwd) => {
-                let (global, error) = GitignoreBuilder::new(cwd).build_global();
-                if let Some(error) = error {
-                    tracing::debug!(%error, "glob: the global git excludes were not fully usable");
-                }
-                global
-            }
-            Err(_) => Gitignore::empty(),
+        // As the crate's `GitignoreBuilder::build_global`: git's
+        // `core.excludesFile` (or its default), relative to the working
+        // directory.
+        let global = match (
+            std::env::current_dir(),
+            ignore::gitignore::gitconfig_excludes_path(),
+        ) {
+            (Ok(cwd), Some(path)) if path.is_file() => IgnoreFile::read(&cwd, &path),
+            _ => IgnoreFile::empty(),
         };
         Self::with_global(root, global)
     }
 
     /// [`Self::new`] with the global excludes given (tests).
-    pub(crate) fn with_global(root: &Path, global: Gitignore) -> Self {
+    pub(crate) fn with_global(root: &Path, global: IgnoreFile) -> Self {
         let canonical = root.canonicalize().ok();
         // Nearest first, the order they are matched in.
         let above: Vec<Level> = canonical
@@ -273,17 +271,23 @@ impl WalkRules {
         }
         let mut found = Found::new();
         for (offset, level) in chain.levels.iter().rev() {
+            // Relative to the level already: the crate's stripping leaves
+            // such a path as it is.
             let path = Path::new(OsStr::from_bytes(rel.get(*offset..).unwrap_or_default()));
-            found.consider(level, path, is_dir, any_git);
+            found.consider(level, &Candidate::new(path), is_dir, any_git);
         }
         if !self.above.is_empty() {
             let path = self.canonical.join(OsStr::from_bytes(rel));
+            let path = path.as_os_str().as_bytes();
             for level in &self.above {
-                found.consider(level, &path, is_dir, any_git);
+                let stripped = Path::new(OsStr::from_bytes(strip(&level.dir, path)));
+                found.consider(level, &Candidate::new(stripped), is_dir, any_git);
             }
         }
         let global = if any_git && !self.global.is_empty() {
-            self.global.matched(self.full_path(rel), is_dir).map(|_| ())
+            let path = self.full_path(rel);
+            self.global
+                .matched_path(path.as_os_str().as_bytes(), is_dir)
         } else {
             Match::None
         };
@@ -316,19 +320,21 @@ impl Found {
         }
     }
 
-    fn consider(&mut self, level: &Level, path: &Path, is_dir: bool, any_git: bool) {
+    /// Takes the opinions `level` has on `path` (relative to the level's
+    /// directory) for the kinds not decided yet.
+    fn consider(&mut self, level: &Level, path: &Candidate<'_>, is_dir: bool, any_git: bool) {
         if self.rgignore.is_none() {
-            self.rgignore = level.rgignore.matched(path, is_dir).map(|_| ());
+            self.rgignore = level.rgignore.matched(path, is_dir);
         }
         if self.ignore.is_none() {
-            self.ignore = level.ignore.matched(path, is_dir).map(|_| ());
+            self.ignore = level.ignore.matched(path, is_dir);
         }
         if any_git && !self.saw_git {
             if self.gitignore.is_none() {
-                self.gitignore = level.gitignore.matched(path, is_dir).map(|_| ());
+                self.gitignore = level.gitignore.matched(path, is_dir);
             }
             if self.exclude.is_none() {
-                self.exclude = level.exclude.matched(path, is_dir).map(|_| ());
+                self.exclude = level.exclude.matched(path, is_dir);
             }
         }
         self.saw_git = self.saw_git || level.has_git;
